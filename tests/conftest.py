@@ -1,0 +1,30 @@
+"""Shared test set-up: no developer environment leaks in; paths to fixtures and shared audio."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+FLOWS_DIR = REPO / "dialog_flows"
+DEMO_AUDIO = REPO / "audio_fixtures" / "demo"
+SHARED_AUDIO = REPO.parent / "shared" / "audio"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """A developer's VOICEBOT_* variables must not change what a test sees."""
+    for name in list(os.environ):
+        if name.startswith("VOICEBOT_"):
+            monkeypatch.delenv(name)
+    yield
+
+
+def shared_audio(*parts: str) -> Path:
+    path = SHARED_AUDIO.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"shared audio {path} is absent (it lives beside the repository, in ../shared)")
+    return path

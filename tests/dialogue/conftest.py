@@ -1,0 +1,23 @@
+"""Fixtures for the dialogue tests: the shipped example flow and an engine running it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from voicebot.dialogue.engine import DialogueEngine
+from voicebot.dialogue.flow import Flow
+from voicebot.dialogue.loader import load_flow
+
+ACME_FLOW = Path(__file__).parents[2] / "dialog_flows" / "acme_support.yaml"
+
+
+@pytest.fixture(scope="session")
+def acme_flow() -> Flow:
+    return load_flow(ACME_FLOW)
+
+
+@pytest.fixture
+def engine(acme_flow: Flow) -> DialogueEngine:
+    return DialogueEngine(acme_flow, call_sid="CA0001")

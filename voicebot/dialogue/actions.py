@@ -1,0 +1,122 @@
+"""What the dialogue engine hears (events) and what it asks the shell to do (actions).
+
+These plain dataclasses are the one boundary between the pure engine and everything with I/O.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+# ---------------------------------------------------------------------------------------------
+# What the engine expects next: the STT compiles its grammar from this.
+
+
+@dataclass(frozen=True)
+class SlotExpectation:
+    """A slot the caller is asked to fill in the current node."""
+
+    name: str
+    type: Literal["digits", "yes_no"]
+    min_length: int = 1
+    max_length: int = 1
+    sensitive: bool = False
+
+
+@dataclass(frozen=True)
+class Expectation:
+    """What the current node can understand: the recogniser decodes against exactly this."""
+
+    node: str
+    intents: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Intent name -> phrases that express it (node menu and global commands)."""
+    slot: SlotExpectation | None = None
+    dtmf: bool = True
+    """Keypad digits are accepted (always for menus and digit slots)."""
+    free_speech: bool = False
+    """The node takes open speech: decode with the open-vocabulary model."""
+    no_input_timeout: float = 6.0
+
+
+# ---------------------------------------------------------------------------------------------
+# Events: what happened on the call.
+
+
+@dataclass(frozen=True)
+class CallStarted:
+    call_sid: str
+    caller: str | None = None
+
+
+@dataclass(frozen=True)
+class Utterance:
+    """A caller turn as recognised (transcript plus what the recogniser matched)."""
+
+    text: str
+    confidence: float = 1.0
+
+
+@dataclass(frozen=True)
+class DtmfDigit:
+    digit: str
+
+
+@dataclass(frozen=True)
+class NoInput:
+    """The caller said nothing within the node's timeout."""
+
+
+@dataclass(frozen=True)
+class BackendFault:
+    """A speech or backend component failed; the engine apologises and transfers."""
+
+    stage: str
+    retryable: bool = False
+
+
+@dataclass(frozen=True)
+class HangUp:
+    """The caller hung up or the stream ended."""
+
+    reason: str = "caller_hung_up"
+
+
+Event = CallStarted | Utterance | DtmfDigit | NoInput | BackendFault | HangUp
+
+# ---------------------------------------------------------------------------------------------
+# Actions: what the engine asks the shell to do, in order.
+
+
+@dataclass(frozen=True)
+class Say:
+    text: str
+    style: str = "neutral"
+
+
+@dataclass(frozen=True)
+class Listen:
+    expect: Expectation
+
+
+@dataclass(frozen=True)
+class SetSlot:
+    name: str
+    value: str
+    sensitive: bool = False
+
+
+@dataclass(frozen=True)
+class Transfer:
+    queue: str
+    reason: str
+    handoff: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class EndCall:
+    """The bot ends the call (after its last Say has played)."""
+
+    reason: str = "completed"
+
+
+Action = Say | Listen | SetSlot | Transfer | EndCall
