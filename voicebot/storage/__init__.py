@@ -1,0 +1,1 @@
+"""Where calls are kept: the call record store (SQLite, one row per event)."""

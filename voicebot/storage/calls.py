@@ -1,0 +1,111 @@
+"""The call record: every event of a call committed as it happens, read back as JSON.
+
+A crash loses at most the event in flight. SQLite in WAL mode; one connection guarded by a
+lock, because the writes are tiny and come from one event loop plus the odd worker thread.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS calls (
+    call_sid   TEXT PRIMARY KEY,
+    stream_sid TEXT NOT NULL,
+    flow       TEXT NOT NULL,
+    caller     TEXT,
+    started_at REAL NOT NULL,
+    ended_at   REAL,
+    end_reason TEXT
+);
+CREATE TABLE IF NOT EXISTS events (
+    call_sid TEXT NOT NULL REFERENCES calls(call_sid),
+    seq      INTEGER NOT NULL,
+    at       REAL NOT NULL,
+    kind     TEXT NOT NULL,
+    data     TEXT NOT NULL,
+    PRIMARY KEY (call_sid, seq)
+);
+"""
+
+
+def mask_number(number: str | None) -> str | None:
+    """Caller IDs are personal data: keep the last 4 digits, enough for an agent to check."""
+    if not number:
+        return number
+    return "*" * max(0, len(number) - 4) + number[-4:]
+
+
+class CallStore:
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(SCHEMA)
+        self._seq: dict[str, int] = {}
+
+    def start_call(self, call_sid: str, stream_sid: str, flow: str, caller: str | None) -> None:
+        with self._lock:
+            self._db.execute(
+                "INSERT OR REPLACE INTO calls (call_sid, stream_sid, flow, caller, started_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (call_sid, stream_sid, flow, mask_number(caller), time.time()),
+            )
+            self._seq[call_sid] = 0
+
+    def add_event(self, call_sid: str, kind: str, **data: Any) -> None:
+        with self._lock:
+            if call_sid not in self._seq:  # a call started by an earlier process
+                row = self._db.execute(
+                    "SELECT COALESCE(MAX(seq), 0) FROM events WHERE call_sid = ?", (call_sid,)
+                ).fetchone()
+                self._seq[call_sid] = int(row[0])
+            seq = self._seq[call_sid] + 1
+            self._seq[call_sid] = seq
+            self._db.execute(
+                "INSERT INTO events (call_sid, seq, at, kind, data) VALUES (?, ?, ?, ?, ?)",
+                (call_sid, seq, time.time(), kind, json.dumps(data, default=str)),
+            )
+
+    def end_call(self, call_sid: str, reason: str) -> None:
+        """Record the end reason once; later calls (a second teardown path) change nothing."""
+        with self._lock:
+            self._db.execute(
+                "UPDATE calls SET ended_at = ?, end_reason = ? WHERE call_sid = ? AND ended_at IS NULL",
+                (time.time(), reason, call_sid),
+            )
+            self._seq.pop(call_sid, None)
+
+    def get_call(self, call_sid: str) -> dict[str, Any] | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT call_sid, stream_sid, flow, caller, started_at, ended_at, end_reason"
+                " FROM calls WHERE call_sid = ?",
+                (call_sid,),
+            ).fetchone()
+            if row is None:
+                return None
+            events = self._db.execute(
+                "SELECT seq, at, kind, data FROM events WHERE call_sid = ? ORDER BY seq",
+                (call_sid,),
+            ).fetchall()
+        keys = ("call_sid", "stream_sid", "flow", "caller", "started_at", "ended_at", "end_reason")
+        record: dict[str, Any] = dict(zip(keys, row, strict=True))
+        record["events"] = [
+            {"seq": seq, "at": at, "kind": kind, **json.loads(data)}
+            for seq, at, kind, data in events
+        ]
+        return record
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()

@@ -1,0 +1,1 @@
+"""Twilio telephony: the Media Streams wire format, webhooks, signatures and the web server."""
