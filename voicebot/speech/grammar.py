@@ -1,0 +1,162 @@
+"""Compile what a dialogue node expects into a JSGF grammar for the embedded recogniser.
+
+Pure: no audio, no decoder; the pronunciation dictionary is only read to report missing words.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Iterable
+from functools import lru_cache
+from pathlib import Path
+
+from voicebot.dialogue.actions import Expectation, SlotExpectation
+
+DIGIT_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+
+# Callers confirm in many ways; every phrase here is in cmudict as spelled ("that's" included).
+YES_PHRASES = (
+    "yes", "yeah", "yep", "yup", "yes please", "yes it is", "yes that's right", "correct",
+    "that's correct", "that's right", "right", "sure", "absolutely", "okay",
+)  # fmt: skip
+NO_PHRASES = (
+    "no", "nope", "nah", "no thanks", "no it isn't", "no it's not", "not right",
+    "that's not right", "that's wrong", "wrong", "incorrect", "no that's wrong",
+)  # fmt: skip
+
+# "double five" makes pocketsphinx expand every length split separately (Fibonacci growth):
+# measured on 8-digit turns it doubled decode time (~500 vs ~270 ms) for no accuracy gain,
+# so only short codes (PINs, extensions) get it.
+MAX_LENGTH_WITH_DOUBLE = 6
+
+_ONES = DIGIT_WORDS + (
+    "ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen",
+    "eighteen", "nineteen",
+)  # fmt: skip
+_TENS = ("", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety")
+_SYMBOLS = {"&": " and ", "%": " percent ", "+": " plus ", "@": " at "}
+_TOKEN = re.compile(r"[a-z]+(?:'[a-z]+)*|\d+")
+
+
+def normalize_phrase(phrase: str) -> str:
+    """Lower-case, spell out numerals and drop punctuation, as the dictionary spells words."""
+    text = phrase.lower().replace("\u2019", "'")
+    for symbol, word in _SYMBOLS.items():
+        text = text.replace(symbol, word)
+    words: list[str] = []
+    for token in _TOKEN.findall(text):
+        words.extend(_spell_number(token) if token.isdigit() else [token])
+    return " ".join(words)
+
+
+def _spell_number(digits: str) -> list[str]:
+    # Leading zeros and long runs are read digit by digit ("007", "0800 123"), as people say them.
+    if digits.startswith("0") or len(digits) > 6:
+        return [DIGIT_WORDS[int(d)] for d in digits]
+    return _number_words(int(digits))
+
+
+def _number_words(n: int) -> list[str]:
+    if n < 20:
+        return [_ONES[n]]
+    if n < 100:
+        return [_TENS[n // 10]] + ([_ONES[n % 10]] if n % 10 else [])
+    if n < 1000:
+        rest = _number_words(n % 100) if n % 100 else []
+        return [_ONES[n // 100], "hundred"] + rest
+    rest = _number_words(n % 1000) if n % 1000 else []
+    return _number_words(n // 1000) + ["thousand"] + rest
+
+
+def _intent_phrases(expect: Expectation) -> list[str]:
+    seen: dict[str, None] = {}
+    for phrases in expect.intents.values():
+        for phrase in phrases:
+            normalized = normalize_phrase(phrase)
+            if normalized:
+                seen[normalized] = None
+    return list(seen)
+
+
+def _digits_rules(slot: SlotExpectation) -> list[str]:
+    low, high = max(1, slot.min_length), max(1, slot.min_length, slot.max_length)
+    rules = [f"<digit> = {' | '.join(DIGIT_WORDS)} | oh;"]
+    if high <= MAX_LENGTH_WITH_DOUBLE:
+        # <d_n> is exactly n digits, where "double <digit>" counts as two.
+        rules.append("<d_1> = <digit>;")
+        if high >= 2:
+            rules.append("<d_2> = <digit> <digit> | double <digit>;")
+        for n in range(3, high + 1):
+            rules.append(f"<d_{n}> = <digit> <d_{n - 1}> | double <digit> <d_{n - 2}>;")
+        lengths = " | ".join(f"<d_{n}>" for n in range(low, high + 1))
+        rules.append(f"<digits> = {lengths};")
+    else:
+        # Without doubles the length range is a plain run with optional tail digits.
+        optional = "".join(" [<digit>" for _ in range(high - low)) + "]" * (high - low)
+        rules.append(f"<digits> = {' '.join(['<digit>'] * low)}{optional};")
+    return rules
+
+
+def _yes_no_rules() -> list[str]:
+    return [f"<yes_no> = {' | '.join(YES_PHRASES + NO_PHRASES)};"]
+
+
+def compile_jsgf(expect: Expectation) -> str:
+    """JSGF whose one public rule accepts every intent phrase and the node's slot values.
+
+    Raises ValueError when the node expects nothing that can be spoken (DTMF only).
+    """
+    alternatives: list[str] = []
+    rules: list[str] = []
+    phrases = _intent_phrases(expect)
+    if phrases:
+        alternatives.append("<intent>")
+        rules.append(f"<intent> = {' | '.join(phrases)};")
+    if expect.slot is not None and expect.slot.type == "digits":
+        alternatives.append("<digits>")
+        rules.extend(_digits_rules(expect.slot))
+    elif expect.slot is not None and expect.slot.type == "yes_no":
+        alternatives.append("<yes_no>")
+        rules.extend(_yes_no_rules())
+    if not alternatives:
+        raise ValueError(f"node {expect.node!r} expects no speech to compile a grammar from")
+    header = [
+        "#JSGF V1.0;",
+        "grammar voicebot;",
+        f"public <utterance> = {' | '.join(alternatives)};",
+    ]
+    return "\n".join(header + rules) + "\n"
+
+
+def grammar_words(expect: Expectation) -> set[str]:
+    """Every word the compiled grammar for `expect` can produce."""
+    words: set[str] = set()
+    for phrase in _intent_phrases(expect):
+        words.update(phrase.split())
+    if expect.slot is not None and expect.slot.type == "digits":
+        words.update(DIGIT_WORDS + ("oh", "double"))
+    elif expect.slot is not None and expect.slot.type == "yes_no":
+        words.update(w for p in YES_PHRASES + NO_PHRASES for w in p.split())
+    return words
+
+
+def missing_words(expect: Expectation, dictionary: Collection[str] | None = None) -> set[str]:
+    """Grammar words the pronunciation dictionary (cmudict by default) cannot pronounce."""
+    known = dictionary if dictionary is not None else cmudict_words()
+    return {word for word in grammar_words(expect) if word not in known}
+
+
+@lru_cache(maxsize=1)
+def cmudict_words() -> frozenset[str]:
+    """Headwords of the dictionary shipped in the pocketsphinx wheel (alternates folded)."""
+    import pocketsphinx  # deferred: the compiler itself needs no recogniser
+
+    path = Path(pocketsphinx.get_model_path("en-us/cmudict-en-us.dict"))
+    return frozenset(_headwords(path.read_text(encoding="utf-8").splitlines()))
+
+
+def _headwords(lines: Iterable[str]) -> Iterable[str]:
+    for line in lines:
+        head = line.split(" ", 1)[0]
+        if head:
+            yield head.split("(", 1)[0]
