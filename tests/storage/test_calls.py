@@ -19,7 +19,10 @@ def test_events_survive_a_reopen_in_order(tmp_path: Path) -> None:
     assert record is not None
     assert record["caller"] == "*********7890"
     assert record["end_reason"] is None
-    assert [(e["seq"], e["kind"]) for e in record["events"]] == [(1, "bot_said"), (2, "caller_said")]
+    assert [(e["seq"], e["kind"]) for e in record["events"]] == [
+        (1, "bot_said"),
+        (2, "caller_said"),
+    ]
 
     reopened.add_event("CA1", "twilio_stop")
     reopened.end_call("CA1", "completed")

@@ -32,7 +32,9 @@ def test_signature_round_trip_and_forgery() -> None:
 
 def test_public_url_prefers_configured_base() -> None:
     assert (
-        signature.public_url("ws", "127.0.0.1:8080", "/twilio/stream", "", "https://bot.example.com")
+        signature.public_url(
+            "ws", "127.0.0.1:8080", "/twilio/stream", "", "https://bot.example.com"
+        )
         == "wss://bot.example.com/twilio/stream"
     )
     assert (

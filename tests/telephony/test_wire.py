@@ -51,8 +51,14 @@ def test_media_numbers_arrive_as_strings() -> None:
     ("message", "expected"),
     [
         ({"event": "connected", "protocol": "Call", "version": "1.0.0"}, wire.Connected("Call")),
-        ({"event": "dtmf", "streamSid": STREAM, "dtmf": {"track": "inbound_track", "digit": "7"}},
-         wire.Dtmf("7")),
+        (
+            {
+                "event": "dtmf",
+                "streamSid": STREAM,
+                "dtmf": {"track": "inbound_track", "digit": "7"},
+            },
+            wire.Dtmf("7"),
+        ),
         ({"event": "mark", "streamSid": STREAM, "mark": {"name": "say-1"}}, wire.Mark("say-1")),
         ({"event": "stop", "streamSid": STREAM, "stop": {"callSid": "CA123"}}, wire.Stop()),
     ],
@@ -81,7 +87,10 @@ BROKEN_CAPTURES: dict[str, tuple[str | bytes, str]] = {
     ),
     "unknown_event": (json.dumps({"event": "dance"}), "unknown_event"),
     "binary_frame": (b"\x00\x01binary", "binary_frame"),
-    "one_megabyte_frame": (json.dumps({"event": "media", "pad": "x" * 1_000_000}), "oversized_frame"),
+    "one_megabyte_frame": (
+        json.dumps({"event": "media", "pad": "x" * 1_000_000}),
+        "oversized_frame",
+    ),
 }
 
 

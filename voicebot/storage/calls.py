@@ -80,7 +80,8 @@ class CallStore:
         """Record the end reason once; later calls (a second teardown path) change nothing."""
         with self._lock:
             self._db.execute(
-                "UPDATE calls SET ended_at = ?, end_reason = ? WHERE call_sid = ? AND ended_at IS NULL",
+                "UPDATE calls SET ended_at = ?, end_reason = ?"
+                " WHERE call_sid = ? AND ended_at IS NULL",
                 (time.time(), reason, call_sid),
             )
             self._seq.pop(call_sid, None)

@@ -1,0 +1,162 @@
+"""Whole calls over a real websocket with real webrtcvad, pocketsphinx and espeak-ng."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+
+from tests.conftest import DEMO_AUDIO
+from tests.e2e.conftest import CallRunner, audio, events, node_path
+from tests.telephony.test_wire import BROKEN_CAPTURES
+from voicebot.demo import demo_scenario
+from voicebot.simulator.scenario import (
+    BargeIn,
+    DropSocket,
+    HangUp,
+    Keys,
+    RawFrames,
+    Scenario,
+    Speak,
+)
+from voicebot.speech.grammar import NO_PHRASES, YES_PHRASES
+
+pytestmark = pytest.mark.e2e
+
+
+async def test_happy_path_balance_enquiry(call: CallRunner) -> None:
+    result, record = await call(demo_scenario(DEMO_AUDIO))
+
+    assert result.error is None
+    assert record["end_reason"] == "completed"
+    assert node_path(record) == [
+        "greet",
+        "collect_account",
+        "collect_pin",
+        "ask_anything_else",
+        "goodbye",
+    ]
+    said = [e["transcript"] for e in events(record, "caller_said")]
+    assert said[:2] == ["check my balance", "two three four five three five eight three"]
+    # The grammar holds many phrasings of yes and no; any of the right one will do.
+    assert said[2] in YES_PHRASES and said[3] in NO_PHRASES
+    slots = {s["slot"]: s["value"] for s in events(record, "slot_set")}
+    assert slots["account_number"] == "23453583"
+    assert slots["pin"] == "****"
+    replies = " ".join(e["text"] for e in events(record, "bot_said"))
+    assert "2 3 4 5, 3 5 8 3" in replies
+    assert "forty two pounds" in replies
+    assert replies.endswith("Goodbye.")
+    assert len(result.latencies_ms) == 5
+    assert result.ended_by == "bot"
+
+
+async def test_keyed_account_number(call: CallRunner) -> None:
+    scenario = Scenario(
+        "keyed_account",
+        (
+            Speak(audio("check_my_balance")),
+            Keys("12345678"),
+            Speak(audio("yes")),
+            Keys("4321#"),
+            Speak(audio("no")),
+        ),
+    )
+    result, record = await call(scenario)
+
+    assert result.error is None
+    assert record["end_reason"] == "completed"
+    slots = {s["slot"]: s["value"] for s in events(record, "slot_set")}
+    assert slots["account_number"] == "12345678"
+    assert slots["pin"] == "****"
+    # Digits keyed into a sensitive slot never reach the record.
+    keyed = [e["digit"] for e in events(record, "caller_keyed")]
+    assert keyed[:8] == list("12345678")
+    assert keyed[8:12] == ["****"] * 4  # the PIN; its "#" terminator is not sensitive
+    assert "4321" not in json.dumps(record)
+
+
+async def test_no_match_reprompts_then_continues(call: CallRunner) -> None:
+    scenario = Scenario(
+        "no_match_then_menu",
+        (Speak(audio("out_of_grammar")), Speak(audio("check_my_balance")), HangUp()),
+    )
+    result, record = await call(scenario)
+
+    first, second = events(record, "caller_said")
+    assert first["outcome"] == "no_match"
+    assert first["next_node"] == "greet"
+    assert second["intent"] == "check_balance"
+    assert second["next_node"] == "collect_account"
+    assert any("Sorry" in e["text"] for e in events(record, "bot_said"))
+    assert record["end_reason"] == "caller_hung_up"
+
+
+async def test_caller_asks_for_agent(call: CallRunner) -> None:
+    result, record = await call(Scenario("agent", (Speak(audio("agent")),)))
+
+    assert result.error is None
+    (transfer,) = events(record, "transfer")
+    assert transfer["queue"] == "general"
+    assert transfer["reason"] == "caller_asked_for_agent"
+    assert record["end_reason"] == "transferred"
+    assert result.ended_by == "bot"
+
+
+async def test_barge_in_stops_the_bot_within_300_ms(call: CallRunner) -> None:
+    # The caller talks over the greeting: the bot must send `clear` and act on what was said.
+    result, record = await call(Scenario("barge_in", (BargeIn(audio("agent"), after_ms=1000),)))
+
+    assert result.clears >= 1
+    barge = result.turns[0].barge_in_ms
+    assert barge is not None and barge <= 300, barge
+    assert events(record, "barge_in")[0]["by"] == "speech"
+    assert events(record, "transfer")[0]["reason"] == "caller_asked_for_agent"
+
+
+async def test_malformed_frames_are_dropped_and_the_call_goes_on(call: CallRunner) -> None:
+    broken = tuple(data for data, _kind in BROKEN_CAPTURES.values())
+    media_first = json.dumps({"event": "media", "media": {"payload": "/w=="}})
+    scenario = Scenario(
+        "malformed_frames",
+        (RawFrames(broken), Speak(audio("check_my_balance")), HangUp()),
+        before_start=(media_first, "not json"),
+    )
+    result, record = await call(scenario)
+
+    (said,) = events(record, "caller_said")
+    assert said["intent"] == "check_balance"
+    (bad,) = events(record, "bad_frames")
+    assert bad["counts"] == {
+        "before_start": 1,
+        "not_json": 2,
+        "not_object": 1,
+        "bad_base64": 1,
+        "missing_field": 3,
+        "bad_field": 2,
+        "unknown_event": 1,
+        "binary_frame": 1,
+        "oversized_frame": 1,
+    }
+    assert record["end_reason"] == "caller_hung_up"
+
+
+async def test_caller_hangs_up_mid_sentence(call: CallRunner) -> None:
+    tasks_before = len(asyncio.all_tasks())
+    scenario = Scenario("hang_up_mid_sentence", (HangUp(audio("check_my_balance"), after_ms=400),))
+    result, record = await call(scenario)
+
+    assert record["end_reason"] == "caller_hung_up"
+    assert events(record, "twilio_stop")
+    await asyncio.sleep(0.5)
+    assert len(asyncio.all_tasks()) <= tasks_before, [t.get_name() for t in asyncio.all_tasks()]
+
+
+async def test_socket_drop_ends_the_call_with_its_reason(call: CallRunner) -> None:
+    result, record = await call(
+        Scenario("socket_drop", (Speak(audio("check_my_balance")), DropSocket()))
+    )
+
+    assert record["end_reason"] == "stream_dropped"
+    assert not events(record, "twilio_stop")

@@ -1,0 +1,84 @@
+"""The `voicebot` command: thin wrappers over importable functions, one clear line on error."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from voicebot import logs
+from voicebot.exceptions import VoicebotError
+
+app = typer.Typer(
+    add_completion=False, no_args_is_help=True, help="Voice IVR agent for call centres."
+)
+
+
+def fail(error: Exception) -> None:
+    typer.echo(f"error: {error}", err=True)
+    raise typer.Exit(code=1)
+
+
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Address to bind."),
+    port: int = typer.Option(8080, min=1, max=65535, help="Port to listen on."),
+    insecure_dev: bool = typer.Option(
+        False, "--insecure-dev", help="Accept unsigned Twilio requests on a non-loopback address."
+    ),
+    flows_dir: Path | None = typer.Option(None, help="Folder of flow YAML files."),
+    db: Path | None = typer.Option(None, help="SQLite file for call records."),
+) -> None:
+    """Serve Twilio's voice webhook and media streams."""
+    import uvicorn
+
+    from voicebot.settings import Settings
+    from voicebot.telephony.server import build_context, create_app
+
+    logs.configure("INFO")
+    try:
+        settings = Settings.from_env(flows_dir=flows_dir, db_path=db)
+        ctx = build_context(settings, host=host, insecure_dev=insecure_dev)
+    except VoicebotError as error:
+        fail(error)
+        return
+    if ctx.require_signature:
+        typer.echo("Twilio signatures are checked (VOICEBOT_TWILIO_AUTH_TOKEN is set).")
+    else:
+        typer.echo(
+            "WARNING: VOICEBOT_TWILIO_AUTH_TOKEN is not set: accepting UNSIGNED Twilio requests "
+            f"on {host} ({'--insecure-dev' if insecure_dev else 'loopback only'})."
+        )
+    typer.echo(f"Flows: {', '.join(sorted(ctx.flows))}; default '{settings.flow}'.")
+    uvicorn.run(create_app(ctx), host=host, port=port, log_level="info")
+
+
+@app.command()
+def demo(
+    speed: float = typer.Option(1.0, min=0.1, max=50.0, help="Caller audio pace (1 = real time)."),
+    output: Path = typer.Option(
+        Path("demo_call.wav"), "-o", "--output", help="Recording to write."
+    ),
+    fixtures: Path = typer.Option(
+        Path("audio_fixtures/demo"), help="Folder of the demo caller's recordings."
+    ),
+) -> None:
+    """Place a full simulated phone call against an in-process server and print it."""
+    from voicebot import demo as demo_module
+    from voicebot.settings import Settings
+
+    logs.configure("WARNING")
+    try:
+        if not fixtures.is_dir():
+            raise VoicebotError(
+                f"fixture folder {fixtures} not found (run from the repository root)"
+            )
+        code = demo_module.main(speed, output, fixtures, Settings.from_env())
+    except VoicebotError as error:
+        fail(error)
+        return
+    raise typer.Exit(code=code)
+
+
+if __name__ == "__main__":
+    app()

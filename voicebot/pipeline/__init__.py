@@ -1,0 +1,1 @@
+"""The per-call pipecat pipeline: processors and the frames they exchange."""

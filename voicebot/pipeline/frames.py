@@ -1,0 +1,29 @@
+"""Frames voicebot adds to pipecat's: how the dialogue tells the recogniser what to expect."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pipecat.frames.frames import SystemFrame
+
+from voicebot.dialogue.actions import Expectation
+
+
+@dataclass
+class ExpectationFrame(SystemFrame):
+    """Pushed upstream by the dialogue processor whenever the node changes: the STT service
+    compiles its grammar from `expect` for the next caller turn."""
+
+    expect: Expectation
+
+
+@dataclass
+class MarkEchoFrame(SystemFrame):
+    """Twilio echoed one of our marks: the audio sent before it has played (or was cleared)."""
+
+    mark: str
+
+
+@dataclass
+class CallStopFrame(SystemFrame):
+    """Twilio sent `stop`: the caller hung up or the call left the stream."""

@@ -1,0 +1,49 @@
+"""voicebot's settings, typed once: read from VOICEBOT_* environment variables or given in code."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from voicebot.exceptions import ConfigError
+
+ENV_PREFIX = "VOICEBOT_"
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    flows_dir: Path = Field(Path("dialog_flows"), description="Folder of dialogue flow YAML files.")
+    flow: str = Field("acme_support", description="Flow a call runs unless the call names one.")
+    db_path: Path = Field(Path("var/calls.db"), description="SQLite file of call records.")
+    twilio_auth_token: str | None = Field(
+        None, description="Checks X-Twilio-Signature on webhooks and the stream handshake."
+    )
+    admin_token: str | None = Field(None, description="Bearer token for GET /calls/{sid}.")
+    public_url: str | None = Field(
+        None,
+        description="The https URL Twilio reaches this server at (behind a proxy); "
+        "used in TwiML and to check signatures. Default: the request's own host.",
+    )
+    tts_voice: str = Field("en-us", description="espeak-ng voice for the bot.")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
+        environ = os.environ if environ is None else environ
+        values: dict[str, object] = {
+            name: environ[ENV_PREFIX + name.upper()]
+            for name in cls.model_fields
+            if environ.get(ENV_PREFIX + name.upper())
+        }
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        try:
+            return cls.model_validate(values)
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{ENV_PREFIX}{'.'.join(map(str, e['loc'])).upper()}: {e['msg']}"
+                for e in exc.errors()
+            )
+            raise ConfigError(f"bad setting: {problems}") from None

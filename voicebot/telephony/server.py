@@ -1,0 +1,160 @@
+"""The web server Twilio talks to: voice webhook, media stream, after-stream, call records."""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl
+
+from fastapi import FastAPI, HTTPException, Request, WebSocket
+from fastapi.responses import Response
+from loguru import logger
+
+from voicebot.dialogue.flow import Flow
+from voicebot.dialogue.loader import load_flows
+from voicebot.exceptions import ConfigError
+from voicebot.settings import Settings
+from voicebot.speech.stack import EmbeddedSpeechStack
+from voicebot.storage.calls import CallStore
+from voicebot.telephony import signature, twiml
+from voicebot.telephony.stream import run_call
+
+TWIML = "application/xml"
+
+
+@dataclass
+class AppContext:
+    settings: Settings
+    flows: dict[str, Flow]
+    store: CallStore
+    speech: EmbeddedSpeechStack
+    require_signature: bool
+
+
+def create_app(ctx: AppContext) -> FastAPI:
+    app = FastAPI(title="voicebot", docs_url=None, redoc_url=None)
+    app.state.ctx = ctx
+    token = ctx.settings.twilio_auth_token
+
+    async def signed_form(request: Request) -> dict[str, str]:
+        """The webhook's form fields, after checking Twilio's signature over them."""
+        body = (await request.body()).decode("utf-8", errors="replace")
+        form = dict(parse_qsl(body, keep_blank_values=True))
+        if ctx.require_signature:
+            url = signature.public_url(
+                request.url.scheme,
+                request.headers.get("host", ""),
+                request.url.path,
+                request.url.query,
+                ctx.settings.public_url,
+            )
+            if not token or not signature.is_valid(
+                token, url, form, request.headers.get(signature.HEADER)
+            ):
+                logger.warning(f"rejected unsigned or forged request to {request.url.path}")
+                raise HTTPException(status_code=403, detail="invalid Twilio signature")
+        return form
+
+    def base_urls(request: Request) -> tuple[str, str]:
+        base = (ctx.settings.public_url or f"{request.url.scheme}://{request.url.netloc}").rstrip(
+            "/"
+        )
+        ws_base = base.replace("https://", "wss://").replace("http://", "ws://")
+        return base, ws_base
+
+    @app.post("/twilio/voice")
+    async def voice(request: Request) -> Response:
+        form = await signed_form(request)
+        base, ws_base = base_urls(request)
+        parameters = {"caller": form.get("From", ""), "called": form.get("To", "")}
+        if flow := request.query_params.get("flow"):
+            parameters["flow"] = flow
+        body = twiml.connect_stream(
+            f"{ws_base}/twilio/stream", f"{base}/twilio/after-stream", parameters
+        )
+        return Response(body, media_type=TWIML)
+
+    @app.post("/twilio/after-stream")
+    async def after_stream(request: Request) -> Response:
+        await signed_form(request)
+        return Response(twiml.hang_up(), media_type=TWIML)
+
+    @app.websocket("/twilio/stream")
+    async def stream(websocket: WebSocket) -> None:
+        if ctx.require_signature:
+            url = signature.public_url(
+                websocket.url.scheme,
+                websocket.headers.get("host", ""),
+                websocket.url.path,
+                websocket.url.query,
+                ctx.settings.public_url,
+            )
+            if not token or not signature.is_valid(
+                token, url, {}, websocket.headers.get(signature.HEADER)
+            ):
+                logger.warning("rejected unsigned or forged media stream handshake")
+                await websocket.close(code=1008)  # before accept: the client gets HTTP 403
+                return
+        await run_call(websocket, ctx)
+
+    @app.get("/calls/{call_sid}")
+    async def get_call(call_sid: str, request: Request) -> dict[str, Any]:
+        admin = ctx.settings.admin_token
+        if admin:
+            given = request.headers.get("authorization", "")
+            if not hmac.compare_digest(given.encode(), f"Bearer {admin}".encode()):
+                raise HTTPException(status_code=401, detail="admin token required")
+        record = ctx.store.get_call(call_sid)
+        if record is None:
+            raise HTTPException(status_code=404, detail="no such call")
+        return record
+
+    @app.get("/healthz")
+    async def healthz() -> dict[str, Any]:
+        return {"status": "ok", "flows": sorted(ctx.flows)}
+
+    return app
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def build_context(
+    settings: Settings,
+    *,
+    host: str,
+    insecure_dev: bool = False,
+    speech: EmbeddedSpeechStack | None = None,
+) -> AppContext:
+    """Load everything a server needs before it accepts a call; fail with one clear error.
+
+    Without an auth token, unsigned Twilio requests are accepted only on loopback or with an
+    explicit `insecure_dev`; anywhere else the server refuses to start.
+    """
+    if not settings.twilio_auth_token and not (insecure_dev or is_loopback(host)):
+        raise ConfigError(
+            f"VOICEBOT_TWILIO_AUTH_TOKEN is not set, so Twilio requests cannot be verified; "
+            f"refusing to serve unsigned requests on {host}. Set the token, bind to "
+            f"127.0.0.1, or pass --insecure-dev."
+        )
+    flows = load_flows(settings.flows_dir)
+    if settings.flow not in flows:
+        raise ConfigError(
+            f"default flow '{settings.flow}' not found in {settings.flows_dir} "
+            f"(found: {', '.join(sorted(flows)) or 'none'})"
+        )
+    return AppContext(
+        settings=settings,
+        flows=flows,
+        store=CallStore(settings.db_path),
+        speech=speech or EmbeddedSpeechStack(tts_voice=settings.tts_voice),
+        require_signature=settings.twilio_auth_token is not None,
+    )
