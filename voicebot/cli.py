@@ -30,12 +30,12 @@ def serve(
     db: Path | None = typer.Option(None, help="SQLite file for call records."),
 ) -> None:
     """Serve Twilio's voice webhook and media streams."""
+    logs.configure("INFO")  # before pipecat is imported: it logs a banner on import
     import uvicorn
 
     from voicebot.settings import Settings
     from voicebot.telephony.server import build_context, create_app
 
-    logs.configure("INFO")
     try:
         settings = Settings.from_env(flows_dir=flows_dir, db_path=db)
         ctx = build_context(settings, host=host, insecure_dev=insecure_dev)
@@ -64,10 +64,10 @@ def demo(
     ),
 ) -> None:
     """Place a full simulated phone call against an in-process server and print it."""
+    logs.configure("WARNING")  # before pipecat is imported: it logs a banner on import
     from voicebot import demo as demo_module
     from voicebot.settings import Settings
 
-    logs.configure("WARNING")
     try:
         if not fixtures.is_dir():
             raise VoicebotError(

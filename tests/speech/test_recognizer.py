@@ -16,13 +16,20 @@ from pipecat.frames.frames import (
 )
 from pipecat.pipeline.task import PipelineParams
 from pipecat.processors.frame_processor import FrameDirection
-from pipecat.tests.utils import run_test
+from pipecat.tests.utils import SleepFrame, run_test
 
-from voicebot.audio.codec import TELEPHONE_RATE, resample, to_telephone, ulaw_decode
+from voicebot.audio.codec import (
+    TELEPHONE_RATE,
+    normalise_peak,
+    resample,
+    to_telephone,
+    ulaw_decode,
+)
 from voicebot.audio.wavfile import read_wav
 from voicebot.dialogue.actions import Expectation, SlotExpectation
 from voicebot.exceptions import SpeechError
 from voicebot.pipeline.frames import ExpectationFrame
+from voicebot.speech.espeak import EspeakSynthesizer
 from voicebot.speech.grammar import NO_PHRASES, YES_PHRASES
 from voicebot.speech.pocketsphinx_stt import PocketsphinxSTTService
 from voicebot.speech.recognizer import PocketsphinxRecognizer, Recognition
@@ -117,7 +124,7 @@ def test_out_of_grammar_speech_is_rejected(
     recognizer: PocketsphinxRecognizer, expect: Expectation
 ) -> None:
     result = recognizer.recognize(fixture_audio("out_of_grammar"), TELEPHONE_RATE, expect)
-    assert result == Recognition("", result.confidence, True, result.decode_ms)
+    assert (result.text, result.rejected) == ("", True)
     assert result.confidence < 0.5
 
 
@@ -215,7 +222,7 @@ async def test_service_decodes_a_turn_against_the_expectation_from_downstream(
 async def test_service_sends_an_empty_transcript_on_no_match(
     recognizer: PocketsphinxRecognizer,
 ) -> None:
-    stt = PocketsphinxSTTService(recognizer)
+    stt = PocketsphinxSTTService(recognizer, hold_secs=0)
     await stt.process_frame(ExpectationFrame(expect=MENU), FrameDirection.UPSTREAM)
     down, _ = await run_test(
         stt,
@@ -225,6 +232,44 @@ async def test_service_sends_an_empty_transcript_on_no_match(
     transcripts = [f for f in down if isinstance(f, TranscriptionFrame)]
     assert [t.text for t in transcripts] == [""]
     assert isinstance(transcripts[0].result, Recognition) and transcripts[0].result.rejected
+
+
+def spoken(text: str, voice: str = "en-us") -> bytes:
+    pcm, rate = EspeakSynthesizer().synthesize(text, voice=voice, rate=150)
+    return ulaw_decode(to_telephone(normalise_peak(pcm), rate))
+
+
+async def test_a_pause_mid_number_is_held_and_joined_to_what_follows(
+    recognizer: PocketsphinxRecognizer,
+) -> None:
+    # "two three four five" alone stops part-way through the 8-digit grammar: the service
+    # waits for more instead of answering no-match, and the caller's next words complete it.
+    stt = PocketsphinxSTTService(recognizer)
+    await stt.process_frame(ExpectationFrame(expect=ACCOUNT), FrameDirection.UPSTREAM)
+    first, second = spoken("two three four five"), spoken("three five eight three")
+    assert recognizer.recognize(first, TELEPHONE_RATE, ACCOUNT).partial
+    down, _ = await run_test(
+        stt,
+        frames_to_send=[*turn_frames(first), *turn_frames(second)],
+        pipeline_params=PipelineParams(audio_in_sample_rate=TELEPHONE_RATE),
+    )
+    transcripts = [f.text for f in down if isinstance(f, TranscriptionFrame)]
+    assert transcripts == ["two three four five three five eight three"]
+
+
+async def test_an_unfinished_number_becomes_a_no_match_after_the_hold(
+    recognizer: PocketsphinxRecognizer,
+) -> None:
+    stt = PocketsphinxSTTService(recognizer, hold_secs=0.2)
+    await stt.process_frame(ExpectationFrame(expect=ACCOUNT), FrameDirection.UPSTREAM)
+    down, _ = await run_test(
+        stt,
+        frames_to_send=[*turn_frames(spoken("two three four five")), SleepFrame(0.5)],
+        pipeline_params=PipelineParams(audio_in_sample_rate=TELEPHONE_RATE),
+    )
+    transcripts = [f for f in down if isinstance(f, TranscriptionFrame)]
+    assert [t.text for t in transcripts] == [""]
+    assert transcripts[0].result.partial
 
 
 async def test_service_reports_failures_as_error_frames(

@@ -101,3 +101,4 @@ def test_bad_settings_are_refused() -> None:
         WebRTCVADAnalyzer(aggressiveness=5)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="window_ms must be 20 or 30"):
         WebRTCVADAnalyzer(window_ms=10)  # type: ignore[arg-type]
+

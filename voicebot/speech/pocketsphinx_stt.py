@@ -9,17 +9,26 @@ import asyncio
 from collections.abc import AsyncGenerator
 from typing import Any
 
-from pipecat.frames.frames import ErrorFrame, Frame, TranscriptionFrame
+from pipecat.frames.frames import (
+    ErrorFrame,
+    Frame,
+    TranscriptionFrame,
+    VADUserStartedSpeakingFrame,
+)
 from pipecat.processors.frame_processor import FrameDirection
+from pipecat.services.settings import STTSettings
 from pipecat.services.stt_service import SegmentedSTTService
 from pipecat.utils.time import time_now_iso8601
 
 from voicebot.dialogue.actions import Expectation
 from voicebot.exceptions import SpeechError
 from voicebot.pipeline.frames import ExpectationFrame
-from voicebot.speech.recognizer import PocketsphinxRecognizer
+from voicebot.speech.recognizer import PocketsphinxRecognizer, Recognition
 
 CALLER_ID = "caller"
+HOLD_SECS = 1.0
+"""How long a turn whose decode stopped part-way through a grammar sentence waits for the
+caller to go on before it counts as a no-match (callers pause between digit groups)."""
 # Until the dialogue says otherwise, take open speech rather than force a grammar on it.
 _OPEN_SPEECH = Expectation(node="", free_speech=True)
 
@@ -31,13 +40,21 @@ class PocketsphinxSTTService(SegmentedSTTService):
     means no-match, which the dialogue must still hear about to re-prompt.
     """
 
-    def __init__(self, recognizer: PocketsphinxRecognizer, **kwargs: Any) -> None:
+    def __init__(
+        self, recognizer: PocketsphinxRecognizer, *, hold_secs: float = HOLD_SECS, **kwargs: Any
+    ) -> None:
         # The recogniser trims edge silence itself; the base class's zero padding only skews
         # the cepstral mean, so none is added.
         kwargs.setdefault("trailing_silence_secs", 0.0)
+        kwargs.setdefault("settings", STTSettings(model="pocketsphinx-en-us", language="en-US"))
+        # Speech end → transcript is VAD stop plus a grammar decode: 8 digits ~0.3 s.
+        kwargs.setdefault("ttfs_p99_latency", 0.5)
         super().__init__(**kwargs)
         self._recognizer = recognizer
         self._expect = _OPEN_SPEECH
+        self._hold_secs = hold_secs
+        self._held = b""
+        self._release_task: asyncio.Task[None] | None = None
 
     @property
     def wants_wav_segments(self) -> bool:
@@ -52,11 +69,17 @@ class PocketsphinxSTTService(SegmentedSTTService):
         if isinstance(frame, ExpectationFrame):
             # Consumed here: nothing upstream of the recogniser cares what the node expects.
             self._expect = frame.expect
+            self._drop_held_turn()
             return
+        if isinstance(frame, VADUserStartedSpeakingFrame) and self._release_task is not None:
+            # The caller goes on after a pause: the held start and this speech are one turn.
+            await self.cancel_task(self._release_task)
+            self._release_task = None
         await super().process_frame(frame, direction)
 
     async def run_stt(self, audio: bytes) -> AsyncGenerator[Frame | None, None]:
         expect = self._expect
+        audio, self._held = self._held + audio, b""
         await self.start_processing_metrics()
         try:
             recognition = await asyncio.to_thread(
@@ -71,9 +94,35 @@ class PocketsphinxSTTService(SegmentedSTTService):
             yield ErrorFrame(error=f"speech recognition failed: {SpeechError(str(exc))}")
             return
         await self.stop_processing_metrics()
-        yield TranscriptionFrame(
-            text=recognition.text or "",
-            user_id=CALLER_ID,
-            timestamp=time_now_iso8601(),
-            result=recognition,
-        )
+        if recognition.partial and self._hold_secs > 0 and self._release_task is None:
+            # The grammar has not reached the end of a sentence: the caller has probably
+            # paused mid-number. Hold the turn; speech within HOLD_SECS continues it.
+            self._held = audio
+            self._release_task = self.create_task(self._release_held_turn(recognition))
+            return
+        yield _transcription(recognition)
+
+    async def _release_held_turn(self, recognition: Recognition) -> None:
+        await asyncio.sleep(self._hold_secs)
+        self._release_task = None
+        self._held = b""
+        await self.push_frame(_transcription(recognition))
+
+    def _drop_held_turn(self) -> None:
+        self._held = b""
+        if self._release_task is not None:
+            self._release_task.cancel()
+            self._release_task = None
+
+    async def cleanup(self) -> None:
+        self._drop_held_turn()
+        await super().cleanup()
+
+
+def _transcription(recognition: Recognition) -> TranscriptionFrame:
+    return TranscriptionFrame(
+        text=recognition.text or "",
+        user_id=CALLER_ID,
+        timestamp=time_now_iso8601(),
+        result=recognition,
+    )

@@ -11,7 +11,7 @@ import queue
 import threading
 import time
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pocketsphinx
@@ -70,6 +70,9 @@ class Recognition:
     rejected: bool
     """True when the caller said something outside the grammar, or nothing decodable."""
     decode_ms: float
+    partial: bool = False
+    """Rejected because the best path stopped part-way through a grammar sentence ("two
+    three four" of an eight-digit number): the caller may simply not have finished."""
 
 
 class _Decoder:
@@ -173,18 +176,20 @@ class PocketsphinxRecognizer:
         try:
             if jsgf is None:
                 text, _, _ = decoder.decode(decoder.lm_search(), audio)
-                result = (text, 1.0 if text else 0.0, not text)
+                result = (text, 1.0 if text else 0.0, not text, False)
             else:
                 result = self._decode_grammar(decoder, jsgf, audio)
+                if result[2] and _unfinished(expect) is not None:
+                    result = self._check_unfinished(decoder, expect, audio, result)
         except (RuntimeError, ValueError) as exc:
             raise SpeechError(
                 f"pocketsphinx failed to decode a turn: {exc}", retryable=True
             ) from exc
         finally:
             self._release(decoder)
-        text, confidence, rejected = result
+        text, confidence, rejected, partial = result
         recognition = Recognition(
-            text if not rejected else "", confidence, rejected, _ms_since(started)
+            text if not rejected else "", confidence, rejected, _ms_since(started), partial
         )
         logger.debug(
             "turn decoded",
@@ -195,21 +200,40 @@ class PocketsphinxRecognizer:
 
     def _decode_grammar(
         self, decoder: _Decoder, jsgf: str, audio: bytes
-    ) -> tuple[str, float, bool]:
+    ) -> tuple[str, float, bool, bool]:
+        """(text, confidence, rejected, partial) of one grammar decode."""
         try:
             search = decoder.grammar_search(jsgf)
         except (RuntimeError, ValueError) as exc:
             raise SpeechError(f"pocketsphinx rejected the compiled grammar: {exc}") from exc
         text, score, frames = decoder.decode(search, audio)
         # A grammar decoder that cannot reach the end of any sentence returns a partial path.
-        if not text or not decoder.accepts(search, text):
-            return text, 0.0, True
+        if not text:
+            return text, 0.0, True, False
+        if not decoder.accepts(search, text):
+            return text, 0.0, True, True
         if decoder.word_coverage(audio) < MIN_WORD_COVERAGE:
-            return text, 0.0, True
+            return text, 0.0, True, False
         _, free_score, _ = decoder.decode(_PHONE_LOOP, audio)
         gap = (score - free_score) / max(frames, 1)
         confidence = 1.0 / (1.0 + math.exp(-(gap - self._reject_gap) / CONFIDENCE_SCALE))
-        return text, confidence, gap < self._reject_gap
+        return text, confidence, gap < self._reject_gap, False
+
+    def _check_unfinished(
+        self,
+        decoder: _Decoder,
+        expect: Expectation,
+        audio: bytes,
+        rejected: tuple[str, float, bool, bool],
+    ) -> tuple[str, float, bool, bool]:
+        """A rejected digits turn that is a good decode of *fewer* digits is a caller who has
+        paused mid-number, not a no-match: mark it partial so the turn can wait for more."""
+        shorter = _unfinished(expect)
+        assert shorter is not None
+        text, _, bad, _ = self._decode_grammar(decoder, _grammar_for(shorter), audio)
+        if bad or not text:
+            return rejected
+        return "", 0.0, True, True
 
     def _acquire(self) -> _Decoder:
         try:
@@ -231,6 +255,16 @@ class PocketsphinxRecognizer:
 
     def _release(self, decoder: _Decoder) -> None:
         self._idle.put(decoder)
+
+
+def _unfinished(expect: Expectation) -> Expectation | None:
+    """What the start of an answer to `expect` can be: fewer digits than it needs."""
+    slot = expect.slot
+    if slot is None or slot.type != "digits" or slot.min_length < 2:
+        return None
+    return Expectation(
+        node=expect.node, slot=replace(slot, min_length=1, max_length=slot.min_length - 1)
+    )
 
 
 def _grammar_for(expect: Expectation) -> str:

@@ -16,6 +16,7 @@ class EmbeddedSpeechStack:
     def __init__(self, *, tts_voice: str = "en-us") -> None:
         # Loading the acoustic model takes a while; every call shares this one.
         self.recognizer = PocketsphinxRecognizer()
+        self.recognizer.warm_up()
         self.tts_voice = tts_voice
 
     def vad(self) -> VADProcessor:

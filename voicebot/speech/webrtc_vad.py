@@ -21,12 +21,15 @@ def telephone_vad_params() -> VADParams:
 
     start 0.2 s: long enough that a click, a breath or a burst of line noise does not count as
     the caller starting to speak, short enough for a one-syllable "no" (~0.25 s) to register.
-    stop 0.5 s: callers pause 0.3-0.4 s between digits of an account number and when they
-    hesitate, so a shorter wait cuts turns in half; much longer adds dead air before the bot
-    answers. min_volume 0.6 (pipecat's default, about -50 LUFS) sits far below telephone
-    speech (the demo fixtures measure ~0.8-0.9) and above a quiet line's hiss.
+    stop 0.3 s: the wait after the caller goes quiet is most of the bot's response time
+    (`bench/latency.py`, real-time demo call: median 650 ms with 0.5 s, 445 ms with 0.3 s).
+    Callers pause longer than that between the digits of an account number; the recogniser's
+    grammar covers those pauses (an unfinished sentence waits for more, see
+    `PocketsphinxSTTService`), so the VAD need not.
+    min_volume 0.6 (pipecat's default, about -50 LUFS) sits far below telephone speech (the
+    demo fixtures measure ~0.8-0.9) and above a quiet line's hiss.
     """
-    return VADParams(confidence=0.5, start_secs=0.2, stop_secs=0.5, min_volume=0.6)
+    return VADParams(confidence=0.5, start_secs=0.2, stop_secs=0.3, min_volume=0.6)
 
 
 class WebRTCVADAnalyzer(VADAnalyzer):

@@ -112,7 +112,9 @@ async def run_call(websocket: WebSocket, ctx: AppContext) -> None:
         await dialogue.backend_fault(stage)
 
     try:
-        await WorkerRunner(handle_sigint=False).run(worker)
+        runner = WorkerRunner(handle_sigint=False)
+        await runner.add_workers(worker)
+        await runner.run()
     finally:
         reason = dialogue.end_reason or (
             "caller_hung_up" if dialogue.hangup_seen else "stream_dropped"
