@@ -23,6 +23,18 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     yield
 
 
+def demo_audio(name: str) -> bytes:
+    """A demo fixture as the recogniser hears it: 8 kHz PCM after the μ-law round trip."""
+    from voicebot.audio.wavfile import read_wav
+
+    path = DEMO_AUDIO / f"{name}.wav"
+    if not path.exists():
+        pytest.skip(f"demo fixture {path} is missing (regenerate with audio_fixtures/generate.py)")
+    pcm, rate = read_wav(path)
+    assert rate == 8000
+    return pcm
+
+
 def shared_audio(*parts: str) -> Path:
     path = SHARED_AUDIO.joinpath(*parts)
     if not path.exists():

@@ -18,6 +18,7 @@ from pipecat.pipeline.task import PipelineParams
 from pipecat.processors.frame_processor import FrameDirection
 from pipecat.tests.utils import SleepFrame, run_test
 
+from tests.conftest import demo_audio as fixture_audio
 from voicebot.audio.codec import (
     TELEPHONE_RATE,
     normalise_peak,
@@ -34,7 +35,6 @@ from voicebot.speech.grammar import NO_PHRASES, YES_PHRASES
 from voicebot.speech.pocketsphinx_stt import PocketsphinxSTTService
 from voicebot.speech.recognizer import PocketsphinxRecognizer, Recognition
 
-DEMO = Path(__file__).parents[2] / "audio_fixtures" / "demo"
 SHARED_AUDIO = Path(__file__).parents[2].parent / "shared" / "audio"
 
 MENU = Expectation(
@@ -64,16 +64,6 @@ FIVE_DIGITS = Expectation(
 @pytest.fixture(scope="module")
 def recognizer() -> PocketsphinxRecognizer:
     return PocketsphinxRecognizer()
-
-
-def fixture_audio(name: str) -> bytes:
-    """A demo fixture as the recogniser hears it: 8 kHz PCM after the μ-law round trip."""
-    path = DEMO / f"{name}.wav"
-    if not path.exists():
-        pytest.skip(f"demo fixture {path} is missing (regenerate with audio_fixtures/generate.py)")
-    pcm, rate = read_wav(path)
-    assert rate == TELEPHONE_RATE
-    return pcm
 
 
 def real_speech_over_phone(name: str) -> bytes:

@@ -2,29 +2,17 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 from pipecat.audio.utils import calculate_audio_volume
 from pipecat.audio.vad.vad_analyzer import VADState
 
+from tests.conftest import demo_audio as fixture_audio
 from voicebot.audio.codec import TELEPHONE_RATE, resample, ulaw_decode, ulaw_encode
-from voicebot.audio.wavfile import read_wav
 from voicebot.exceptions import SpeechError
 from voicebot.speech.webrtc_vad import WebRTCVADAnalyzer, telephone_vad_params
 
-DEMO = Path(__file__).parents[2] / "audio_fixtures" / "demo"
 FRAME_S = 0.02  # Twilio's 20 ms media frames
-
-
-def fixture_audio(name: str) -> bytes:
-    path = DEMO / f"{name}.wav"
-    if not path.exists():
-        pytest.skip(f"demo fixture {path} is missing (regenerate with audio_fixtures/generate.py)")
-    pcm, rate = read_wav(path)
-    assert rate == TELEPHONE_RATE
-    return pcm
 
 
 def silence(seconds: float, rate: int = TELEPHONE_RATE) -> bytes:
@@ -101,4 +89,3 @@ def test_bad_settings_are_refused() -> None:
         WebRTCVADAnalyzer(aggressiveness=5)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="window_ms must be 20 or 30"):
         WebRTCVADAnalyzer(window_ms=10)  # type: ignore[arg-type]
-
