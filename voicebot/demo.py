@@ -104,9 +104,10 @@ def describe(event: dict[str, Any]) -> str | None:
         return f"  bot    │ {event['text']}"
     if kind == "caller_said":
         said = event["transcript"] or "(not understood)"
+        meaning = f"slot {event['slot']}" if event.get("slot") else f"intent {event['intent']}"
         return (
             f'  caller │ "{said}"  [node {event["node"]} → {event["next_node"]}, '
-            f"intent {event['intent']}, confidence {event['confidence']:.2f}]"
+            f"{meaning}, confidence {event['confidence']:.2f}]"
         )
     if kind == "caller_keyed":
         return f"  caller │ keypad {event['digit']}  [node {event['node']} → {event['next_node']}]"

@@ -239,6 +239,7 @@ class DialogueProcessor(FrameProcessor):
             kind,
             **data,
             intent=getattr(turn, "intent", None),
+            slot=getattr(turn, "slot", None),
             outcome=getattr(turn, "outcome", None),
             next_node=self._engine.node,
             slots=self._engine.masked_slots(),
