@@ -80,5 +80,49 @@ def demo(
     raise typer.Exit(code=code)
 
 
+flows_app = typer.Typer(no_args_is_help=True, help="Check and describe dialogue flows.")
+app.add_typer(flows_app, name="flows")
+
+
+@flows_app.command("validate")
+def flows_validate(
+    paths: list[Path] = typer.Argument(None, help="Flow files or folders [dialog_flows]."),
+) -> None:
+    """Print every problem as FILE:LINE:COL: error|warning CODE message; exit 1 on errors."""
+    from voicebot.dialogue.validate import validate_paths
+
+    diagnostics = validate_paths(paths or [Path("dialog_flows")])
+    for diagnostic in diagnostics:
+        typer.echo(str(diagnostic))
+    errors = sum(d.severity == "error" for d in diagnostics)
+    warnings = len(diagnostics) - errors
+    typer.echo(f"{errors} error(s), {warnings} warning(s)", err=True)
+    raise typer.Exit(code=1 if errors else 0)
+
+
+@flows_app.command("schema")
+def flows_schema(
+    output: Path = typer.Option(
+        None,
+        "-o",
+        "--output",
+        help="Where to write it [dialog_flows/flow.schema.json]; - for stdout.",
+    ),
+) -> None:
+    """Write the JSON Schema of flow files (for editors: see the README)."""
+    from voicebot.dialogue.schema import SCHEMA_FILE, flow_schema_json
+
+    text = flow_schema_json()
+    if output == Path("-"):
+        typer.echo(text, nl=False)
+        return
+    target = output or SCHEMA_FILE
+    try:
+        target.write_text(text, encoding="utf-8")
+    except OSError as error:
+        fail(VoicebotError(f"cannot write {target}: {error.strerror or error}"))
+    typer.echo(f"wrote {target}")
+
+
 if __name__ == "__main__":
     app()

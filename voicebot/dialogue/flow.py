@@ -181,10 +181,12 @@ class FlowProblem:
     """One semantic problem; `path` locates it in the YAML (the loader turns it into line:col)."""
 
     code: str
-    path: tuple[str, ...]
+    path: tuple[str | int, ...]
     message: str
     at_key: bool = False
     """Point at the mapping key rather than its value."""
+    severity: Literal["error", "warning"] = "error"
+    """Errors stop a flow from loading; warnings are lint for `voicebot flows validate`."""
 
 
 _KIND_KEYS = ("on", "collect", "transfer", "hangup")

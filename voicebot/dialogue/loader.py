@@ -14,7 +14,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from voicebot.dialogue import flow as flow_module
-from voicebot.dialogue.flow import Flow, check_flow
+from voicebot.dialogue.flow import Flow, FlowProblem, check_flow
 from voicebot.exceptions import FlowError
 
 MAX_FLOW_BYTES = 1_000_000
@@ -43,6 +43,11 @@ FlowYamlLoader.add_implicit_resolver(
 
 def load_flow(path: str | Path) -> Flow:
     """Parse and check one flow file; raises FlowError listing every problem found."""
+    return load_flow_tree(path)[0]
+
+
+def load_flow_tree(path: str | Path) -> tuple[Flow, yaml.Node]:
+    """`load_flow`, plus the YAML node tree to place later findings (lint) at file:line."""
     path = Path(path)
     root, data, problems = _read_yaml(path)
     try:
@@ -56,7 +61,13 @@ def load_flow(path: str | Path) -> Flow:
     ]
     if problems:
         raise FlowError(sorted(problems, key=lambda text: _position(path, text)))
-    return flow
+    return flow, root
+
+
+def place(path: Path, root: yaml.Node, problem: FlowProblem) -> tuple[int, int]:
+    """Line and column (1-based) in `path` of a problem found on the loaded flow."""
+    mark = _locate(root, problem.path, problem.at_key).start_mark
+    return mark.line + 1, mark.column + 1
 
 
 def load_flows(directory: str | Path) -> dict[str, Flow]:
