@@ -100,6 +100,32 @@ def flows_validate(
     raise typer.Exit(code=1 if errors else 0)
 
 
+@flows_app.command("test")
+def flows_test(
+    paths: list[Path] = typer.Argument(None, help="Test files or folders [dialog_flows/tests]."),
+    flows_dir: Path = typer.Option(Path("dialog_flows"), help="Folder of the flows under test."),
+) -> None:
+    """Run the flows' conversation tests (text only, no audio); exit 1 if any fails."""
+    from voicebot.dialogue.flow_tests import run_test_files
+    from voicebot.dialogue.loader import load_flows
+    from voicebot.dialogue.validate import flow_files
+
+    files, missing = flow_files(paths or [flows_dir / "tests"])
+    try:
+        if missing:
+            raise VoicebotError(f"{missing[0].path}: no such file")
+        run = run_test_files(files, load_flows(flows_dir))
+    except VoicebotError as error:
+        fail(error)
+        return
+    for result in run.results:
+        status = "PASS" if result.failure is None else f"FAIL {result.failure}"
+        typer.echo(f"{result.file}: {result.name}: {status}")
+    count, failed = len(run.results), len(run.failed)
+    typer.echo(f"{count - failed} passed, {failed} failed in {run.seconds * 1000:.0f} ms")
+    raise typer.Exit(code=1 if failed else 0)
+
+
 @flows_app.command("schema")
 def flows_schema(
     output: Path = typer.Option(
