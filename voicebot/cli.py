@@ -50,7 +50,8 @@ def serve(
             f"on {host} ({'--insecure-dev' if insecure_dev else 'loopback only'})."
         )
     typer.echo(f"Flows: {', '.join(sorted(ctx.flows))}; default '{settings.flow}'.")
-    uvicorn.run(create_app(ctx), host=host, port=port, log_level="info")
+    typer.echo(f"Watching {settings.flows_dir} for flow edits (new calls get them).")
+    uvicorn.run(create_app(ctx, watch_flows=True), host=host, port=port, log_level="info")
 
 
 @app.command()

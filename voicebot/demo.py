@@ -56,10 +56,11 @@ class LocalServer:
 
 
 @asynccontextmanager
-async def local_server(ctx: AppContext) -> AsyncIterator[LocalServer]:
+async def local_server(ctx: AppContext, *, watch_flows: bool = False) -> AsyncIterator[LocalServer]:
     """Serve `ctx` on a free loopback port for the duration of the block."""
     port = free_port()
-    config = uvicorn.Config(create_app(ctx), host="127.0.0.1", port=port, log_level="warning")
+    app = create_app(ctx, watch_flows=watch_flows)
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     while not server.started:

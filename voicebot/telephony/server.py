@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import ipaddress
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
@@ -19,7 +22,7 @@ from voicebot.exceptions import ConfigError
 from voicebot.settings import Settings
 from voicebot.speech.stack import EmbeddedSpeechStack
 from voicebot.storage.calls import CallStore
-from voicebot.telephony import signature, twiml
+from voicebot.telephony import flow_watcher, signature, twiml
 from voicebot.telephony.stream import run_call
 
 TWIML = "application/xml"
@@ -34,8 +37,24 @@ class AppContext:
     require_signature: bool
 
 
-def create_app(ctx: AppContext) -> FastAPI:
-    app = FastAPI(title="voicebot", docs_url=None, redoc_url=None)
+def create_app(ctx: AppContext, *, watch_flows: bool = False) -> FastAPI:
+    """The server's routes over `ctx`; with `watch_flows`, edits to the flows directory are
+    picked up for new calls while it runs."""
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if not watch_flows:
+            yield
+            return
+        stop = asyncio.Event()
+        watcher = asyncio.create_task(flow_watcher.watch_flows(ctx, stop))
+        try:
+            yield
+        finally:
+            stop.set()
+            await watcher
+
+    app = FastAPI(title="voicebot", docs_url=None, redoc_url=None, lifespan=lifespan)
     app.state.ctx = ctx
     token = ctx.settings.twilio_auth_token
 
