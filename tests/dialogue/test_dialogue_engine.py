@@ -368,3 +368,36 @@ def test_engine_refuses_a_flow_with_dangling_references() -> None:
     with pytest.raises(FlowError) as caught:
         DialogueEngine(flow)
     assert caught.value.problems == ["bad: unknown_node: unknown node 'b' (known: a)"]
+
+
+def _with_confirm(flow: Flow, mode: str) -> DialogueEngine:
+    slot = flow.slots["account_number"].model_copy(update={"confirm": mode, "confirm_below": 0.8})
+    changed = flow.model_copy(update={"slots": {**flow.slots, "account_number": slot}})
+    return DialogueEngine(changed, call_sid="CA0002")
+
+
+@pytest.mark.parametrize(
+    ("mode", "event", "reads_back"),
+    [
+        ("always", Utterance(ACCOUNT_SPOKEN, confidence=0.95), True),
+        ("never", Utterance(ACCOUNT_SPOKEN, confidence=0.3), False),
+        ("low_confidence", Utterance(ACCOUNT_SPOKEN, confidence=0.95), False),
+        ("low_confidence", Utterance(ACCOUNT_SPOKEN, confidence=0.5), True),
+        ("low_confidence", None, False),  # keyed digits are certain
+    ],
+)
+def test_confirmation_modes(
+    acme_flow: Flow, mode: str, event: Utterance | None, reads_back: bool
+) -> None:
+    engine = _with_confirm(acme_flow, mode)
+    run(engine, CallStarted("CA0002"), Utterance("check my balance"))
+    actions = run(engine, *([event] if event else keys("12345678")))
+    assert any("I heard 1 2 3 4, 5 6 7 8" in text for text in said(actions)) is reads_back
+    assert engine.node == ("collect_account" if reads_back else "collect_pin")
+
+
+def test_confirm_accepts_yaml_booleans(acme_flow: Flow) -> None:
+    slot = type(acme_flow.slots["account_number"]).model_validate(
+        {"type": "digits", "length": 8, "confirm": True}
+    )
+    assert slot.confirm == "always"  # type: ignore[union-attr]

@@ -87,6 +87,7 @@ class DialogueEngine:
         self._started = False
         self._intent: str | None = None
         self._confirming = False
+        self._confidence = 1.0
         self._keys = ""
         self._no_match = self._no_input = self._rejections = 0
         self._last_said: tuple[str, ...] = ()
@@ -118,7 +119,7 @@ class DialogueEngine:
         if not self._started:
             return []
         if isinstance(event, Utterance):
-            return self._on_speech(event.text)
+            return self._on_speech(event.text, event.confidence)
         if isinstance(event, DtmfDigit):
             return self._on_key(event.digit)
         if isinstance(event, NoInput):
@@ -213,15 +214,16 @@ class DialogueEngine:
 
     # -- caller turns -----------------------------------------------------------------------
 
-    def _on_speech(self, text: str) -> list[Action]:
+    def _on_speech(self, text: str, confidence: float = 1.0) -> list[Action]:
         self._source, self._keys = "speech", ""
+        self._confidence = confidence
         expect = self.expectation()
         sensitive = expect.slot is not None and expect.slot.sensitive
         self._turns.append(MASK if sensitive else text)
         return self._act(interpret(text, expect))
 
     def _on_key(self, digit: str) -> list[Action]:
-        self._source = "dtmf"
+        self._source, self._confidence = "dtmf", 1.0
         slot = self._slot_def
         if slot is not None and not self._confirming:
             if digit == "*":
@@ -309,10 +311,15 @@ class DialogueEngine:
         self._record("matched", slot=name, value=value)
         actions: list[Action] = [SetSlot(name, value, sensitive=self._sensitive(name))]
         slot = self.flow.slots[name]
-        if isinstance(slot, DigitsSlot) and slot.confirm:
+        if isinstance(slot, DigitsSlot) and self._needs_read_back(slot):
             self._confirming = True
             return [*actions, *self._ask_again("")]
         return [*actions, *self._after_slot(value)]
+
+    def _needs_read_back(self, slot: DigitsSlot) -> bool:
+        if slot.confirm == "low_confidence":
+            return self._source == "speech" and self._confidence < slot.confirm_below
+        return slot.confirm == "always"
 
     def _confirmed(self, yes: bool) -> list[Action]:
         name = self._current.collect or ""

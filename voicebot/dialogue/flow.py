@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 NodeKind = Literal["menu", "collect", "transfer", "hangup", "say"]
 
@@ -60,8 +60,21 @@ class DigitsSlot(_Model):
     """Most digits accepted (use with `min_length` instead of `length`)."""
     dtmf: bool = True
     """The caller may key the digits in; `#` ends a variable-length entry."""
-    confirm: bool = False
-    """Read the digits back and ask the caller to confirm them once."""
+    confirm: Literal["always", "never", "low_confidence"] = "never"
+    """Read the digits back and ask the caller to confirm them: `always`, `never`, or
+    `low_confidence` (only when the recogniser was less sure than `confirm_below`; keyed
+    digits are never read back then). `true`/`false` mean always/never."""
+    confirm_below: float = Field(default=0.8, gt=0, le=1)
+    """Recognition confidence under which `confirm: low_confidence` reads the digits back."""
+
+    @field_validator("confirm", mode="before")
+    @classmethod
+    def _confirm_flag(cls, value: object) -> object:
+        # `confirm: true` reads naturally in YAML; it means always.
+        return (
+            {True: "always", False: "never"}.get(value, value) if isinstance(value, bool) else value
+        )
+
     sensitive: bool = False
     """The value is masked ("****") in logs, call records and hand-offs."""
 
