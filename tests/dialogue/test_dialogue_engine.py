@@ -401,3 +401,30 @@ def test_confirm_accepts_yaml_booleans(acme_flow: Flow) -> None:
         {"type": "digits", "length": 8, "confirm": True}
     )
     assert slot.confirm == "always"  # type: ignore[union-attr]
+
+
+def _with_node(flow: Flow, name: str, **changes: object) -> DialogueEngine:
+    node = flow.nodes[name].model_copy(update=changes)
+    return DialogueEngine(flow.model_copy(update={"nodes": {**flow.nodes, name: node}}))
+
+
+def test_reprompts_by_attempt_counted_apart_for_no_match_and_no_input(acme_flow: Flow) -> None:
+    engine = _with_node(
+        acme_flow, "greet", reprompts=["First retry."], no_input_prompts=["Still there?"],
+        max_retries=3,
+    )  # fmt: skip
+    run(engine, CallStarted("CA1"))
+    assert said(run(engine, Utterance("purple"))) == ["First retry."]
+    assert said(run(engine, NoInput())) == ["Still there?"]
+    assert said(run(engine, Utterance("purple"))) == ["First retry."]  # the last one is reused
+    assert said(run(engine, NoInput())) == ["Still there?"]
+    assert engine.node == "greet" and engine.ended is None
+
+
+def test_past_max_retries_the_node_can_go_somewhere_else(acme_flow: Flow) -> None:
+    engine = _with_node(acme_flow, "greet", on_max_retries="outage", max_retries=1)
+    run(engine, CallStarted("CA1"))
+    actions = run(engine, Utterance("purple"))
+    assert engine.node == "ask_anything_else"
+    assert not any(isinstance(a, Transfer) for a in actions)
+    assert said(actions)[0].startswith("We know about an outage")

@@ -195,9 +195,16 @@ class DialogueEngine:
             return f"I heard {chunk_digits(self.slots[node.collect or ''])}. Is that right?"
         return (node.prompt if node.kind == "collect" else node.say) or ""
 
-    def _ask_again(self, prefix: str) -> list[Action]:
+    def _ask_again(
+        self, prefix: str, attempt: int = 0, reprompts: list[str] | None = None
+    ) -> list[Action]:
+        """Ask the node's question again: the flow's reprompt for this attempt (1st, 2nd…,
+        the last reused) if it has them, otherwise `prefix` and the prompt."""
         prompt = self._prompt()
         self._last_said = (prompt,)
+        if reprompts and attempt > 0:
+            text = reprompts[min(attempt, len(reprompts)) - 1]
+            return [Say(text), Listen(self.expectation())]
         return [Say(prefix + prompt), Listen(self.expectation())]
 
     def _slot_expectation(self, node: Node) -> SlotExpectation | None:
@@ -268,7 +275,7 @@ class DialogueEngine:
         self._record("no_input")
         if self._no_input >= self._current.max_retries:
             return self._give_up("no_input_limit")
-        return self._ask_again(NO_INPUT)
+        return self._ask_again(NO_INPUT, self._no_input, self._current.no_input_prompts)
 
     def _act(self, result: Interpretation) -> list[Action]:
         node = self._current
@@ -288,7 +295,7 @@ class DialogueEngine:
         self._record("no_match")
         if self._no_match >= node.max_retries:
             return self._give_up("no_match_limit")
-        return self._ask_again(NO_MATCH)
+        return self._ask_again(NO_MATCH, self._no_match, node.reprompts)
 
     def _command(self, intent: str) -> list[Action]:
         if intent == "repeat":
@@ -343,6 +350,9 @@ class DialogueEngine:
     # -- leaving ----------------------------------------------------------------------------
 
     def _give_up(self, apology: str, reason: str | None = None) -> list[Action]:
+        escape = self._current.on_max_retries
+        if escape is not None and apology != "backend_fault":
+            return self._enter(escape, reason=reason or apology)
         return [Say(APOLOGY[apology]), self._transfer(self.flow.default_queue, reason or apology)]
 
     def _transfer(self, queue: str, reason: str) -> Transfer:

@@ -138,8 +138,16 @@ class Node(_Model):
     """Queue to hand the call to (after `say`)."""
     hangup: bool = False
     """End the call after `say`."""
+    reprompts: list[str] = Field(default_factory=list)
+    """What to say after the 1st, 2nd… turn the bot did not understand (the last one is
+    reused); without them the bot says "Sorry, I didn't catch that." and the prompt again."""
+    no_input_prompts: list[str] = Field(default_factory=list)
+    """The same after the 1st, 2nd… silence; no-input and no-match are counted separately."""
     max_retries: int = Field(default=2, ge=1, le=10)
     """Consecutive no-match (or no-input) turns before the caller is transferred."""
+    on_max_retries: str | None = None
+    """Node to go to past `max_retries` instead of the apology and transfer to the default
+    queue (e.g. a node that transfers to a specialist queue)."""
     no_input_timeout: float = Field(default=6.0, gt=0, le=60)
     """Seconds of silence before the caller is prompted again."""
 
@@ -207,9 +215,9 @@ _KIND_KEYS = ("on", "collect", "transfer", "hangup")
 _NOT_ALLOWED: dict[NodeKind, tuple[str, ...]] = {
     "menu": ("prompt", "next", "branch"),
     "collect": ("say",),
-    "transfer": ("prompt", "next", "branch"),
-    "hangup": ("prompt", "next", "branch"),
-    "say": ("prompt", "branch"),
+    "transfer": ("prompt", "next", "branch", "reprompts", "no_input_prompts", "on_max_retries"),
+    "hangup": ("prompt", "next", "branch", "reprompts", "no_input_prompts", "on_max_retries"),
+    "say": ("prompt", "branch", "reprompts", "no_input_prompts", "on_max_retries"),
 }
 
 
@@ -269,9 +277,10 @@ def _check_node(flow: Flow, name: str, node: Node, queues: dict[str, Queue]) -> 
                 at_key=True,
             )
         )
-    for target in [node.next] if node.next is not None else []:
-        if target not in flow.nodes:
-            problems.append(_unknown("node", (*here, "next"), target, flow.nodes))
+    for key in ("next", "on_max_retries"):
+        target = getattr(node, key)
+        if target is not None and target not in flow.nodes:
+            problems.append(_unknown("node", (*here, key), target, flow.nodes))
     if kind == "menu":
         problems += _check_menu(flow, here, node.on or {})
     if kind == "collect":

@@ -29,7 +29,7 @@ def lint_flow(flow: Flow) -> list[FlowProblem]:
 def successors(flow: Flow, name: str) -> list[str]:
     """Nodes a node can lead to through the flow itself (not the global commands)."""
     node = flow.nodes[name]
-    targets = [*(node.on or {}).values(), node.next]
+    targets = [*(node.on or {}).values(), node.next, node.on_max_retries]
     if node.branch is not None:
         targets += [node.branch.yes, node.branch.no]
     return [t for t in targets if t is not None and t in flow.nodes]
