@@ -127,6 +127,28 @@ def flows_test(
     raise typer.Exit(code=1 if failed else 0)
 
 
+@flows_app.command("graph")
+def flows_graph(
+    flow: Path = typer.Argument(..., help="The flow file to draw."),
+    output: Path = typer.Option(None, "-o", "--output", help="Write here instead of stdout."),
+) -> None:
+    """The flow as a Mermaid flowchart: nodes, transitions, transfers and retry exits."""
+    from voicebot.dialogue.graph import mermaid
+    from voicebot.dialogue.loader import load_flow
+
+    try:
+        text = mermaid(load_flow(flow))
+        if output is None:
+            typer.echo(text, nl=False)
+            return
+        output.write_text(text, encoding="utf-8")
+    except VoicebotError as error:
+        fail(error)
+    except OSError as error:
+        fail(VoicebotError(f"cannot write {output}: {error.strerror or error}"))
+    typer.echo(f"wrote {output}")
+
+
 @flows_app.command("schema")
 def flows_schema(
     output: Path = typer.Option(

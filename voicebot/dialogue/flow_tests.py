@@ -47,6 +47,8 @@ class Step(_Model):
 
     caller: str | None = None
     """What the caller says (as the recogniser would transcribe it)."""
+    confidence: float = Field(default=1.0, ge=0, le=1)
+    """How sure the recogniser was of `caller` (for `confirm: low_confidence` slots)."""
     keys: str | None = None
     """Keypad presses, e.g. "1234#"."""
     silence: bool = False
@@ -161,7 +163,7 @@ def run_test_files(paths: list[Path], flows: dict[str, Flow]) -> TestRun:
 
 def _events(step: Step) -> list[Event]:
     if step.caller is not None:
-        return [Utterance(text=step.caller)]
+        return [Utterance(text=step.caller, confidence=step.confidence)]
     if step.keys is not None:
         return [DtmfDigit(digit=d) for d in step.keys]
     return [NoInput()]
