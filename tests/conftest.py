@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -21,6 +22,14 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         if name.startswith("VOICEBOT_"):
             monkeypatch.delenv(name)
     yield
+
+
+@pytest.fixture(scope="session")
+def speech() -> Any:
+    """One embedded speech stack for every test that runs a server: the model loads once."""
+    from voicebot.speech.stack import EmbeddedSpeechStack
+
+    return EmbeddedSpeechStack()
 
 
 def demo_audio(name: str) -> bytes:

@@ -20,11 +20,6 @@ from voicebot.telephony.server import build_context
 SPEED = 4.0
 
 
-@pytest.fixture(scope="session")
-def speech() -> EmbeddedSpeechStack:
-    return EmbeddedSpeechStack()
-
-
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return Settings(flows_dir=FLOWS_DIR, db_path=tmp_path / "calls.db")

@@ -24,11 +24,6 @@ OLD_GREETING = "Thanks for calling Acme Energy. You can say"
 NEW_GREETING = "Hello from the edited flow. You can say"
 
 
-@pytest.fixture(scope="module")
-def speech() -> EmbeddedSpeechStack:
-    return EmbeddedSpeechStack()
-
-
 @pytest.fixture
 async def server(tmp_path: Path, speech: EmbeddedSpeechStack) -> AsyncIterator[LocalServer]:
     flows = tmp_path / "flows"

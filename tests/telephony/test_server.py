@@ -23,11 +23,6 @@ TOKEN = "twilio-auth-token-for-tests"
 ADMIN = "admin-token-for-tests"
 
 
-@pytest.fixture(scope="module")
-def speech() -> EmbeddedSpeechStack:
-    return EmbeddedSpeechStack()
-
-
 @pytest.fixture
 async def signed_server(tmp_path: Path, speech: EmbeddedSpeechStack) -> AsyncIterator[LocalServer]:
     settings = Settings(
