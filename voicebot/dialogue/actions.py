@@ -12,15 +12,33 @@ from typing import Literal
 # What the engine expects next: the STT compiles its grammar from this.
 
 
+SlotType = Literal[
+    "digits",
+    "yes_no",
+    "number",
+    "currency",
+    "date",
+    "time",
+    "choice",
+    "phone",
+    "email",
+    "postcode",
+    "free_text",
+]
+
+
 @dataclass(frozen=True)
 class SlotExpectation:
     """A slot the caller is asked to fill in the current node."""
 
     name: str
-    type: Literal["digits", "yes_no"]
+    type: SlotType
     min_length: int = 1
     max_length: int = 1
+    """Digit count bounds (digits slots)."""
     sensitive: bool = False
+    options: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    """Choice slots: (value, synonyms) pairs; the value itself is also a phrase."""
 
 
 @dataclass(frozen=True)
@@ -54,6 +72,12 @@ class Utterance:
 
     text: str
     confidence: float = 1.0
+    intent: str | None = None
+    """An intent already understood elsewhere (the LLM fallback); the engine checks that the
+    node expects it instead of matching `text`."""
+    slot_text: str | None = None
+    """A slot value already extracted elsewhere (the LLM fallback), in any form the slot's
+    parser reads; it goes through that parser, so an invalid value is a no-match."""
 
 
 @dataclass(frozen=True)
