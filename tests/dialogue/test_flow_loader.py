@@ -131,8 +131,8 @@ def test_type_errors_reported_together(tmp_path: Path) -> None:
         "FILE:1:1: missing: flow: missing required key 'flow'",
         "FILE:3:3: value_error: slots.pin: a digits slot needs `length`, "
         "or both `min_length` and `max_length`",
-        "FILE:4:3: union_tag_invalid: slots.colour: `type` must be one of: digits, yes_no",
-        "FILE:5:3: union_tag_not_found: slots.untyped: `type` must be one of: digits, yes_no",
+        "FILE:4:3: union_tag_invalid: slots.colour: `type` must be one of: digits, yes_no, number, currency, date, time, choice, phone, email, postcode, free_text",
+        "FILE:5:3: union_tag_not_found: slots.untyped: `type` must be one of: digits, yes_no, number, currency, date, time, choice, phone, email, postcode, free_text",
         "FILE:6:1: too_short: nodes: Dictionary should have at least 1 item after validation, "
         "not 0",
     ]
@@ -180,7 +180,7 @@ nodes:
         "without waiting for the caller",
         "FILE:24:17: duplicate_key: 'say' appears twice here",
         "FILE:25:3: node_kind: nodes.mixed: node 'mixed' has transfer, hangup: "
-        "pick one of on/collect/transfer/hangup",
+        "pick one of on/collect/webhook/transfer/hangup",
         "FILE:25:53: unexpected_key: nodes.mixed.next: a transfer node does not use `next`",
     ]
 

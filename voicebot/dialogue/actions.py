@@ -39,6 +39,8 @@ class SlotExpectation:
     sensitive: bool = False
     options: tuple[tuple[str, tuple[str, ...]], ...] = ()
     """Choice slots: (value, synonyms) pairs; the value itself is also a phrase."""
+    currency: str = "GBP"
+    """Currency slots: ISO code deciding the words (pounds/pence, dollars/cents)."""
 
 
 @dataclass(frozen=True)
@@ -99,13 +101,23 @@ class BackendFault:
 
 
 @dataclass(frozen=True)
+class WebhookResult:
+    """The answer to the engine's last `CallWebhook`: `data` is the parsed JSON on success."""
+
+    ok: bool
+    data: object = None
+    error: str = ""
+    """Why it failed, for the record (timeout, HTTP 500, not JSON…)."""
+
+
+@dataclass(frozen=True)
 class HangUp:
     """The caller hung up or the stream ended."""
 
     reason: str = "caller_hung_up"
 
 
-Event = CallStarted | Utterance | DtmfDigit | NoInput | BackendFault | HangUp
+Event = CallStarted | Utterance | DtmfDigit | NoInput | BackendFault | WebhookResult | HangUp
 
 # ---------------------------------------------------------------------------------------------
 # Actions: what the engine asks the shell to do, in order.
@@ -115,6 +127,9 @@ Event = CallStarted | Utterance | DtmfDigit | NoInput | BackendFault | HangUp
 class Say:
     text: str
     style: str = "neutral"
+    """Prosody for the TTS (the flow's emotion styles); `neutral` is the voice's default."""
+    private: bool = False
+    """The text carries a sensitive slot value: records and logs get a mask instead."""
 
 
 @dataclass(frozen=True)
@@ -137,10 +152,24 @@ class Transfer:
 
 
 @dataclass(frozen=True)
+class CallWebhook:
+    """Call the support centre's system; the shell answers with a `WebhookResult` event."""
+
+    url: str
+    """As written in the flow: `${NAME}` is expanded by the shell, from its environment."""
+    method: str
+    payload: dict[str, str]
+    timeout: float
+    headers: dict[str, str] = field(default_factory=dict)
+    private: bool = False
+    """The payload carries sensitive slot values: never log it."""
+
+
+@dataclass(frozen=True)
 class EndCall:
     """The bot ends the call (after its last Say has played)."""
 
     reason: str = "completed"
 
 
-Action = Say | Listen | SetSlot | Transfer | EndCall
+Action = Say | Listen | SetSlot | CallWebhook | Transfer | EndCall

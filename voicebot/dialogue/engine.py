@@ -1,18 +1,23 @@
 """The dialogue engine: a pure state machine that turns caller events into bot actions.
 
-No I/O and no clock: the shell feeds events (`handle`) and carries out the actions returned.
+No I/O and no clock: the shell feeds events (`handle`) and carries out the actions returned
+(including webhooks, whose answers come back as `WebhookResult` events).
 """
 
 from __future__ import annotations
 
+import re
 from collections import deque
 from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Literal
 
+from voicebot.dialogue import slots as slot_parsers  # TEMP until the slots package lands
 from voicebot.dialogue.actions import (
     Action,
     BackendFault,
     CallStarted,
+    CallWebhook,
     DtmfDigit,
     EndCall,
     Event,
@@ -25,10 +30,28 @@ from voicebot.dialogue.actions import (
     SlotExpectation,
     Transfer,
     Utterance,
+    WebhookResult,
 )
-from voicebot.dialogue.flow import DigitsSlot, Flow, Node, check_flow
-from voicebot.dialogue.slots import chunk_digits
-from voicebot.dialogue.understanding import GLOBAL_INTENTS, Interpretation, interpret, normalise
+from voicebot.dialogue.conditions import evaluate
+from voicebot.dialogue.flow import Flow, Node, check_flow
+from voicebot.dialogue.keypad import KeypadEntry, keypad_entry
+from voicebot.dialogue.slot_types import (
+    AnySlot,
+    ChoiceSlot,
+    ConfirmableSlot,
+    CurrencySlot,
+    DigitsSlot,
+    FreeTextSlot,
+    Rule,
+)
+from voicebot.dialogue.understanding import (
+    GLOBAL_INTENTS,
+    Interpretation,
+    interpret,
+    normalise,
+    parse_expected,
+)
+from voicebot.dialogue.webhooks import Webhook, as_slot_text, pick
 from voicebot.exceptions import FlowError
 
 MASK = "****"
@@ -37,6 +60,7 @@ NO_INPUT = "Sorry, I didn't hear anything. "
 RETRY_SLOT = "Sorry about that, let's try again. "
 TRANSFER_TO_AGENT = "Of course. Let me put you through to one of my colleagues."
 GOODBYE = "Thanks for calling. Goodbye."
+KEYPAD_HINT = " You can also use your phone's keypad."
 APOLOGY = {
     "no_match_limit": "I'm sorry, I'm having trouble understanding. "
     "Let me put you through to one of my colleagues.",
@@ -46,6 +70,7 @@ APOLOGY = {
     "Let me put you through to one of my colleagues.",
 }
 RECENT_TURNS = 3
+_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
 @dataclass(frozen=True)
@@ -54,17 +79,33 @@ class TurnRecord:
 
     node: str
     source: Literal["speech", "dtmf", "silence"]
-    outcome: Literal["matched", "no_match", "no_input"]
+    outcome: Literal["matched", "no_match", "no_input", "invalid"]
     intent: str | None = None
     slot: str | None = None
     value: str | None = None
+
+
+@dataclass(frozen=True)
+class _Pending:
+    """A webhook the engine is waiting on: a node's lookup, or a slot's validation rule."""
+
+    purpose: Literal["node", "rule"]
+    rule: int = 0
+    value: str = ""
 
 
 class DialogueEngine:
     """Runs one call through one flow. `handle(event)` returns the actions to carry out, in
     order; an empty list means "keep listening with the same expectation"."""
 
-    def __init__(self, flow: Flow, *, call_sid: str = "") -> None:
+    def __init__(
+        self,
+        flow: Flow,
+        *,
+        call_sid: str = "",
+        caller: str | None = None,
+        today: date | None = None,
+    ) -> None:
         problems = check_flow(flow)
         if problems:
             # Flows normally come through the loader, which reports positions; this guards
@@ -72,6 +113,9 @@ class DialogueEngine:
             raise FlowError([f"{flow.flow}: {p.code}: {p.message}" for p in problems])
         self.flow = flow
         self.call_sid = call_sid
+        self.caller = caller
+        self.today = today or date.today()
+        """Dates ("next Tuesday") and date conditions are relative to this."""
         self.node: str = flow.start_node
         self.slots: dict[str, str] = {}
         """Raw slot values: for the engine and the flow's own logic only, never for logs."""
@@ -79,9 +123,17 @@ class DialogueEngine:
         """Why the call ended (EndCall/Transfer/HangUp reason); None while it runs."""
         self.last_turn: TurnRecord | None = None
         """The caller turn the last `handle` completed, or None if it completed none."""
+        self.call_facts: dict[str, object] = {
+            "emotion": "neutral",
+            "emotion_intensity": 0.0,
+            "emotion_score": 0.0,
+        }
+        """Names conditions can read besides slots; the emotion tracker updates these."""
+        self.style = "neutral"
+        """The TTS style the next `Say` actions carry (set from the caller's emotion)."""
         self._globals = {
             name: tuple(normalise(p) for p in phrases)
-            + tuple(normalise(p) for p in getattr(flow.intents.get(name), "examples", ()))
+            + tuple(normalise(p) for p in _phrases(flow, name))
             for name, phrases in GLOBAL_INTENTS.items()
         }
         self._started = False
@@ -89,8 +141,9 @@ class DialogueEngine:
         self._confirming = False
         self._confidence = 1.0
         self._keys = ""
+        self._pending: _Pending | None = None
         self._no_match = self._no_input = self._rejections = 0
-        self._last_said: tuple[str, ...] = ()
+        self._last_said: tuple[Say, ...] = ()
         self._turns: deque[str] = deque(maxlen=RECENT_TURNS)
         self._source: Literal["speech", "dtmf", "silence"] = "speech"
         self._swallow_hash = False
@@ -115,39 +168,48 @@ class DialogueEngine:
             if self._started:
                 return []
             self._started = True
+            self.caller = event.caller or self.caller
             return self._enter(self.flow.start_node)
         if not self._started:
             return []
+        if isinstance(event, BackendFault):
+            self._pending = None
+            return self._give_up("backend_fault", reason=f"backend_fault:{event.stage}")
+        if isinstance(event, WebhookResult):
+            return self._on_webhook(event)
+        if self._pending is not None:
+            return []  # the caller speaks while a lookup runs: its answer decides what next
         if isinstance(event, Utterance):
-            return self._on_speech(event.text, event.confidence)
+            return self._on_speech(event)
         if isinstance(event, DtmfDigit):
             return self._on_key(event.digit)
         if isinstance(event, NoInput):
             return self._on_no_input()
-        if isinstance(event, BackendFault):
-            return self._give_up("backend_fault", reason=f"backend_fault:{event.stage}")
         raise TypeError(f"not a dialogue event: {event!r}")
 
     def expectation(self) -> Expectation:
         """What the current node can understand (the recogniser's grammar)."""
         node = self._current
         intents = {
-            name: self._globals.get(name)
-            or tuple(normalise(p) for p in self.flow.intents[name].examples)
+            name: self._globals.get(name) or tuple(normalise(p) for p in _phrases(self.flow, name))
             for name in (node.on or {})
         }
         intents.update({k: v for k, v in self._globals.items() if k not in intents})
         slot = self._slot_expectation(node)
-        dtmf = node.kind == "menu" or slot is not None
-        if isinstance(self._slot_def, DigitsSlot) and not self._confirming:
-            dtmf = self._slot_def.dtmf
+        keypad = self._keypad()
         return Expectation(
             node=self.node,
             intents=intents,
             slot=slot,
-            dtmf=dtmf,
+            dtmf=node.kind == "menu" or keypad is not None,
+            free_speech=slot is not None and slot.type == "free_text",
             no_input_timeout=node.no_input_timeout,
         )
+
+    def understands(self, text: str) -> bool:
+        """Whether the current node understands `text` without help (for the LLM fallback)."""
+        result = interpret(text, self.expectation(), self.today)
+        return result.intent is not None or result.slot_value is not None
 
     def masked_slots(self) -> dict[str, str]:
         """Slot values safe for logs and hand-offs: sensitive ones replaced by "****"."""
@@ -160,52 +222,108 @@ class DialogueEngine:
         return self.flow.nodes[self.node]
 
     @property
-    def _slot_def(self) -> DigitsSlot | None:
-        slot = self.flow.slots.get(self._current.collect or "")
-        return slot if isinstance(slot, DigitsSlot) else None
+    def _slot_def(self) -> AnySlot | None:
+        return self.flow.slots.get(self._current.collect or "")
 
     def _enter(self, name: str, reason: str | None = None) -> list[Action]:
         """Go to `name`, chaining through say nodes; `reason` overrides how the call ends."""
         actions: list[Action] = []
-        said: list[str] = []
-        while True:
+        said: list[Say] = []
+        for _ in range(len(self.flow.nodes) + 1):  # check_flow rules out say-node loops
             node = self.flow.nodes[name]
             self.node = name
             self._confirming, self._keys = False, ""
             self._no_match = self._no_input = self._rejections = 0
-            if node.say and node.kind != "menu":
-                actions.append(Say(node.say))
-                said.append(node.say)
-            if node.kind == "say" and node.next is not None:  # check_flow guarantees `next`
-                name = node.next
+            words = self._words(node, node.say)
+            if words and node.kind != "menu":
+                said.append(self._say(words))
+                actions.append(said[-1])
+            if node.kind == "say":
+                name = self._route(node)
                 continue
+            if node.kind == "webhook" and node.webhook is not None:
+                self._pending = _Pending("node")
+                return [*actions, self._call(node.webhook, node.webhook.send)]
             if node.kind == "transfer":
                 return [*actions, self._transfer(node.transfer or "", reason or "flow_transfer")]
             if node.kind == "hangup":
                 self.ended = reason or "completed"
                 return [*actions, EndCall(self.ended)]
-            prompt = self._prompt()
+            prompt = self._say(self._prompt())
             self._last_said = (*said, prompt)
             self._caller_node = name
-            return [*actions, Say(prompt), Listen(self.expectation())]
+            return [*actions, prompt, Listen(self.expectation())]
+        raise RuntimeError(f"flow {self.flow.flow} chains say nodes without end at {name!r}")
+
+    def _route(self, node: Node) -> str:
+        """The first `if` route whose condition holds, else `next`."""
+        names = self._condition_names()
+        for route in node.if_:
+            if evaluate(route.when, names):
+                return route.goto
+        return node.next or ""
+
+    def _words(self, node: Node, default: str | None) -> str | None:
+        """`default` (say or prompt), or the first `say_if` variant whose condition holds."""
+        if node.say_if:
+            names = self._condition_names()
+            for variant in node.say_if:
+                if evaluate(variant.when, names):
+                    return variant.say
+        return default
+
+    def _condition_names(self) -> dict[str, object]:
+        names: dict[str, object] = {name: None for name in self.flow.slots}
+        for name, value in self.slots.items():
+            names[name] = _typed(self.flow.slots[name], value)
+        names.update(self.call_facts)
+        names.update(
+            intent=self._intent,
+            caller=self.caller,
+            today=self.today.isoformat(),
+            retries=self._no_match + self._no_input,
+        )
+        return names
+
+    def _say(self, text: str) -> Say:
+        """A Say with `{slot}` placeholders read out; private if a sensitive value is in it."""
+        private = False
+
+        def fill(match: re.Match[str]) -> str:
+            nonlocal private
+            name = match.group(1)
+            if name not in self.slots:
+                return ""
+            private = private or self._sensitive(name)
+            return self._read_back(name, self.slots[name])
+
+        return Say(_PLACEHOLDER.sub(fill, text), style=self.style, private=private)
+
+    def _read_back(self, name: str, value: str) -> str:
+        slot = self.flow.slots[name]
+        currency = slot.currency if isinstance(slot, CurrencySlot) else "GBP"
+        if hasattr(slot_parsers, "read_back"):
+            return slot_parsers.read_back(slot.type, value, currency=currency)  # type: ignore[no-any-return]
+        return slot_parsers.chunk_digits(value) if slot.type == "digits" else value
 
     def _prompt(self) -> str:
         node = self._current
         if self._confirming:
-            return f"I heard {chunk_digits(self.slots[node.collect or ''])}. Is that right?"
-        return (node.prompt if node.kind == "collect" else node.say) or ""
+            name = node.collect or ""
+            return f"I heard {self._read_back(name, self.slots[name])}. Is that right?"
+        return self._words(node, node.prompt if node.kind == "collect" else node.say) or ""
 
     def _ask_again(
         self, prefix: str, attempt: int = 0, reprompts: list[str] | None = None
     ) -> list[Action]:
         """Ask the node's question again: the flow's reprompt for this attempt (1st, 2nd…,
         the last reused) if it has them, otherwise `prefix` and the prompt."""
-        prompt = self._prompt()
+        prompt = self._say(self._prompt())
         self._last_said = (prompt,)
         if reprompts and attempt > 0:
             text = reprompts[min(attempt, len(reprompts)) - 1]
-            return [Say(text), Listen(self.expectation())]
-        return [Say(prefix + prompt), Listen(self.expectation())]
+            return [self._say(text), Listen(self.expectation())]
+        return [self._say(prefix + prompt.text), Listen(self.expectation())]
 
     def _slot_expectation(self, node: Node) -> SlotExpectation | None:
         name = node.collect
@@ -214,35 +332,48 @@ class DialogueEngine:
             return None
         if self._confirming:
             return SlotExpectation(f"confirm_{name}", "yes_no", sensitive=slot.sensitive)
-        if isinstance(slot, DigitsSlot):
-            low, high = slot.bounds
-            return SlotExpectation(name, "digits", low, high, sensitive=slot.sensitive)
-        return SlotExpectation(name, "yes_no", sensitive=slot.sensitive)
+        return _expect_slot(name, slot)
+
+    def _keypad(self) -> KeypadEntry | None:
+        slot = self._slot_def
+        if slot is None:
+            return None
+        if self._confirming:
+            return keypad_entry(None)
+        return keypad_entry(slot)
 
     # -- caller turns -----------------------------------------------------------------------
 
-    def _on_speech(self, text: str, confidence: float = 1.0) -> list[Action]:
+    def _on_speech(self, utterance: Utterance) -> list[Action]:
         self._source, self._keys = "speech", ""
-        self._confidence = confidence
+        self._confidence = utterance.confidence
         expect = self.expectation()
         sensitive = expect.slot is not None and expect.slot.sensitive
-        self._turns.append(MASK if sensitive else text)
-        return self._act(interpret(text, expect))
+        self._turns.append(MASK if sensitive else utterance.text)
+        if utterance.intent is None and utterance.slot_text is None:
+            return self._act(interpret(utterance.text, expect, self.today))
+        # Understood elsewhere (the LLM): trust only what this node could have understood.
+        if utterance.intent is not None and utterance.intent in expect.intents:
+            return self._act(Interpretation(intent=utterance.intent))
+        if utterance.slot_text is not None and expect.slot is not None:
+            value = parse_expected(utterance.slot_text, expect.slot, self.today)
+            return self._act(Interpretation(slot_value=value))
+        return self._act(Interpretation())
 
     def _on_key(self, digit: str) -> list[Action]:
         self._source, self._confidence = "dtmf", 1.0
-        slot = self._slot_def
-        if slot is not None and not self._confirming:
-            if digit == "*":
+        entry = self._keypad()
+        if entry is not None and entry.mode == "keys":
+            if digit == "*" and not (entry.star_is_point and self._keys):
                 self._keys = ""
                 return self._act(Interpretation(intent="repeat"))
-            if slot.dtmf and digit.isdigit():
-                self._keys += digit
-                if len(self._keys) < slot.bounds[1]:
+            if digit.isdigit() or digit == "*":
+                self._keys += "." if digit == "*" else digit
+                if len(self._keys) < entry.max_keys:
                     return []
                 self._swallow_hash = True
                 return self._finish_keys()
-            if slot.dtmf and digit == "#":
+            if digit == "#":
                 return self._finish_keys()
         self._turns.append(f"[keypad {digit}]")
         if digit == "0":
@@ -250,21 +381,27 @@ class DialogueEngine:
         if digit == "*":
             return self._act(Interpretation(intent="repeat"))
         node = self._current
-        if self._confirming or (node.collect and slot is None):  # a yes/no question
-            answer = {"1": "yes", "2": "no"}.get(digit)
-            return self._act(Interpretation(slot_value=answer))
+        if entry is not None and entry.mode == "yes_no":
+            return self._act(Interpretation(slot_value={"1": "yes", "2": "no"}.get(digit)))
         choices = list(node.on or {})
-        if node.kind == "menu" and digit.isdigit() and int(digit) <= len(choices):
-            return self._act(Interpretation(intent=choices[int(digit) - 1]))
+        if isinstance(self._slot_def, ChoiceSlot) and entry is not None:
+            choices = list(self._slot_def.options)
+        if digit.isdigit() and 1 <= int(digit) <= len(choices):
+            choice = choices[int(digit) - 1]
+            if node.kind == "menu":
+                return self._act(Interpretation(intent=choice))
+            return self._act(Interpretation(slot_value=choice))
         return self._act(Interpretation())
 
     def _finish_keys(self) -> list[Action]:
         keys, self._keys = self._keys, ""
-        slot = self._slot_def
-        assert slot is not None  # only called while collecting a digits slot
+        slot, entry = self._slot_def, self._keypad()
+        assert slot is not None and entry is not None  # only called while keying a slot
         self._turns.append(f"[keypad {MASK if slot.sensitive else keys}]")
-        low, high = slot.bounds
-        return self._act(Interpretation(slot_value=keys if low <= len(keys) <= high else None))
+        expect = _expect_slot(self._current.collect or "", slot)
+        text = entry.as_text(keys)
+        value = parse_expected(text, expect, self.today) if text is not None else None
+        return self._act(Interpretation(slot_value=value))
 
     def _on_no_input(self) -> list[Action]:
         if self._keys:  # the caller stopped keying: take what was keyed so far
@@ -285,32 +422,103 @@ class DialogueEngine:
             if node.on and result.intent in node.on:
                 self._intent = result.intent
                 return self._enter(node.on[result.intent])
+            if result.intent in node.commands:
+                return self._enter(node.commands[result.intent], reason=_reason(result.intent))
             return self._command(result.intent)
         if result.slot_value is not None:
             self._no_match = self._no_input = 0
             if self._confirming:
                 return self._confirmed(result.slot_value == "yes")
-            return self._filled(result.slot_value)
+            return self._validate(result.slot_value, 0)
+        return self._failed_attempt("no_match", node.reprompts)
+
+    def _failed_attempt(
+        self, outcome: Literal["no_match", "invalid"], reprompts: list[str], slot: str | None = None
+    ) -> list[Action]:
+        node = self._current
         self._no_match += 1
-        self._record("no_match")
+        self._record(outcome, slot=slot)
         if self._no_match >= node.max_retries:
             return self._give_up("no_match_limit")
-        return self._ask_again(NO_MATCH, self._no_match, node.reprompts)
+        return self._ask_again(NO_MATCH, self._no_match, reprompts)
 
     def _command(self, intent: str) -> list[Action]:
+        node = self._current
         if intent == "repeat":
-            return [*(Say(text) for text in self._last_said), Listen(self.expectation())]
+            return [*self._last_said, Listen(self.expectation())]
+        if intent == "help":
+            help_text = self._say(node.help) if node.help else self._default_help()
+            return [help_text, Listen(self.expectation())]
+        if intent == "start_over":
+            self.slots.clear()
+            self._intent = None
+            return self._enter(self.flow.start_node)
         if intent == "agent":
             if "agent" in self.flow.nodes:
                 return self._enter("agent", reason="caller_asked_for_agent")
             return [
-                Say(TRANSFER_TO_AGENT),
+                self._say(TRANSFER_TO_AGENT),
                 self._transfer(self.flow.default_queue, "caller_asked_for_agent"),
             ]
         if "goodbye" in self.flow.nodes:
             return self._enter("goodbye", reason="caller_said_goodbye")
         self.ended = "caller_said_goodbye"
-        return [Say(GOODBYE), EndCall(self.ended)]
+        return [self._say(GOODBYE), EndCall(self.ended)]
+
+    def _default_help(self) -> Say:
+        node = self._current
+        if node.kind == "menu":
+            choices = [
+                f"{_phrases(self.flow, intent)[0]}, press {i}"
+                for i, intent in enumerate(node.on or {}, start=1)
+            ]
+            text = "You can say " + "; ".join(choices) + ". Or say agent to talk to a person."
+            return self._say(text)
+        hint = KEYPAD_HINT if self._keypad() is not None else ""
+        return self._say(self._prompt() + hint + " Or say agent to talk to a person.")
+
+    # -- slots ------------------------------------------------------------------------------
+
+    def _validate(self, value: str, first_rule: int) -> list[Action]:
+        """Check `value` against the slot's rules from `first_rule` on, then store it."""
+        name = self._current.collect or ""
+        slot = self.flow.slots[name]
+        if isinstance(slot, FreeTextSlot):
+            value = value[: slot.max_chars]
+        for i, rule in enumerate(slot.checks[first_rule:], start=first_rule):
+            if not self._passes(rule, slot, value):
+                return self._failed_attempt("invalid", [rule.reprompt], slot=name)
+            if rule.webhook is not None:
+                self._pending = _Pending("rule", i, value)
+                return [self._call(rule.webhook, [name], extra={name: value})]
+        return self._filled(value)
+
+    def _passes(self, rule: Rule, slot: AnySlot, value: str) -> bool:
+        length = len(value)
+        if rule.min_length is not None and length < rule.min_length:
+            return False
+        if rule.max_length is not None and length > rule.max_length:
+            return False
+        if rule.min is not None or rule.max is not None:
+            number = _number(value)
+            if number is None:
+                return False
+            if (rule.min is not None and number < rule.min) or (
+                rule.max is not None and number > rule.max
+            ):
+                return False
+        if rule.earliest_days is not None or rule.latest_days is not None:
+            try:
+                day = date.fromisoformat(value)
+            except ValueError:
+                return False
+            if rule.earliest_days is not None and day < self.today + timedelta(
+                days=rule.earliest_days
+            ):
+                return False
+            if rule.latest_days is not None and day > self.today + timedelta(days=rule.latest_days):
+                return False
+        return rule.regex is None or re.fullmatch(rule.regex, value) is not None
 
     def _filled(self, value: str) -> list[Action]:
         name = self._current.collect or ""
@@ -318,12 +526,12 @@ class DialogueEngine:
         self._record("matched", slot=name, value=value)
         actions: list[Action] = [SetSlot(name, value, sensitive=self._sensitive(name))]
         slot = self.flow.slots[name]
-        if isinstance(slot, DigitsSlot) and self._needs_read_back(slot):
+        if isinstance(slot, ConfirmableSlot) and self._needs_read_back(slot):
             self._confirming = True
             return [*actions, *self._ask_again("")]
         return [*actions, *self._after_slot(value)]
 
-    def _needs_read_back(self, slot: DigitsSlot) -> bool:
+    def _needs_read_back(self, slot: ConfirmableSlot) -> bool:
         if slot.confirm == "low_confidence":
             return self._source == "speech" and self._confidence < slot.confirm_below
         return slot.confirm == "always"
@@ -343,9 +551,65 @@ class DialogueEngine:
 
     def _after_slot(self, value: str) -> list[Action]:
         node = self._current
+        for route in node.if_:
+            if evaluate(route.when, self._condition_names()):
+                return self._enter(route.goto)
         if node.branch is not None:
             return self._enter(node.branch.yes if value == "yes" else node.branch.no)
         return self._enter(node.next or "")
+
+    # -- webhooks ---------------------------------------------------------------------------
+
+    def _call(
+        self, hook: Webhook, send: list[str], extra: dict[str, str] | None = None
+    ) -> CallWebhook:
+        payload = {name: self.slots[name] for name in send if name in self.slots}
+        payload.update(extra or {})
+        return CallWebhook(
+            url=hook.url,
+            method=hook.method,
+            payload=payload,
+            timeout=hook.timeout,
+            headers=dict(hook.headers),
+            private=any(self._sensitive(name) for name in payload),
+        )
+
+    def _on_webhook(self, result: WebhookResult) -> list[Action]:
+        pending, self._pending = self._pending, None
+        if pending is None:
+            return []  # a late answer to a lookup already given up on
+        node = self._current
+        if pending.purpose == "rule":
+            slot = self.flow.slots[node.collect or ""]
+            if result.ok and pick(result.data, "valid") is True:
+                return self._validate(pending.value, pending.rule + 1)
+            return self._failed_attempt(
+                "invalid", [slot.checks[pending.rule].reprompt], slot=node.collect
+            )
+        assert node.webhook is not None  # a node lookup is only pending in a webhook node
+        filled = self._fills(node.webhook, result.data) if result.ok else None
+        if filled is None:
+            if node.on_failure is not None:
+                return self._enter(node.on_failure)
+            return self._give_up("backend_fault", reason="backend_fault:webhook")
+        actions: list[Action] = []
+        for name, value in filled.items():
+            self.slots[name] = value
+            actions.append(SetSlot(name, value, sensitive=self._sensitive(name)))
+        return [*actions, *self._enter(self._route(node))]
+
+    def _fills(self, hook: Webhook, data: object) -> dict[str, str] | None:
+        """Slot values read from the answer, each through its slot's parser; None if any is
+        missing or unreadable (a lookup that half worked is not trusted)."""
+        values: dict[str, str] = {}
+        for name, path in hook.fills.items():
+            text = as_slot_text(pick(data, path))
+            slot = self.flow.slots[name]
+            value = parse_expected(text, _expect_slot(name, slot), self.today) if text else None
+            if value is None:
+                return None
+            values[name] = value
+        return values
 
     # -- leaving ----------------------------------------------------------------------------
 
@@ -353,7 +617,10 @@ class DialogueEngine:
         escape = self._current.on_max_retries
         if escape is not None and apology != "backend_fault":
             return self._enter(escape, reason=reason or apology)
-        return [Say(APOLOGY[apology]), self._transfer(self.flow.default_queue, reason or apology)]
+        return [
+            self._say(APOLOGY[apology]),
+            self._transfer(self.flow.default_queue, reason or apology),
+        ]
 
     def _transfer(self, queue: str, reason: str) -> Transfer:
         self.ended = reason
@@ -372,7 +639,7 @@ class DialogueEngine:
 
     def _record(
         self,
-        outcome: Literal["matched", "no_match", "no_input"],
+        outcome: Literal["matched", "no_match", "no_input", "invalid"],
         intent: str | None = None,
         slot: str | None = None,
         value: str | None = None,
@@ -384,3 +651,40 @@ class DialogueEngine:
         ):
             value = MASK
         self.last_turn = TurnRecord(self.node, self._source, outcome, intent, slot, value)
+
+
+def _phrases(flow: Flow, intent: str) -> list[str]:
+    found = flow.intents.get(intent)
+    return found.phrases() if found is not None else list(GLOBAL_INTENTS.get(intent, ()))
+
+
+def _reason(command: str) -> str | None:
+    return {"agent": "caller_asked_for_agent", "goodbye": "caller_said_goodbye"}.get(command)
+
+
+def _expect_slot(name: str, slot: AnySlot) -> SlotExpectation:
+    if isinstance(slot, DigitsSlot):
+        low, high = slot.bounds
+        return SlotExpectation(name, "digits", low, high, sensitive=slot.sensitive)
+    options: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    if isinstance(slot, ChoiceSlot):
+        options = tuple((value, tuple(synonyms)) for value, synonyms in slot.options.items())
+    currency = slot.currency if isinstance(slot, CurrencySlot) else "GBP"
+    return SlotExpectation(
+        name, slot.type, sensitive=slot.sensitive, options=options, currency=currency
+    )
+
+
+def _number(value: str) -> float | None:
+    try:
+        return float(value)
+    except ValueError:
+        return None
+
+
+def _typed(slot: AnySlot, value: str) -> object:
+    """Slot values as conditions compare them: numbers and amounts as numbers."""
+    if slot.type in ("number", "currency"):
+        number = _number(value)
+        return value if number is None else number
+    return value

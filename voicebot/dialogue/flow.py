@@ -5,23 +5,35 @@ Field docstrings become the JSON Schema descriptions that editors show while a f
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from typing import Annotated, Literal
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field
 
-NodeKind = Literal["menu", "collect", "transfer", "hangup", "say"]
+from voicebot.dialogue.conditions import ConditionError, check_condition
+from voicebot.dialogue.flow_base import FlowModel
+from voicebot.dialogue.slot_types import (
+    ChoiceSlot,
+    DigitsSlot,
+    Slot,
+    YesNoSlot,
+)
+from voicebot.dialogue.webhooks import Webhook
+
+__all__ = ["ChoiceSlot", "DigitsSlot", "Flow", "FlowProblem", "Node", "Slot", "YesNoSlot"]
+
+NodeKind = Literal["menu", "collect", "webhook", "transfer", "hangup", "say"]
 
 # Global commands the engine understands in every node; a flow intent with one of these names
 # adds its examples to the command instead of defining a menu choice.
-GLOBAL_COMMANDS = ("agent", "repeat", "goodbye")
+GLOBAL_COMMANDS = ("agent", "repeat", "help", "start_over", "goodbye")
 
 # The implicit queue used when a flow declares none.
 DEFAULT_QUEUE = "general"
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True, frozen=True)
+_Model = FlowModel
 
 
 class TwilioQueue(_Model):
@@ -45,67 +57,20 @@ class Intent(_Model):
 
     examples: list[str] = Field(min_length=1)
     """Phrases that express the intent; matched after lower-casing and removing punctuation."""
+    synonyms: dict[str, list[str]] = Field(default_factory=dict)
+    """Word or phrase -> other ways to say it; every example using the word is also
+    understood with each alternative (`bill: [invoice, statement]`)."""
 
-
-class DigitsSlot(_Model):
-    """A number the caller says digit by digit or keys in (account number, PIN)."""
-
-    type: Literal["digits"]
-    """Slot type: `digits`."""
-    length: int | None = Field(default=None, ge=1, le=32)
-    """Exact number of digits; keypad entry completes as soon as this many are keyed."""
-    min_length: int | None = Field(default=None, ge=1, le=32)
-    """Fewest digits accepted (use with `max_length` instead of `length`)."""
-    max_length: int | None = Field(default=None, ge=1, le=32)
-    """Most digits accepted (use with `min_length` instead of `length`)."""
-    dtmf: bool = True
-    """The caller may key the digits in; `#` ends a variable-length entry."""
-    confirm: Literal["always", "never", "low_confidence"] = "never"
-    """Read the digits back and ask the caller to confirm them: `always`, `never`, or
-    `low_confidence` (only when the recogniser was less sure than `confirm_below`; keyed
-    digits are never read back then). `true`/`false` mean always/never."""
-    confirm_below: float = Field(default=0.8, gt=0, le=1)
-    """Recognition confidence under which `confirm: low_confidence` reads the digits back."""
-
-    @field_validator("confirm", mode="before")
-    @classmethod
-    def _confirm_flag(cls, value: object) -> object:
-        # `confirm: true` reads naturally in YAML; it means always.
-        return (
-            {True: "always", False: "never"}.get(value, value) if isinstance(value, bool) else value
-        )
-
-    sensitive: bool = False
-    """The value is masked ("****") in logs, call records and hand-offs."""
-
-    @model_validator(mode="after")
-    def _one_way_to_size(self) -> DigitsSlot:
-        if self.length is not None and (self.min_length or self.max_length):
-            raise ValueError("give either `length` or `min_length`/`max_length`, not both")
-        if self.length is None and (self.min_length is None or self.max_length is None):
-            raise ValueError("a digits slot needs `length`, or both `min_length` and `max_length`")
-        if self.length is None and self.min_length > self.max_length:  # type: ignore[operator]
-            raise ValueError("`min_length` is greater than `max_length`")
-        return self
-
-    @property
-    def bounds(self) -> tuple[int, int]:
-        """(fewest, most) digits accepted."""
-        if self.length is not None:
-            return self.length, self.length
-        return self.min_length or 1, self.max_length or 1
-
-
-class YesNoSlot(_Model):
-    """A yes/no answer; the node either stores it (`next`) or branches on it (`branch`)."""
-
-    type: Literal["yes_no"]
-    """Slot type: `yes_no`."""
-    sensitive: bool = False
-    """The value is masked ("****") in logs, call records and hand-offs."""
-
-
-Slot = Annotated[DigitsSlot | YesNoSlot, Field(discriminator="type")]
+    def phrases(self) -> list[str]:
+        """The examples with every synonym substituted, examples first, no duplicates."""
+        phrases = dict.fromkeys(self.examples)
+        for word, alternatives in self.synonyms.items():
+            for example in list(phrases):
+                if f" {word} " in f" {example} ":
+                    for alternative in alternatives:
+                        spaced = f" {example} ".replace(f" {word} ", f" {alternative} ")
+                        phrases[spaced.strip()] = None
+        return list(phrases)
 
 
 class YesNoBranch(_Model):
@@ -117,27 +82,64 @@ class YesNoBranch(_Model):
     """Node to go to when the caller says no."""
 
 
+class Route(_Model):
+    """One conditional way out of a node: the first route whose `when` holds is taken."""
+
+    when: str = Field(min_length=1)
+    """A condition over slots and the call, e.g. `balance > 100`, `emotion == 'angry'`,
+    `filled('pin')`. See docs/flows.md for the names and operators."""
+    goto: str
+    """Node to go to when the condition holds."""
+
+
+class SayVariant(_Model):
+    """Words used instead of the node's own when a condition holds (first match wins)."""
+
+    when: str = Field(min_length=1)
+    """A condition, as in `if`."""
+    say: str = Field(min_length=1)
+    """What to say instead (of `say`, or of `prompt` in a collect node)."""
+
+
 class Node(_Model):
     """One step of the conversation. Its keys decide what it does:
-    `on` = menu, `collect` = ask for a slot, `transfer` = hand to humans, `hangup` = end the
-    call, otherwise say something and go to `next`."""
+    `on` = menu, `collect` = ask for a slot, `webhook` = call the support centre's system,
+    `transfer` = hand to humans, `hangup` = end the call, otherwise say something and go on."""
 
     say: str | None = None
-    """What the bot says on entering (a menu's question, a message, a goodbye)."""
+    """What the bot says on entering (a menu's question, a message, a goodbye). `{slot}` is
+    replaced by the slot's value read for speech (`{balance}` -> "23 pounds 50")."""
+    say_if: list[SayVariant] = Field(default_factory=list)
+    """Other words for `say` (or `prompt`) under conditions, e.g. a calmer wording when
+    `emotion == 'angry'`; the first variant whose condition holds is used."""
     on: dict[str, str] | None = None
     """Menu: intent name -> node. Keypad 1..9 choose the intents in this order."""
     collect: str | None = None
     """Name of the slot this node asks for."""
     prompt: str | None = None
     """The question a `collect` node asks (repeated on a retry)."""
+    webhook: Webhook | None = None
+    """Call the support centre's system (after `say`), fill slots from its JSON answer, then
+    go to `next`; `on_failure` is taken when it fails, times out or answers nonsense."""
+    on_failure: str | None = None
+    """Webhook nodes: node to go to when the webhook fails (default: apologise and transfer)."""
     next: str | None = None
-    """Node to go to after `say`, or after the slot is filled."""
+    """Node to go to after `say`, after the slot is filled, or after the webhook answered."""
+    if_: list[Route] = Field(default_factory=list, alias="if")
+    """Conditional ways out, checked in order before `next`/`branch` (say, collect and
+    webhook nodes); a node with `if` and `next` but no `say` just decides where to go."""
     branch: YesNoBranch | None = None
     """For a yes/no slot: where each answer leads."""
     transfer: str | None = None
     """Queue to hand the call to (after `say`)."""
     hangup: bool = False
     """End the call after `say`."""
+    help: str | None = None
+    """Said when the caller asks for help here ("help", "what can I say"); default: the
+    node's question again, with the menu choices or the keypad hint."""
+    commands: dict[str, str] = Field(default_factory=dict)
+    """Global command -> node, overriding it in this node only (e.g. `agent: billing_agent`).
+    Commands: agent, repeat, help, start_over, goodbye."""
     reprompts: list[str] = Field(default_factory=list)
     """What to say after the 1st, 2nd… turn the bot did not understand (the last one is
     reused); without them the bot says "Sorry, I didn't catch that." and the prompt again."""
@@ -158,11 +160,21 @@ class Node(_Model):
             return "menu"
         if self.collect is not None:
             return "collect"
+        if self.webhook is not None:
+            return "webhook"
         if self.transfer is not None:
             return "transfer"
         if self.hangup:
             return "hangup"
         return "say"
+
+    def targets(self) -> list[str]:
+        """Every node this one can lead to by its own keys (not global commands)."""
+        found = [*(self.on or {}).values(), *(r.goto for r in self.if_)]
+        found += [self.next, self.on_failure, self.on_max_retries, *self.commands.values()]
+        if self.branch is not None:
+            found += [self.branch.yes, self.branch.no]
+        return [t for t in found if t is not None]
 
 
 class Flow(_Model):
@@ -210,15 +222,19 @@ class FlowProblem:
     """Errors stop a flow from loading; warnings are lint for `voicebot flows validate`."""
 
 
-_KIND_KEYS = ("on", "collect", "transfer", "hangup")
+_KIND_KEYS = ("on", "collect", "webhook", "transfer", "hangup")
+_RETRY_KEYS = ("reprompts", "no_input_prompts", "on_max_retries", "help")
+_ENDING = ("prompt", "next", "if", "branch", "on_failure", "commands", *_RETRY_KEYS)
 # Keys each node kind must not carry: they would be silently ignored otherwise.
 _NOT_ALLOWED: dict[NodeKind, tuple[str, ...]] = {
-    "menu": ("prompt", "next", "branch"),
-    "collect": ("say",),
-    "transfer": ("prompt", "next", "branch", "reprompts", "no_input_prompts", "on_max_retries"),
-    "hangup": ("prompt", "next", "branch", "reprompts", "no_input_prompts", "on_max_retries"),
-    "say": ("prompt", "branch", "reprompts", "no_input_prompts", "on_max_retries"),
+    "menu": ("prompt", "next", "if", "branch", "on_failure"),
+    "collect": ("say", "on_failure"),
+    "webhook": ("prompt", "branch", "commands", *_RETRY_KEYS),
+    "transfer": _ENDING,
+    "hangup": _ENDING,
+    "say": ("prompt", "branch", "on_failure", "commands", *_RETRY_KEYS),
 }
+_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
 def check_flow(flow: Flow) -> list[FlowProblem]:
@@ -233,9 +249,40 @@ def check_flow(flow: Flow) -> list[FlowProblem]:
             )
         )
     queues = flow.queues or {DEFAULT_QUEUE: Queue()}
+    for name, slot in flow.slots.items():
+        problems += _check_slot(name, slot)
     for name, node in flow.nodes.items():
         problems += _check_node(flow, name, node, queues)
     problems += _check_say_loops(flow)
+    return problems
+
+
+def _check_slot(name: str, slot: Slot) -> list[FlowProblem]:
+    problems: list[FlowProblem] = []
+    numeric = slot.type in ("number", "currency")
+    for i, rule in enumerate(slot.checks):
+        here = ("slots", name, "validate", i)
+        if (rule.min is not None or rule.max is not None) and not numeric:
+            problems.append(
+                FlowProblem(
+                    "rule_type", here, f"min/max need a number or currency slot, not {slot.type}"
+                )
+            )
+        if (rule.earliest_days is not None or rule.latest_days is not None) and slot.type != "date":
+            problems.append(
+                FlowProblem(
+                    "rule_type",
+                    here,
+                    f"earliest_days/latest_days need a date slot, not {slot.type}",
+                )
+            )
+        if rule.regex is not None:
+            try:
+                re.compile(rule.regex)
+            except re.error as exc:
+                problems.append(
+                    FlowProblem("bad_regex", (*here, "regex"), f"cannot compile regex: {exc}")
+                )
     return problems
 
 
@@ -248,13 +295,14 @@ def _check_node(flow: Flow, name: str, node: Node, queues: dict[str, Queue]) -> 
             FlowProblem(
                 "node_kind",
                 here,
-                f"node '{name}' has {', '.join(kinds)}: pick one of on/collect/transfer/hangup",
+                f"node '{name}' has {', '.join(kinds)}: pick one of {'/'.join(_KIND_KEYS)}",
                 at_key=True,
             )
         )
     kind = node.kind
     for key in _NOT_ALLOWED[kind]:
-        if key in node.model_fields_set:
+        field = "if_" if key == "if" else key
+        if field in node.model_fields_set:
             problems.append(
                 FlowProblem(
                     "unexpected_key",
@@ -264,29 +312,87 @@ def _check_node(flow: Flow, name: str, node: Node, queues: dict[str, Queue]) -> 
                     at_key=True,
                 )
             )
-    if kind in ("menu", "say") and not node.say:
+    if (kind == "menu" or (kind == "say" and not node.if_)) and not node.say:
         problems.append(
             FlowProblem("missing_say", here, f"{kind} node '{name}' needs `say`", at_key=True)
         )
-    if kind == "say" and node.next is None:
+    if kind in ("say", "webhook") and node.next is None:
         problems.append(
             FlowProblem(
                 "missing_next",
                 here,
-                f"node '{name}' needs `next`, or `on`, `collect`, `transfer` or `hangup: true`",
+                f"node '{name}' needs `next`"
+                + (", or `on`, `collect`, `transfer` or `hangup: true`" if kind == "say" else ""),
                 at_key=True,
             )
         )
-    for key in ("next", "on_max_retries"):
+    for key in ("next", "on_max_retries", "on_failure"):
         target = getattr(node, key)
         if target is not None and target not in flow.nodes:
             problems.append(_unknown("node", (*here, key), target, flow.nodes))
+    for i, route in enumerate(node.if_):
+        if route.goto not in flow.nodes:
+            problems.append(_unknown("node", (*here, "if", i, "goto"), route.goto, flow.nodes))
+        problems += _check_condition(flow, (*here, "if", i, "when"), route.when)
+    for i, variant in enumerate(node.say_if):
+        problems += _check_condition(flow, (*here, "say_if", i, "when"), variant.when)
+    for command, target in node.commands.items():
+        if command not in GLOBAL_COMMANDS:
+            problems.append(
+                _unknown(
+                    "command",
+                    (*here, "commands", command),
+                    command,
+                    dict.fromkeys(GLOBAL_COMMANDS),
+                    True,
+                )
+            )
+        if target not in flow.nodes:
+            problems.append(_unknown("node", (*here, "commands", command), target, flow.nodes))
+    problems += _check_placeholders(flow, here, node)
     if kind == "menu":
         problems += _check_menu(flow, here, node.on or {})
     if kind == "collect":
         problems += _check_collect(flow, name, node)
+    if kind == "webhook" and node.webhook is not None:
+        problems += _check_webhook(flow, (*here, "webhook"), node.webhook)
     if kind == "transfer" and node.transfer not in queues:
         problems.append(_unknown("queue", (*here, "transfer"), node.transfer or "", queues))
+    return problems
+
+
+def _check_condition(flow: Flow, path: tuple[str | int, ...], text: str) -> list[FlowProblem]:
+    try:
+        check_condition(text, flow.slots)
+    except ConditionError as exc:
+        return [FlowProblem("bad_condition", path, str(exc))]
+    return []
+
+
+def _check_placeholders(flow: Flow, here: tuple[str, ...], node: Node) -> list[FlowProblem]:
+    texts: list[tuple[tuple[str | int, ...], str]] = [
+        ((*here, key), getattr(node, key))
+        for key in ("say", "prompt", "help")
+        if getattr(node, key)
+    ]
+    texts += [((*here, "say_if", i, "say"), v.say) for i, v in enumerate(node.say_if)]
+    texts += [((*here, "reprompts", i), t) for i, t in enumerate(node.reprompts)]
+    problems: list[FlowProblem] = []
+    for path, text in texts:
+        for slot in _PLACEHOLDER.findall(text):
+            if slot not in flow.slots:
+                problems.append(_unknown("slot", path, slot, flow.slots))
+    return problems
+
+
+def _check_webhook(flow: Flow, here: tuple[str, ...], hook: Webhook) -> list[FlowProblem]:
+    problems: list[FlowProblem] = []
+    for i, slot in enumerate(hook.send):
+        if slot not in flow.slots:
+            problems.append(_unknown("slot", (*here, "send", i), slot, flow.slots))
+    for slot in hook.fills:
+        if slot not in flow.slots:
+            problems.append(_unknown("slot", (*here, "fills", slot), slot, flow.slots, True))
     return problems
 
 
@@ -344,19 +450,28 @@ def _check_say_loops(flow: Flow) -> list[FlowProblem]:
     """Say nodes chain without waiting for the caller, so a cycle of them would never end."""
     problems: list[FlowProblem] = []
     reported: set[str] = set()
+
+    def follow(name: str, path: list[str]) -> list[str] | None:
+        node = flow.nodes.get(name)
+        if node is None or node.kind != "say":
+            return None
+        if name in path:
+            return path[path.index(name) :] + [name]
+        for target in [*(r.goto for r in node.if_), node.next]:
+            loop = follow(target, [*path, name]) if target is not None else None
+            if loop is not None:
+                return loop
+        return None
+
     for first in flow.nodes:
-        seen: list[str] = []
-        name: str | None = first
-        while name in flow.nodes and flow.nodes[name].kind == "say" and name not in seen:
-            seen.append(name)
-            name = flow.nodes[name].next
-        if seen and name == first and first not in reported:
-            reported.update(seen)
+        loop = follow(first, [])
+        if loop is not None and not reported.intersection(loop):
+            reported.update(loop)
             problems.append(
                 FlowProblem(
                     "say_loop",
-                    ("nodes", first, "next"),
-                    f"say nodes {' -> '.join([*seen, first])} loop without waiting for the caller",
+                    ("nodes", loop[0], "next"),
+                    f"say nodes {' -> '.join(loop)} loop without waiting for the caller",
                 )
             )
     return problems

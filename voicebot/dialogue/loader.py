@@ -14,10 +14,14 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from voicebot.dialogue import flow as flow_module
+from voicebot.dialogue import slot_types, webhooks
 from voicebot.dialogue.flow import Flow, FlowProblem, check_flow
+from voicebot.dialogue.slot_types import SLOT_TYPES
 from voicebot.exceptions import FlowError
 
 MAX_FLOW_BYTES = 1_000_000
+MAX_INCLUDE_DEPTH = 4
+INCLUDE_TAG = "!include"
 # A few aliases can expand into a huge document ("billion laughs"); validation walks it all.
 MAX_EXPANDED_NODES = 100_000
 
@@ -102,25 +106,9 @@ def load_flows(directory: str | Path) -> dict[str, Flow]:
 
 def _read_yaml(path: Path) -> tuple[yaml.Node, Any, list[str]]:
     """The node tree, the plain data and problems that do not stop validation (duplicates)."""
+    loader = FlowYamlLoader("")
     try:
-        size = path.stat().st_size
-        if size > MAX_FLOW_BYTES:
-            raise FlowError(
-                [
-                    f"{path}:1:1: file_too_large: {size} bytes; flow files are limited to "
-                    f"{MAX_FLOW_BYTES} bytes"
-                ]
-            )
-        text = path.read_bytes().decode("utf-8")
-    except OSError as exc:
-        raise FlowError([f"{path}:1:1: unreadable: {exc.strerror or exc}"]) from exc
-    except UnicodeDecodeError as exc:
-        raise FlowError([f"{path}:1:1: not_utf8: {exc.reason} at byte {exc.start}"]) from exc
-    loader = FlowYamlLoader(text)
-    try:
-        root = loader.get_single_node()
-        if root is None:
-            raise FlowError([f"{path}:1:1: empty_flow: the file has no YAML document"])
+        root = _compose(path, path.parent, ())
         problems = _tree_problems(path, root)
         data = loader.construct_document(root)
     except yaml.MarkedYAMLError as exc:
@@ -134,9 +122,79 @@ def _read_yaml(path: Path) -> tuple[yaml.Node, Any, list[str]]:
     return root, data, problems
 
 
+def _compose(path: Path, top: Path, including: tuple[Path, ...]) -> yaml.Node:
+    """The YAML node tree of `path`, with every `!include other.yaml` replaced by that file's
+    tree (whose marks keep naming the included file, so errors point at its lines)."""
+    text = _read_text(path)
+    loader = FlowYamlLoader(text)
+    loader.name = str(path)  # marks (and so error positions) name this file
+    try:
+        root = loader.get_single_node()
+    finally:
+        loader.dispose()
+    if root is None:
+        raise FlowError([f"{path}:1:1: empty_flow: the file has no YAML document"])
+    _resolve_includes(root, path, top, (*including, path.resolve()))
+    return root
+
+
+def _resolve_includes(node: yaml.Node, path: Path, top: Path, including: tuple[Path, ...]) -> None:
+    children: list[tuple[list[Any], int, yaml.Node]] = []
+    if isinstance(node, yaml.MappingNode):
+        children = [(node.value, i, pair[1]) for i, pair in enumerate(node.value)]
+    elif isinstance(node, yaml.SequenceNode):
+        children = [(node.value, i, item) for i, item in enumerate(node.value)]
+    for owner, index, child in children:
+        if child.tag != INCLUDE_TAG:
+            _resolve_includes(child, path, top, including)
+            continue
+        included = _include_target(child, path, top, including)
+        tree = _compose(included, top, including)
+        if isinstance(node, yaml.MappingNode):
+            owner[index] = (owner[index][0], tree)
+        else:
+            owner[index] = tree
+
+
+def _include_target(node: yaml.Node, path: Path, top: Path, including: tuple[Path, ...]) -> Path:
+    def fail(message: str) -> FlowError:
+        return FlowError([_format(path, node, f"bad_include: {message}")])
+
+    if not isinstance(node, yaml.ScalarNode) or not node.value:
+        raise fail("`!include` takes a file name, e.g. `!include shared/intents.yaml`")
+    target = (path.parent / node.value).resolve()
+    if not target.is_relative_to(top.resolve()):
+        raise fail(f"'{node.value}' is outside the flows folder {top}; includes must stay in it")
+    if target in including:
+        raise fail(f"'{node.value}' includes itself (through {including[-1].name})")
+    if len(including) > MAX_INCLUDE_DEPTH:
+        raise fail(f"includes are nested more than {MAX_INCLUDE_DEPTH} deep")
+    if not target.is_file():
+        raise fail(f"'{node.value}' does not exist")
+    return target
+
+
+def _read_text(path: Path) -> str:
+    try:
+        size = path.stat().st_size
+        if size > MAX_FLOW_BYTES:
+            raise FlowError(
+                [
+                    f"{path}:1:1: file_too_large: {size} bytes; flow files are limited to "
+                    f"{MAX_FLOW_BYTES} bytes"
+                ]
+            )
+        return path.read_bytes().decode("utf-8")
+    except OSError as exc:
+        raise FlowError([f"{path}:1:1: unreadable: {exc.strerror or exc}"]) from exc
+    except UnicodeDecodeError as exc:
+        raise FlowError([f"{path}:1:1: not_utf8: {exc.reason} at byte {exc.start}"]) from exc
+
+
 def _yaml_problem(path: Path, exc: yaml.MarkedYAMLError) -> str:
     """PyYAML's own position; where the trouble started (an open quote) is added if elsewhere."""
     mark = exc.problem_mark or exc.context_mark
+    path = Path(mark.name) if mark is not None and _is_file_name(mark.name) else path
     line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
     # SafeLoader refuses tags that would build Python objects; say so plainly.
     unsafe = isinstance(exc, yaml.constructor.ConstructorError)
@@ -217,13 +275,26 @@ def _locate(root: yaml.Node, path: tuple[str | int, ...], at_key: bool = False) 
 
 
 def _format(path: Path, node: yaml.Node, message: str) -> str:
+    """`file:line:col: message`; the file is the one the node came from (an include's)."""
     mark = node.start_mark
-    return f"{path}:{mark.line + 1}:{mark.column + 1}: {message}"
+    where = mark.name if _is_file_name(mark.name) else str(path)
+    return f"{where}:{mark.line + 1}:{mark.column + 1}: {message}"
 
 
-def _position(path: Path, problem: str) -> tuple[int, int]:
-    line, col, _ = problem.removeprefix(f"{path}:").split(":", 2)
-    return int(line), int(col)
+def _is_file_name(name: str) -> bool:
+    return bool(name) and not name.startswith("<")
+
+
+_WHERE = re.compile(r"^(.*?):(\d+):(\d+): ")
+
+
+def _position(path: Path, problem: str) -> tuple[bool, str, int, int]:
+    """Sort key: the flow file's own problems first, then included files', by position."""
+    match = _WHERE.match(problem)
+    if match is None:
+        return True, problem, 0, 0
+    where = match.group(1)
+    return where != str(path), where, int(match.group(2)), int(match.group(3))
 
 
 def _dotted(loc: tuple[str | int, ...]) -> str:
@@ -241,7 +312,7 @@ def _pydantic_problem(path: Path, root: yaml.Node, err: Any) -> str:
     loc = tuple(
         p
         for i, p in enumerate(raw)
-        if p != "[key]" and not (i == 2 and raw[0] == "slots" and p in ("digits", "yes_no"))
+        if p != "[key]" and not (i == 2 and raw[0] == "slots" and p in SLOT_TYPES)
     )
     at_key = code == "extra_forbidden" or "[key]" in raw
     node = _locate(root, loc, at_key=at_key)
@@ -251,7 +322,7 @@ def _pydantic_problem(path: Path, root: yaml.Node, err: Any) -> str:
     elif code == "missing":
         message = f"missing required key '{loc[-1]}'"
     elif code.startswith("union_tag"):
-        message = "`type` must be one of: digits, yes_no"
+        message = f"`type` must be one of: {', '.join(SLOT_TYPES)}"
     elif not isinstance(err.get("input"), dict | list):
         message += f" (got {_short(err.get('input'))})"
     return _format(path, node, f"{code}: {_dotted(loc)}: {message}")
@@ -259,9 +330,12 @@ def _pydantic_problem(path: Path, root: yaml.Node, err: Any) -> str:
 
 def _known_keys() -> list[str]:
     models = [
-        m for m in vars(flow_module).values() if isinstance(m, type) and issubclass(m, BaseModel)
+        m
+        for module in (flow_module, slot_types, webhooks)
+        for m in vars(module).values()
+        if isinstance(m, type) and issubclass(m, BaseModel)
     ]
-    return sorted({name for m in models for name in m.model_fields})
+    return sorted({f.alias or name for m in models for name, f in m.model_fields.items()})
 
 
 def _suggest(key: str) -> str:

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
 
-from voicebot.dialogue.actions import Expectation
+from voicebot.dialogue import slots as slot_parsers  # TEMP until the slots package lands
+from voicebot.dialogue.actions import Expectation, SlotExpectation
 from voicebot.dialogue.slots import parse_digits, parse_yes_no
 
 # Commands understood in every node (flows may add phrases through same-named intents).
@@ -19,6 +21,8 @@ GLOBAL_INTENTS: dict[str, tuple[str, ...]] = {
         "talk to someone", "human", "a human",
     ),
     "repeat": ("repeat", "repeat that", "say that again", "come again", "pardon"),
+    "help": ("help", "what can i say", "what are my options", "i need help"),
+    "start_over": ("start over", "start again", "main menu", "go back to the start"),
     "goodbye": ("goodbye", "bye", "good bye", "bye bye"),
 }
 # fmt: on
@@ -38,26 +42,44 @@ def normalise(text: str) -> str:
     return " ".join(re.findall(r"[a-z0-9]+", text))
 
 
-def interpret(text: str, expect: Expectation) -> Interpretation:
+def interpret(text: str, expect: Expectation, today: date | None = None) -> Interpretation:
     """Match `text` against the expected intents, then parse the expected slot."""
-    intent = match_intent(text, expect.intents)
+    slot = expect.slot
+    # Open answers ("describe the fault") may mention "help" or "a person" in passing; only a
+    # turn that is nothing but a command counts as one there.
+    exact = slot is not None and slot.type == "free_text"
+    intent = match_intent(text, expect.intents, exact=exact)
     if intent is not None:
         return Interpretation(intent=intent)
-    slot = expect.slot
     if slot is None:
         return Interpretation()
+    return Interpretation(slot_value=parse_expected(text, slot, today))
+
+
+def parse_expected(text: str, slot: SlotExpectation, today: date | None = None) -> str | None:
+    """The value of the expected slot in `text`, canonical, or None."""
+    if slot.type == "digits":
+        digits = parse_digits(text)
+        ok = digits is not None and slot.min_length <= len(digits) <= slot.max_length
+        return digits if ok else None
     if slot.type == "yes_no":
         answer = parse_yes_no(text)
-        return Interpretation(slot_value=None if answer is None else ("yes" if answer else "no"))
-    digits = parse_digits(text)
-    if digits is not None and slot.min_length <= len(digits) <= slot.max_length:
-        return Interpretation(slot_value=digits)
-    return Interpretation()
+        return None if answer is None else ("yes" if answer else "no")
+    return slot_parsers.parse_slot(  # type: ignore[no-any-return]
+        slot.type,
+        text,
+        today=today or date.today(),
+        options=slot.options,
+        currency=slot.currency,
+    )
 
 
-def match_intent(text: str, intents: dict[str, tuple[str, ...]]) -> str | None:
-    """The intent whose phrase equals the normalised text, else whose phrase occurs in it as
-    whole words (longest phrase wins, then intent order): "I'd like to check my balance"."""
+def match_intent(
+    text: str, intents: dict[str, tuple[str, ...]], *, exact: bool = False
+) -> str | None:
+    """The intent whose phrase equals the normalised text, else (unless `exact`) whose phrase
+    occurs in it as whole words (longest phrase wins, then intent order): "I'd like to check
+    my balance"."""
     said = normalise(text)
     if not said:
         return None
@@ -69,6 +91,10 @@ def match_intent(text: str, intents: dict[str, tuple[str, ...]]) -> str | None:
                 continue
             if wanted == said:
                 return name
-            if f" {wanted} " in f" {said} " and (best is None or len(wanted) > best[0]):
+            if (
+                not exact
+                and f" {wanted} " in f" {said} "
+                and (best is None or len(wanted) > best[0])
+            ):
                 best = (len(wanted), name)
     return best[1] if best else None

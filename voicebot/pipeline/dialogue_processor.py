@@ -32,6 +32,7 @@ from pipecat.processors.frame_processor import FrameDirection, FrameProcessor
 from voicebot.dialogue.actions import (
     BackendFault,
     CallStarted,
+    CallWebhook,
     DtmfDigit,
     EndCall,
     Event,
@@ -47,6 +48,7 @@ from voicebot.dialogue.actions import (
 from voicebot.dialogue.engine import DialogueEngine
 from voicebot.pipeline.call import CallInfo
 from voicebot.pipeline.frames import CallStopFrame, ExpectationFrame, MarkEchoFrame
+from voicebot.pipeline.webhook_client import WebhookClient
 from voicebot.storage.calls import CallStore
 from voicebot.telephony.wire import mark_message
 
@@ -57,9 +59,16 @@ MASK = "****"
 
 
 class DialogueProcessor(FrameProcessor):
-    def __init__(self, engine: DialogueEngine, call: CallInfo, store: CallStore) -> None:
+    def __init__(
+        self,
+        engine: DialogueEngine,
+        call: CallInfo,
+        store: CallStore,
+        webhooks: WebhookClient | None = None,
+    ) -> None:
         super().__init__(name="DialogueProcessor")
         self._engine = engine
+        self._webhooks = webhooks or WebhookClient()
         self._call = call
         self._store = store
         self._expect: Expectation | None = None
@@ -184,8 +193,14 @@ class DialogueProcessor(FrameProcessor):
             if isinstance(action, Say):
                 says.append(action)
                 self._store.add_event(
-                    self._call.call_sid, "bot_said", text=action.text, style=action.style
+                    self._call.call_sid,
+                    "bot_said",
+                    text=MASK if action.private else action.text,
+                    style=action.style,
                 )
+            elif isinstance(action, CallWebhook):
+                self._expect = None  # nothing to listen for until the answer decides
+                self.create_task(self._run_webhook(action))
             elif isinstance(action, Listen):
                 self._expect = action.expect
                 await self.push_frame(
@@ -227,6 +242,14 @@ class DialogueProcessor(FrameProcessor):
         if self._ending and self._end_fallback is None:
             self._end_fallback = self.create_task(self._end_after(END_OF_CALL_FALLBACK_SECS))
         return actions
+
+    async def _run_webhook(self, action: CallWebhook) -> None:
+        node = self._engine.node
+        result, elapsed = await self._webhooks.call(action)
+        self._store.add_event(
+            self._call.call_sid, "webhook", node=node, ok=result.ok, error=result.error, ms=elapsed
+        )
+        await self._handle(result)
 
     @property
     def end_reason(self) -> str | None:
