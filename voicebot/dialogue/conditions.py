@@ -2,7 +2,7 @@
 
 A condition is one expression over the call's names, e.g. `balance > 100`,
 `emotion == 'angry' and emotion_intensity >= 0.7`, `account_type in ('gold', 'platinum')`.
-Evaluation uses `simpleeval` (no attribute access, no imports, no calls but the few below).
+Evaluation uses `simpleeval` (with tuples and lists for `in`) (no attribute access, no imports, no calls but the few below).
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterable, Mapping
 
-from simpleeval import InvalidExpression, SimpleEval
+from simpleeval import EvalWithCompoundTypes, InvalidExpression
 
 # Names every flow may use besides its slot names; the engine fills them per call.
 CALL_NAMES: dict[str, str] = {
@@ -69,7 +69,7 @@ def evaluate(text: str, names: Mapping[str, object]) -> bool:
     filled compared with a number) is false rather than an error: the flow goes on."""
     slots = {k: v for k, v in names.items() if k not in CALL_NAMES}
     functions = dict(FUNCTIONS, filled=lambda slot: slots.get(slot) is not None)
-    evaluator = SimpleEval(names=dict(names), functions=functions)
+    evaluator = EvalWithCompoundTypes(names=dict(names), functions=functions)
     try:
         return bool(evaluator.eval(text))
     except (InvalidExpression, TypeError, ValueError, ZeroDivisionError):
