@@ -166,7 +166,8 @@ def test_next_is_taken_when_no_route_holds(engine: DialogueEngine) -> None:
     [
         ("balance > 100", {"balance": 142.1}, True),
         ("balance > 100", {"balance": None}, False),  # unfilled: false, not an error
-        ("emotion == 'angry' and emotion_intensity >= 0.7", {"emotion": "angry", "emotion_intensity": 0.8}, True),
+        ("emotion == 'angry' and emotion_intensity >= 0.7",
+         {"emotion": "angry", "emotion_intensity": 0.8}, True),
         ("fuel in ('gas', 'both')", {"fuel": "gas"}, True),
         ("filled('fuel')", {"fuel": None}, False),
         ("not filled('fuel')", {"fuel": None}, True),

@@ -18,6 +18,8 @@ nodes:
     hangup: true
 """
 
+SLOT_TYPES = "digits, yes_no, number, currency, date, time, choice, phone, email, postcode, free_text"
+
 
 def problems_of(tmp_path: Path, text: str, name: str = "flow.yaml") -> list[str]:
     path = tmp_path / name
@@ -131,8 +133,8 @@ def test_type_errors_reported_together(tmp_path: Path) -> None:
         "FILE:1:1: missing: flow: missing required key 'flow'",
         "FILE:3:3: value_error: slots.pin: a digits slot needs `length`, "
         "or both `min_length` and `max_length`",
-        "FILE:4:3: union_tag_invalid: slots.colour: `type` must be one of: digits, yes_no, number, currency, date, time, choice, phone, email, postcode, free_text",
-        "FILE:5:3: union_tag_not_found: slots.untyped: `type` must be one of: digits, yes_no, number, currency, date, time, choice, phone, email, postcode, free_text",
+        f"FILE:4:3: union_tag_invalid: slots.colour: `type` must be one of: {SLOT_TYPES}",
+        f"FILE:5:3: union_tag_not_found: slots.untyped: `type` must be one of: {SLOT_TYPES}",
         "FILE:6:1: too_short: nodes: Dictionary should have at least 1 item after validation, "
         "not 0",
     ]
