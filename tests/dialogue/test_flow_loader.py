@@ -18,7 +18,10 @@ nodes:
     hangup: true
 """
 
-SLOT_TYPES = "digits, yes_no, number, currency, date, time, choice, phone, email, postcode, free_text"
+SLOT_TYPES = ", ".join(
+    ("digits", "yes_no", "number", "currency", "date", "time", "choice")
+    + ("phone", "email", "postcode", "free_text")
+)
 
 
 def problems_of(tmp_path: Path, text: str, name: str = "flow.yaml") -> list[str]:
