@@ -10,12 +10,16 @@ tests:
     outcome: completed                  # how the call ends (completed, transferred, …)
     queue: general                      # for a transfer
     slots: {account_number: "12345678"}
+    webhooks:                           # answers to the flow's webhooks, by node name
+      lookup_balance: {json: {balance: "42.10"}}   # or {fail: "timeout"}
+today: 2026-11-21                       # what "today" is for date slots (default: real today)
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 import yaml
@@ -24,6 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from voicebot.dialogue.actions import (
     Action,
     CallStarted,
+    CallWebhook,
     DtmfDigit,
     EndCall,
     Event,
@@ -31,15 +36,28 @@ from voicebot.dialogue.actions import (
     Say,
     Transfer,
     Utterance,
+    WebhookResult,
 )
 from voicebot.dialogue.engine import DialogueEngine
 from voicebot.dialogue.flow import Flow
 from voicebot.dialogue.loader import FlowYamlLoader
 from voicebot.exceptions import FlowError
 
+# Webhook nodes can lead to webhook nodes; a test that answers them in a circle must stop.
+MAX_WEBHOOKS_PER_TURN = 20
+
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class WebhookReply(_Model):
+    """How the support centre's system answers a webhook in a test."""
+
+    json_: object = Field(default=None, alias="json")
+    """The JSON answer."""
+    fail: str | None = None
+    """Fail instead, with this reason (e.g. "timeout")."""
 
 
 class Step(_Model):
@@ -57,6 +75,10 @@ class Step(_Model):
     """The node the call is in after this turn."""
     bot_says: str | None = None
     """A part of what the bot says in reply (case-insensitive)."""
+    emotion: str | None = None
+    """The caller's emotion label during this turn (for `emotion` conditions)."""
+    webhook: WebhookReply | None = None
+    """The answer to a webhook this turn leads to (overrides the test's `webhooks`)."""
 
     @model_validator(mode="after")
     def _one_input(self) -> Step:
@@ -75,10 +97,14 @@ class FlowTest(_Model):
     """The queue a transferred call went to."""
     slots: dict[str, str] = Field(default_factory=dict)
     """Slot values at the end of the test (sensitive ones unmasked: this is the engine)."""
+    webhooks: dict[str, WebhookReply] = Field(default_factory=dict)
+    """Node name -> how its webhook answers, for every turn of this test."""
 
 
 class FlowTestFile(_Model):
     flow: str
+    today: date | None = None
+    """The date the tests run on, for date slots ("next Tuesday"); default: today."""
     tests: dict[str, FlowTest]
 
 
@@ -118,9 +144,9 @@ def load_test_file(path: Path) -> FlowTestFile:
         ) from None
 
 
-def run_test(flow: Flow, test: FlowTest) -> str | None:
+def run_test(flow: Flow, test: FlowTest, today: date | None = None) -> str | None:
     """The first way the conversation differs from `test`, or None if it passes."""
-    engine = DialogueEngine(flow, call_sid="CAflowtest")
+    engine = DialogueEngine(flow, call_sid="CAflowtest", today=today)
     said = _said(engine.handle(CallStarted(call_sid="CAflowtest")))
     if test.greeting and test.greeting.lower() not in said.lower():
         return f"greeting: expected the bot to say '{test.greeting}', it said '{said}'"
@@ -129,7 +155,20 @@ def run_test(flow: Flow, test: FlowTest) -> str | None:
     for number, step in enumerate(test.steps, start=1):
         if engine.ended is not None:
             return f"step {number}: the call already ended ({engine.ended})"
+        if step.emotion is not None:
+            engine.call_facts.update(emotion=step.emotion, emotion_intensity=1.0)
         actions = [action for event in _events(step) for action in engine.handle(event)]
+        for _ in range(MAX_WEBHOOKS_PER_TURN):
+            if not (actions and isinstance(actions[-1], CallWebhook)):
+                break
+            reply = step.webhook or test.webhooks.get(engine.node)
+            if reply is None:
+                return (
+                    f"step {number}: node '{engine.node}' calls a webhook; say how it answers "
+                    "with `webhook:` on the step or `webhooks:` on the test"
+                )
+            result = WebhookResult(ok=reply.fail is None, data=reply.json_, error=reply.fail or "")
+            actions = [*actions, *engine.handle(result)]
         said = _said(actions)
         transfer = next((a for a in actions if isinstance(a, Transfer)), transfer)
         ended = next((a.reason for a in actions if isinstance(a, EndCall)), ended)
@@ -155,7 +194,11 @@ def run_test_files(paths: list[Path], flows: dict[str, Flow]) -> TestRun:
         suite = load_test_file(path)
         flow = flows.get(suite.flow)
         for name, test in suite.tests.items():
-            failure = f"no flow named '{suite.flow}'" if flow is None else run_test(flow, test)
+            failure = (
+                f"no flow named '{suite.flow}'"
+                if flow is None
+                else run_test(flow, test, suite.today)
+            )
             run.results.append(TestResult(path, name, failure))
     run.seconds = time.perf_counter() - started
     return run
