@@ -130,18 +130,26 @@ def flows_test(
 @flows_app.command("graph")
 def flows_graph(
     flow: Path = typer.Argument(..., help="The flow file to draw."),
-    output: Path = typer.Option(None, "-o", "--output", help="Write here instead of stdout."),
+    output: Path = typer.Option(
+        None,
+        "-o",
+        "--output",
+        help="Write here instead of stdout: .svg or .png draws the graph, else Mermaid text.",
+    ),
 ) -> None:
-    """The flow as a Mermaid flowchart: nodes, transitions, transfers and retry exits."""
-    from voicebot.dialogue.graph import mermaid
+    """The flow as a picture: nodes, transitions, conditions, webhooks, transfers, retry exits."""
+    from voicebot.dialogue.graph import mermaid, render
     from voicebot.dialogue.loader import load_flow
 
     try:
-        text = mermaid(load_flow(flow))
-        if output is None:
-            typer.echo(text, nl=False)
+        loaded = load_flow(flow)
+        if output is not None and output.suffix.lower() in (".svg", ".png"):
+            render(loaded, output)
+        elif output is None:
+            typer.echo(mermaid(loaded), nl=False)
             return
-        output.write_text(text, encoding="utf-8")
+        else:
+            output.write_text(mermaid(loaded), encoding="utf-8")
     except VoicebotError as error:
         fail(error)
     except OSError as error:

@@ -1,16 +1,19 @@
 """Lint for flows that load: things that are legal but would hurt a caller or an admin.
 
 Each rule has a stable code (used by `voicebot flows validate` and CI): `unreachable_node`,
-`no_way_out`, `keypad_missing` (warnings); `duplicate_example`, `unknown_word` (errors).
+`no_way_out`, `keypad_missing` (warnings); `duplicate_example`, `unknown_word`,
+`empty_grammar` (errors).
 """
 
 from __future__ import annotations
 
 from collections import deque
 
-from voicebot.dialogue.flow import DigitsSlot, Flow, FlowProblem
+from voicebot.dialogue.flow import ChoiceSlot, Flow, FlowProblem
 from voicebot.dialogue.understanding import GLOBAL_INTENTS, normalise
 from voicebot.speech.grammar import cmudict_words, normalize_phrase
+
+NUMERIC_SLOTS = ("digits", "number", "currency", "date", "time", "phone")
 
 # Nodes the engine enters from anywhere: the global agent and goodbye commands.
 GLOBAL_NODES = ("agent", "goodbye")
@@ -23,16 +26,13 @@ def lint_flow(flow: Flow) -> list[FlowProblem]:
         *_keypad_missing(flow),
         *_duplicate_examples(flow),
         *_unknown_words(flow),
+        *_empty_grammar(flow),
     ]
 
 
 def successors(flow: Flow, name: str) -> list[str]:
     """Nodes a node can lead to through the flow itself (not the global commands)."""
-    node = flow.nodes[name]
-    targets = [*(node.on or {}).values(), node.next, node.on_max_retries]
-    if node.branch is not None:
-        targets += [node.branch.yes, node.branch.no]
-    return [t for t in targets if t is not None and t in flow.nodes]
+    return [t for t in flow.nodes[name].targets() if t in flow.nodes]
 
 
 def _reachable(flow: Flow, starts: list[str]) -> set[str]:
@@ -89,7 +89,7 @@ def _keypad_missing(flow: Flow) -> list[FlowProblem]:
             severity="warning",
         )
         for name, slot in flow.slots.items()
-        if isinstance(slot, DigitsSlot) and not slot.dtmf
+        if slot.type in NUMERIC_SLOTS and not getattr(slot, "dtmf", False)
     ]
 
 
@@ -120,20 +120,49 @@ def _duplicate_examples(flow: Flow) -> list[FlowProblem]:
     return problems
 
 
+def _grammar_phrases(flow: Flow) -> list[tuple[tuple[str | int, ...], str]]:
+    """Every phrase the recogniser's grammars take from the flow, with where it is written."""
+    found: list[tuple[tuple[str | int, ...], str]] = []
+    for intent, definition in flow.intents.items():
+        found += [
+            (("intents", intent, "examples", i), e) for i, e in enumerate(definition.examples)
+        ]
+        for word, alternatives in definition.synonyms.items():
+            found += [(("intents", intent, "synonyms", word), a) for a in alternatives]
+    for name, slot in flow.slots.items():
+        if isinstance(slot, ChoiceSlot):
+            for option, synonyms in slot.options.items():
+                here = ("slots", name, "options", option)
+                found += [(here, option.replace("_", " ")), *((here, s) for s in synonyms)]
+    return found
+
+
 def _unknown_words(flow: Flow) -> list[FlowProblem]:
     """Words the recogniser's pronunciation dictionary lacks cannot be in a grammar."""
     dictionary = cmudict_words()
     problems: list[FlowProblem] = []
-    for intent, definition in flow.intents.items():
-        for i, example in enumerate(definition.examples):
-            missing = sorted(set(normalize_phrase(example).split()) - dictionary)
-            if missing:
-                problems.append(
-                    FlowProblem(
-                        "unknown_word",
-                        ("intents", intent, "examples", i),
-                        f"the recogniser cannot hear {', '.join(repr(w) for w in missing)} "
-                        f"(not in its pronunciation dictionary); rephrase '{example}'",
-                    )
+    for path, phrase in _grammar_phrases(flow):
+        missing = sorted(set(normalize_phrase(phrase).split()) - dictionary)
+        if missing:
+            problems.append(
+                FlowProblem(
+                    "unknown_word",
+                    path,
+                    f"the recogniser cannot hear {', '.join(repr(w) for w in missing)} "
+                    f"(not in its pronunciation dictionary); rephrase '{phrase}'",
                 )
+            )
     return problems
+
+
+def _empty_grammar(flow: Flow) -> list[FlowProblem]:
+    """A phrase with no speakable word ("???", "-") would put nothing in the grammar."""
+    return [
+        FlowProblem(
+            "empty_grammar",
+            path,
+            f"'{phrase}' has no words the recogniser could hear",
+        )
+        for path, phrase in _grammar_phrases(flow)
+        if not normalize_phrase(phrase).split()
+    ]
