@@ -42,14 +42,16 @@ def reload_flows(directory: Path, current: dict[str, Flow], default: str) -> dic
 
 
 async def watch_flows(ctx: AppContext, stop: asyncio.Event) -> None:
-    """Reload `ctx.flows` whenever a YAML file in the flows directory changes."""
+    """Reload `ctx.flows` whenever a YAML file in the flows directory changes: a flow, or a
+    shared file in a sub-folder that flows `!include` (the conversation tests do not count)."""
     settings = ctx.settings
     directory = Path(settings.flows_dir)
+    tests = (directory / "tests").resolve()
 
     def is_flow(_change: watchfiles.Change, path: str) -> bool:
-        return path.endswith((".yaml", ".yml")) and Path(path).parent == directory.resolve()
+        return path.endswith((".yaml", ".yml")) and not Path(path).is_relative_to(tests)
 
     async for _changes in watchfiles.awatch(
-        directory, watch_filter=is_flow, debounce=DEBOUNCE_MS, stop_event=stop, recursive=False
+        directory, watch_filter=is_flow, debounce=DEBOUNCE_MS, stop_event=stop
     ):
         ctx.flows = reload_flows(directory, ctx.flows, settings.flow)
