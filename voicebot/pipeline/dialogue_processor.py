@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from loguru import logger
 from pipecat.frames.frames import (
@@ -24,6 +24,7 @@ from pipecat.frames.frames import (
     StartFrame,
     TranscriptionFrame,
     TTSSpeakFrame,
+    TTSUpdateSettingsFrame,
     VADUserStartedSpeakingFrame,
     VADUserStoppedSpeakingFrame,
 )
@@ -49,8 +50,12 @@ from voicebot.dialogue.engine import DialogueEngine
 from voicebot.pipeline.call import CallInfo
 from voicebot.pipeline.frames import CallStopFrame, ExpectationFrame, MarkEchoFrame
 from voicebot.pipeline.webhook_client import WebhookClient
+from voicebot.speech.espeak_tts import EspeakTTSSettings
 from voicebot.storage.calls import CallStore
 from voicebot.telephony.wire import mark_message
+
+if TYPE_CHECKING:
+    from voicebot.llm.understanding import LLMUnderstander
 
 INTER_DIGIT_TIMEOUT_SECS = 3.0
 # If Twilio never echoes the last mark (a broken peer), end the call anyway after this long.
@@ -65,10 +70,13 @@ class DialogueProcessor(FrameProcessor):
         call: CallInfo,
         store: CallStore,
         webhooks: WebhookClient | None = None,
+        understander: LLMUnderstander | None = None,
     ) -> None:
         super().__init__(name="DialogueProcessor")
+        self._understander = understander
         self._engine = engine
         self._webhooks = webhooks or WebhookClient()
+        self._tts_style: str | None = None
         self._call = call
         self._store = store
         self._expect: Expectation | None = None
@@ -141,7 +149,24 @@ class DialogueProcessor(FrameProcessor):
             "stt_ms": getattr(result, "decode_ms", None),
             "end_of_turn_to_transcript_ms": turn_ms,
         }
-        await self._handle(Utterance(text=frame.text, confidence=confidence), ("caller_said", turn))
+        utterance = await self._understood(Utterance(text=frame.text, confidence=confidence))
+        if utterance.intent or utterance.slot_text:
+            turn["understood_by"] = "llm"
+        await self._handle(utterance, ("caller_said", turn))
+
+    async def _understood(self, utterance: Utterance) -> Utterance:
+        """The LLM fallback: a turn the node's grammar misses is offered to the model (which
+        keeps to its own time budget); the engine still validates what comes back."""
+        if self._understander is None or not utterance.text.strip() or self._engine.ended:
+            return utterance
+        if self._engine.understands(utterance.text):
+            return utterance
+        got = await self._understander.understand(utterance.text, self._engine.expectation())
+        if got is None:
+            return utterance
+        return Utterance(
+            utterance.text, utterance.confidence, intent=got.intent, slot_text=got.slot_text
+        )
 
     async def _on_dtmf(self, digit: str) -> None:
         self._cancel_timer()
@@ -231,6 +256,7 @@ class DialogueProcessor(FrameProcessor):
             self._ending = event.reason
             return actions
         for say in says:
+            await self._set_style(say.style)
             await self.push_frame(TTSSpeakFrame(text=say.text))
         if says:
             name = f"say-{next(self._marks)}"
@@ -250,6 +276,13 @@ class DialogueProcessor(FrameProcessor):
             self._call.call_sid, "webhook", node=node, ok=result.ok, error=result.error, ms=elapsed
         )
         await self._handle(result)
+
+    async def _set_style(self, style: str) -> None:
+        """Switch the TTS voice (rate, pitch) to the reply's style when it changes."""
+        wanted = None if style == "neutral" else style
+        if wanted != self._tts_style:
+            self._tts_style = wanted
+            await self.push_frame(TTSUpdateSettingsFrame(delta=EspeakTTSSettings(style=wanted)))
 
     @property
     def end_reason(self) -> str | None:

@@ -1,0 +1,1 @@
+"""The optional LLM layer (ollama): understanding fallback, phrasing and grounded answers."""
