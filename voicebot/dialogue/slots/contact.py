@@ -1,0 +1,223 @@
+"""Contact details spoken or typed: phone numbers, e-mail addresses and UK postcodes.
+
+Canonical values: a phone number is 7-15 digits, "+" first when said ("+447946000000"); an
+e-mail address is lower case; a postcode is upper case with one space ("SW1A 2AA").
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+
+from voicebot.dialogue.slots._words import LETTERS, NATO, REPEATS, TEENS, TENS, UNITS, words
+from voicebot.dialogue.slots.digits import parse_digits
+
+# --- phone -------------------------------------------------------------------------------------
+
+
+def parse_phone(text: str) -> str | None:
+    """The phone number in `text`: 7 to 15 digits, with the leading "+" when said ("plus four
+    four…") or typed. Read: "oh two oh seven nine four six…", "double", "triple", "oh eight
+    hundred" (0800), "(020) 7946-0018", "+44 20 7946 0018"."""
+    lowered = text.lower()
+    toks = words(lowered)
+    plus = bool(re.match(r"[^0-9a-z]*\+", lowered))
+    if "plus" in toks:
+        before = toks[: toks.index("plus")]
+        if parse_digits(" ".join(before)) is not None:
+            return None  # "plus" inside a number is not a country code
+        plus = True
+        toks = toks[toks.index("plus") + 1 :]
+    # "oh eight hundred", "nine thousand": said of round groups inside phone numbers.
+    expanded: list[str] = []
+    for tok in toks:
+        expanded.extend({"hundred": ["0", "0"], "thousand": ["0", "0", "0"]}.get(tok, [tok]))
+    digits = parse_digits(" ".join(expanded))
+    if digits is None or not 7 <= len(digits) <= 15:
+        return None
+    return ("+" if plus else "") + digits
+
+
+# --- e-mail ------------------------------------------------------------------------------------
+
+_EMAIL = re.compile(
+    r"(?P<local>[a-z0-9](?:[a-z0-9._+-]*[a-z0-9])?)@"
+    r"(?P<domain>(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,})"
+)
+_EMAIL_SYMBOLS = {
+    "at": "@", "dot": ".", "period": ".", "point": ".", "underscore": "_", "dash": "-",
+    "hyphen": "-", "minus": "-", "plus": "+",
+}  # fmt: skip
+_EMAIL_SKIP = frozenset(("capital", "uppercase", "upper", "lowercase", "lower", "case", "letter"))
+_LEAD_INS = (
+    "my email address is", "my email is", "my e mail address is", "my e mail is",
+    "the address is", "email address", "its", "it is", "um", "uh", "er", "erm", "sure",
+    "yes", "ok", "okay",
+)  # fmt: skip
+
+
+def valid_email(address: str) -> bool:
+    match = _EMAIL.fullmatch(address)
+    return match is not None and ".." not in address and len(address) <= 254
+
+
+def parse_email(text: str) -> str | None:
+    """The e-mail address in `text`, lower case, or None unless it is a valid address.
+
+    Read: typed "J.Smith@Example.com"; spoken "j dot smith at example dot com", letters one by
+    one "j o h n at gmail dot com", "underscore", "dash"/"hyphen", "dot co dot uk", "double
+    l", "j for juliet". NATO words are letters only beside other spelled letters or digits
+    ("juliet oscar hotel november" is "john"; "victor at example dot com" stays "victor").
+    """
+    lowered = text.lower().replace("\u2019", "'")
+    typed = re.search(r"[a-z0-9._+-]+@[a-z0-9.-]+", lowered)
+    if typed:
+        address = typed.group(0).rstrip(".")
+        return address if valid_email(address) else None
+    toks = re.findall(r"[a-z0-9]+", lowered.replace("'", "").replace("e-mail", "email"))
+    toks = _strip_lead_in(toks)
+    pieces = _email_pieces(toks)
+    at_positions = [i for i, p in enumerate(pieces) if p == "@"]
+    # The address's "at" is the last one with a dot after it ("pat at home at example dot com"
+    # has no such reading, but "kat at example dot com" keeps "kat").
+    at = next((i for i in reversed(at_positions) if "." in pieces[i + 1 :]), None)
+    if at is None:
+        return None
+    address = "".join(p if p != "@" or i == at else "at" for i, p in enumerate(pieces))
+    return address if valid_email(address) else None
+
+
+def _strip_lead_in(toks: list[str]) -> list[str]:
+    changed = True
+    while changed:
+        changed = False
+        for phrase in _LEAD_INS:
+            lead = phrase.split()
+            if toks[: len(lead)] == lead:
+                toks = toks[len(lead) :]
+                changed = True
+    return toks
+
+
+def _email_pieces(toks: list[str]) -> list[str]:
+    """Tokens as address characters: symbols, digits, spelled letters; words kept whole."""
+    spelled = [_is_spelled(t) for t in toks]
+    pieces: list[str] = []
+    repeat = 1
+    i = 0
+    while i < len(toks):
+        tok = toks[i]
+        i += 1
+        if tok in _EMAIL_SKIP:
+            continue
+        if tok in REPEATS:
+            repeat = REPEATS[tok]
+            continue
+        if (
+            tok == "for"
+            and pieces
+            and len(pieces[-1]) == 1
+            and i < len(toks)
+            and len(toks[i]) > 1
+            and toks[i].startswith(pieces[-1])
+        ):
+            i += 1  # "j for juliet": the word only says which letter
+            continue
+        if tok in _EMAIL_SYMBOLS:
+            piece = _EMAIL_SYMBOLS[tok]
+        elif tok == "oh":
+            piece = "o"  # spelled, "oh" is the letter
+        elif tok in UNITS and tok not in ("o", "oh", "nil"):
+            piece = str(UNITS[tok])
+        elif tok in NATO and _beside_spelling(spelled, i - 1):
+            piece = NATO[tok]
+        else:
+            piece = tok
+        pieces.append(piece * repeat if len(piece) == 1 else piece)
+        repeat = 1
+    return pieces
+
+
+def _is_spelled(tok: str) -> bool:
+    return len(tok) == 1 or tok in NATO or tok in UNITS or tok.isdigit()
+
+
+def _beside_spelling(spelled: list[bool], i: int) -> bool:
+    return (i > 0 and spelled[i - 1]) or (i + 1 < len(spelled) and spelled[i + 1])
+
+
+# --- postcode ----------------------------------------------------------------------------------
+
+# The shapes of real UK postcodes (BS 7666): outward code A9, A99, A9A, AA9, AA99, AA9A with
+# the letters each position can hold, then the inward code 9AA; plus Girobank's GIR 0AA.
+_POSTCODE = re.compile(
+    r"GIR0AA|(?:[A-PR-UWYZ][0-9][0-9]?|[A-PR-UWYZ][A-HK-Y][0-9][0-9]?"
+    r"|[A-PR-UWYZ][0-9][A-HJKPSTUW]|[A-PR-UWYZ][A-HK-Y][0-9][ABEHMNPRV-Y])"
+    r"[0-9][ABD-HJLNP-UW-Z]{2}"
+)
+# Letter names as an open-vocabulary recogniser writes them.
+# fmt: off
+_LETTER_NAMES = {
+    "ay": "a", "bee": "b", "see": "c", "sea": "c", "cee": "c", "dee": "d", "ee": "e",
+    "ef": "f", "eff": "f", "gee": "g", "aitch": "h", "haitch": "h", "eye": "i", "jay": "j",
+    "kay": "k", "el": "l", "ell": "l", "em": "m", "en": "n", "pee": "p", "queue": "q",
+    "cue": "q", "are": "r", "ar": "r", "es": "s", "ess": "s", "tee": "t", "tea": "t",
+    "you": "u", "vee": "v", "ex": "x", "why": "y", "zed": "z", "zee": "z",
+}
+# fmt: on
+_MAX_AMBIGUOUS = 6
+
+
+def parse_postcode(text: str) -> str | None:
+    """The UK postcode in `text` as "SW1A 2AA", or None unless it has a real postcode shape.
+
+    Read: typed "sw1a2aa" or "SW1A 2AA"; letters and digits one by one "s w one a two a a";
+    NATO words "sierra whiskey one alpha two alpha alpha"; "double a"; "s w nineteen". "oh"
+    is tried as both the letter O and zero, keeping the reading that is a postcode.
+    """
+    compact = re.sub(r"[^A-Za-z0-9]", "", text).upper()
+    if _POSTCODE.fullmatch(compact):
+        return _format_postcode(compact)
+    choices: list[tuple[str, ...]] = []
+    repeat = 1
+    toks = words(text)
+    i = 0
+    while i < len(toks):
+        tok = toks[i]
+        i += 1
+        if tok in REPEATS:
+            repeat = REPEATS[tok]
+            continue
+        if tok in ("o", "oh"):
+            options: tuple[str, ...] = ("O", "0")
+        elif tok in LETTERS:
+            options = (tok.upper(),)
+        elif tok in NATO:
+            options = (NATO[tok].upper(),)
+        elif tok in _LETTER_NAMES:
+            options = (_LETTER_NAMES[tok].upper(),)
+        elif tok.isdigit():
+            options = (tok,)
+        elif tok in UNITS:
+            options = (str(UNITS[tok]),)
+        elif tok in TEENS:
+            options = (str(TEENS[tok]),)
+        elif tok in TENS:
+            unit = toks[i] if i < len(toks) else ""
+            if UNITS.get(unit, 0) > 0:
+                options, i = (str(TENS[tok] + UNITS[unit]),), i + 1
+            else:
+                options = (str(TENS[tok]),)
+        else:
+            continue  # "my postcode is", "um"
+        choices.append(tuple(o * repeat if len(o) == 1 else o for o in options))
+        repeat = 1
+    if sum(len(c) > 1 for c in choices) > _MAX_AMBIGUOUS:
+        return None
+    readings = {"".join(parts) for parts in itertools.product(*choices)} if choices else set()
+    valid = {r for r in readings if _POSTCODE.fullmatch(r)}
+    return _format_postcode(valid.pop()) if len(valid) == 1 else None
+
+
+def _format_postcode(compact: str) -> str:
+    return f"{compact[:-3]} {compact[-3:]}"
