@@ -1,0 +1,184 @@
+"""Carrying out one call's transfer: route it, build and store the handoff, notify the agent
+desktop, then move the live call (REST) or leave the TwiML for `/twilio/after-stream`.
+
+Without REST credentials the stream is simply closed: Twilio then asks `/twilio/after-stream`,
+which answers with the stored TwiML, so the caller still reaches the queue.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from loguru import logger
+
+from voicebot.dialogue.actions import Transfer
+from voicebot.dialogue.flow import Flow
+from voicebot.settings import Settings
+from voicebot.storage.calls import CallStore
+from voicebot.transfer.desktop import AgentDesktopNotifier
+from voicebot.transfer.handoff import HandoffPacket, build_packet
+from voicebot.transfer.routing import CallerFacts, decide, queues_of
+from voicebot.transfer.twilio_rest import TwilioCallUpdater, TwilioCredentials
+from voicebot.transfer.twiml import transfer_twiml
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class PreparedTransfer:
+    packet: HandoffPacket
+    twiml: str
+
+
+def updater_from(settings: Settings) -> TwilioCallUpdater | None:
+    """A REST updater when credentials are configured (API key preferred over auth token)."""
+    sid = settings.twilio_account_sid
+    if not sid:
+        return None
+    if settings.twilio_api_key and settings.twilio_api_secret:
+        creds = TwilioCredentials(sid, settings.twilio_api_key, settings.twilio_api_secret)
+    elif settings.twilio_auth_token:
+        creds = TwilioCredentials(sid, sid, settings.twilio_auth_token)
+    else:
+        return None
+    return TwilioCallUpdater(creds, base_url=settings.twilio_api_base_url)
+
+
+def desktop_from(settings: Settings) -> AgentDesktopNotifier | None:
+    if not settings.handoff_webhook_url:
+        return None
+    return AgentDesktopNotifier(settings.handoff_webhook_url, settings.handoff_webhook_secret)
+
+
+class CallTransfers:
+    """One call's transfers (normally one)."""
+
+    def __init__(
+        self,
+        *,
+        flow_name: str,
+        flow: Flow,
+        call_sid: str,
+        caller: str | None,
+        store: CallStore,
+        settings: Settings,
+        updater: TwilioCallUpdater | None = None,
+        desktop: AgentDesktopNotifier | None = None,
+        base_url: str | None = None,
+        clock: Clock = utc_now,
+    ) -> None:
+        self.flow_name = flow_name
+        self.flow = flow
+        self.call_sid = call_sid
+        self.caller = caller
+        self.store = store
+        self.settings = settings
+        self.updater = updater
+        self.desktop = desktop
+        self.base_url = base_url or settings.public_url
+        self.clock = clock
+
+    @property
+    def uses_rest(self) -> bool:
+        return self.updater is not None
+
+    def prepare(self, transfer: Transfer) -> PreparedTransfer:
+        """Route, build the packet, store it with its TwiML. Synchronous and fast."""
+        handoff = transfer.handoff
+        slots = handoff.get("slots")
+        emotions = handoff.get("emotion") or handoff.get("emotions") or []
+        intent = handoff.get("intent")
+        facts = CallerFacts(
+            caller_id=self.caller,
+            intent=intent if isinstance(intent, str) else None,
+            slots={str(k): str(v) for k, v in slots.items()} if isinstance(slots, dict) else {},
+            emotions=[e for e in emotions if isinstance(e, dict)]
+            if isinstance(emotions, list)
+            else [],
+        )
+        queues = queues_of(self.flow)
+        decision = decide(
+            self.flow.routing, queues, transfer.queue, transfer.reason, self.clock(), facts
+        )
+        record = self.store.get_call(self.call_sid)
+        packet = build_packet(
+            call_sid=self.call_sid,
+            flow=self.flow_name,
+            caller=self.caller,
+            decision=decision,
+            handoff=handoff,
+            events=record["events"] if record else [],
+            skills=queues[decision.queue].skills,
+            show_caller=self.settings.handoff_show_caller,
+        )
+        twiml = transfer_twiml(decision, queues, packet.task_attributes(), self.base_url)
+        self.store.add_handoff(packet.id, self.call_sid, decision.queue, twiml, packet.model_dump())
+        self.store.add_event(
+            self.call_sid,
+            "handoff",
+            id=packet.id,
+            queue=decision.queue,
+            requested_queue=decision.requested_queue,
+            reason=decision.reason,
+            priority=decision.priority,
+            vip=decision.vip,
+            action=decision.action,
+            closed=list(decision.closed),
+            rule=decision.rule,
+        )
+        if self.desktop is not None:
+            self.desktop.send(packet)
+        return PreparedTransfer(packet, twiml)
+
+    async def carry_out(self, prepared: PreparedTransfer) -> bool:
+        """Move the live call. True when done or left to after-stream; False when the REST
+        update failed (the after-stream route still queues the caller)."""
+        handoff_id = prepared.packet.id
+        log = logger.bind(call_sid=self.call_sid, handoff=handoff_id)
+        if self.updater is None:
+            self.store.set_handoff_status(handoff_id, "awaiting_after_stream")
+            self.store.add_event(self.call_sid, "transfer_via", method="after_stream")
+            return True
+        result = await self.updater.update(self.call_sid, prepared.twiml)
+        status = "rest_redirected" if result.ok else "rest_failed"
+        self.store.set_handoff_status(handoff_id, status)
+        self.store.add_event(
+            self.call_sid,
+            "transfer_via",
+            method="rest",
+            ok=result.ok,
+            attempts=result.attempts,
+            errors=result.errors,
+        )
+        if not result.ok:
+            log.warning(f"REST transfer failed after {result.attempts} attempts; after-stream")
+        return result.ok
+
+
+def dropped_call_transfer(flow: Flow, record: Mapping[str, Any]) -> Transfer:
+    """The transfer for a call whose stream ended mid-call: its queue is what the flow's
+    routing picks for where the caller was (intent and slots from the record)."""
+    intent: str | None = None
+    slots: dict[str, str] = {}
+    node: str | None = None
+    for event in record.get("events", []):
+        if event.get("kind") in ("caller_said", "caller_keyed", "caller_silent"):
+            intent = event.get("intent") or intent
+            slots = event.get("slots") or slots
+            node = event.get("next_node") or node
+    handoff: dict[str, object] = {
+        "call_sid": record.get("call_sid"),
+        "node": node,
+        "intent": intent,
+        "slots": slots,
+        "reason": "stream_dropped",
+        "recent_turns": [],
+    }
+    return Transfer(queue=flow.default_queue, reason="stream_dropped", handoff=handoff)
