@@ -29,6 +29,27 @@ class Settings(BaseModel):
         "used in TwiML and to check signatures. Default: the request's own host.",
     )
     tts_voice: str = Field("en-us", description="espeak-ng voice for the bot.")
+    twilio_account_sid: str | None = Field(
+        None,
+        description="Account SID for Twilio's REST API; with it (and the auth token or an API "
+        "key) a transfer moves the live call to its queue's TwiML.",
+    )
+    twilio_api_key: str | None = Field(
+        None, description="API key SID (SK…) for the REST API instead of the auth token."
+    )
+    twilio_api_secret: str | None = Field(None, description="Secret of VOICEBOT_TWILIO_API_KEY.")
+    twilio_api_base_url: str = Field(
+        "https://api.twilio.com", description="Twilio REST API base URL (tests use a fake)."
+    )
+    handoff_webhook_url: str | None = Field(
+        None, description="Agent-desktop URL each handoff packet is POSTed to (JSON)."
+    )
+    handoff_webhook_secret: str | None = Field(
+        None, description="Signs handoff POSTs: X-Voicebot-Signature: sha256=HMAC(body)."
+    )
+    handoff_show_caller: bool = Field(
+        False, description="Show the full caller ID in handoff packets (default: last 4 digits)."
+    )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:

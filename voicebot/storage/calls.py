@@ -31,6 +31,16 @@ CREATE TABLE IF NOT EXISTS events (
     data     TEXT NOT NULL,
     PRIMARY KEY (call_sid, seq)
 );
+CREATE TABLE IF NOT EXISTS handoffs (
+    id         TEXT PRIMARY KEY,
+    call_sid   TEXT NOT NULL REFERENCES calls(call_sid),
+    created_at REAL NOT NULL,
+    queue      TEXT NOT NULL,
+    status     TEXT NOT NULL,
+    twiml      TEXT NOT NULL,
+    packet     TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS handoffs_by_call ON handoffs (call_sid);
 """
 
 
@@ -107,6 +117,54 @@ class CallStore:
         ]
         return record
 
+    # -- handoffs: one per transfer, with the TwiML that carries it out -----------------------
+
+    def add_handoff(
+        self, handoff_id: str, call_sid: str, queue: str, twiml: str, packet: dict[str, Any]
+    ) -> None:
+        with self._lock:
+            self._db.execute(
+                "INSERT INTO handoffs (id, call_sid, created_at, queue, status, twiml, packet)"
+                " VALUES (?, ?, ?, ?, 'pending', ?, ?)",
+                (handoff_id, call_sid, time.time(), queue, twiml, json.dumps(packet)),
+            )
+
+    def set_handoff_status(self, handoff_id: str, status: str) -> None:
+        """`pending` → `rest_redirected` | `rest_failed` | `recorded` | `after_stream`…"""
+        with self._lock:
+            self._db.execute("UPDATE handoffs SET status = ? WHERE id = ?", (status, handoff_id))
+
+    def get_handoff(self, handoff_id: str) -> dict[str, Any] | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT status, twiml, packet FROM handoffs WHERE id = ?", (handoff_id,)
+            ).fetchone()
+        return None if row is None else _handoff(row)
+
+    def call_handoff(self, call_sid: str) -> dict[str, Any] | None:
+        """The call's latest handoff."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT status, twiml, packet FROM handoffs WHERE call_sid = ?"
+                " ORDER BY created_at DESC, rowid DESC LIMIT 1",
+                (call_sid,),
+            ).fetchone()
+        return None if row is None else _handoff(row)
+
+    def list_handoffs(self, limit: int = 50) -> list[dict[str, Any]]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT status, twiml, packet FROM handoffs ORDER BY created_at DESC, rowid DESC"
+                " LIMIT ?",
+                (limit,),
+            ).fetchall()
+        return [_handoff(row) for row in rows]
+
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+
+def _handoff(row: tuple[str, str, str]) -> dict[str, Any]:
+    status, twiml, packet = row
+    return {"status": status, "twiml": twiml, "packet": json.loads(packet)}

@@ -24,6 +24,8 @@ from voicebot.speech.stack import EmbeddedSpeechStack
 from voicebot.storage.calls import CallStore
 from voicebot.telephony import flow_watcher, signature, twiml
 from voicebot.telephony.stream import run_call
+from voicebot.transfer.after_stream import after_stream_twiml, queue_result_twiml
+from voicebot.transfer.apology import apologies
 
 TWIML = "application/xml"
 
@@ -100,8 +102,34 @@ def create_app(ctx: AppContext, *, watch_flows: bool = False) -> FastAPI:
 
     @app.post("/twilio/after-stream")
     async def after_stream(request: Request) -> Response:
-        await signed_form(request)
-        return Response(twiml.hang_up(), media_type=TWIML)
+        # A transfer not yet carried out, or a stream that dropped mid-call, goes to a queue.
+        form = await signed_form(request)
+        base, _ = base_urls(request)
+        body = await after_stream_twiml(
+            ctx.store, ctx.flows, ctx.settings, form.get("CallSid", ""), base
+        )
+        return Response(body, media_type=TWIML)
+
+    @app.post("/twilio/queue-result")
+    async def queue_result(request: Request) -> Response:
+        form = await signed_form(request)
+        base, _ = base_urls(request)
+        queue = request.query_params.get("queue", "")
+        body = queue_result_twiml(ctx.store, ctx.flows, form.get("CallSid", ""), queue, form, base)
+        return Response(body, media_type=TWIML)
+
+    @app.get("/handoffs")
+    async def list_handoffs(request: Request, limit: int = 50) -> list[dict[str, Any]]:
+        require_admin(request)
+        return [h["packet"] | {"status": h["status"]} for h in ctx.store.list_handoffs(limit)]
+
+    @app.get("/handoffs/{handoff_id}")
+    async def get_handoff(handoff_id: str, request: Request) -> dict[str, Any]:
+        require_admin(request)
+        handoff = ctx.store.get_handoff(handoff_id)
+        if handoff is None:
+            raise HTTPException(status_code=404, detail="no such handoff")
+        return dict(handoff["packet"]) | {"status": handoff["status"], "twiml": handoff["twiml"]}
 
     @app.websocket("/twilio/stream")
     async def stream(websocket: WebSocket) -> None:
@@ -111,13 +139,16 @@ def create_app(ctx: AppContext, *, watch_flows: bool = False) -> FastAPI:
             return
         await run_call(websocket, ctx)
 
-    @app.get("/calls/{call_sid}")
-    async def get_call(call_sid: str, request: Request) -> dict[str, Any]:
+    def require_admin(request: Request) -> None:
         admin = ctx.settings.admin_token
         if admin:
             given = request.headers.get("authorization", "")
             if not hmac.compare_digest(given.encode(), f"Bearer {admin}".encode()):
                 raise HTTPException(status_code=401, detail="admin token required")
+
+    @app.get("/calls/{call_sid}")
+    async def get_call(call_sid: str, request: Request) -> dict[str, Any]:
+        require_admin(request)
         record = ctx.store.get_call(call_sid)
         if record is None:
             raise HTTPException(status_code=404, detail="no such call")
@@ -158,6 +189,7 @@ def build_context(
             f"127.0.0.1, or pass --insecure-dev."
         )
     flows = load_flows(settings.flows_dir)
+    apologies(settings.tts_voice)  # synthesised now, so they play even if TTS fails mid-call
     if settings.flow not in flows:
         raise ConfigError(
             f"default flow '{settings.flow}' not found in {settings.flows_dir} "
