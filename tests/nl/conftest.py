@@ -23,3 +23,20 @@ FLOW = Path(__file__).parent / "flows" / "nl_support.yaml"
 @pytest.fixture
 def nl_flow() -> Flow:
     return load_flow(FLOW)
+
+
+@pytest.fixture(scope="session")
+def tiny_whisper(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    pytest.importorskip("faster_whisper", reason="the nl extra is not installed")
+    from tests.nl.tiny_models import build_tiny_whisper
+
+    return build_tiny_whisper(tmp_path_factory.mktemp("whisper") / "tiny-random")
+
+
+@pytest.fixture(scope="session")
+def tiny_piper(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    pytest.importorskip("piper", reason="the nl extra is not installed")
+    pytest.importorskip("onnx", reason="onnx (test-only) is not installed")
+    from tests.nl.tiny_models import build_tiny_piper
+
+    return build_tiny_piper(tmp_path_factory.mktemp("piper"))

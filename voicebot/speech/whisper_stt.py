@@ -1,0 +1,282 @@
+"""pipecat STT service for the natural-language stack: each caller turn decoded by faster-whisper.
+
+The model is loaded once per process (`WhisperRecognizer`) and shared by every call. Decoding
+runs in a small thread pool off the event loop; at most `max_pending` turns wait for it, so a
+burst of calls costs latency, and past that bound a turn fails fast (a retryable SpeechError)
+instead of piling audio up in memory. The current node's phrases go to Whisper as hot words,
+which biases it towards what the caller is likely to say without forcing a grammar on it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import os
+import threading
+import time
+from collections.abc import AsyncGenerator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from pipecat.frames.frames import ErrorFrame, Frame, TranscriptionFrame
+from pipecat.processors.frame_processor import FrameDirection
+from pipecat.services.settings import STTSettings
+from pipecat.services.stt_service import SegmentedSTTService
+from pipecat.utils.time import time_now_iso8601
+
+from voicebot.audio.codec import resample
+from voicebot.dialogue.actions import Expectation
+from voicebot.exceptions import SpeechError
+from voicebot.pipeline.frames import ExpectationFrame
+
+CALLER_ID = "caller"
+WHISPER_RATE = 16000
+MAX_HOTWORD_CHARS = 300
+"""Hot words share Whisper's 224-token prompt window with nothing else; keep them short."""
+
+
+class ModelMissingError(SpeechError):
+    """A model the configuration names is not on this machine; the message says how to get it."""
+
+
+@dataclass(frozen=True)
+class WhisperConfig:
+    model: str = "base.en"
+    """A faster-whisper model name (looked up in the local Hugging Face cache only) or a local
+    directory holding a CTranslate2 Whisper model and its tokenizer.json."""
+    device: str = "cpu"
+    compute_type: str = "int8"
+    beam_size: int = 1
+    threads: int = 2
+    language: str | None = "en"
+    workers: int = 1
+    """Turns decoded at the same time (each uses `threads` cores)."""
+    max_pending: int = 8
+    """Turns allowed to wait for a worker before new ones fail fast."""
+    temperatures: tuple[float, ...] = (0.0, 0.2, 0.4)
+    max_new_tokens: int | None = 64
+    """A caller turn is a sentence or two; this also bounds a hallucinating decode."""
+    no_speech_threshold: float = 0.6
+
+
+@dataclass(frozen=True)
+class WhisperSegmentTiming:
+    start: float
+    end: float
+
+
+@dataclass(frozen=True)
+class WhisperRecognition:
+    """One decoded caller turn (the `result` of its TranscriptionFrame)."""
+
+    text: str
+    confidence: float
+    """exp(mean token log-prob) over the turn: 1.0 is certain, ~0.3 is a guess."""
+    decode_ms: float
+    audio_ms: float
+    queue_ms: float
+    segments: tuple[WhisperSegmentTiming, ...] = field(default_factory=tuple)
+    rejected: bool = False
+
+
+def resolve_model_path(model: str) -> Path:
+    """The local directory of `model`, never downloading; ModelMissingError if absent."""
+    path = Path(model).expanduser()
+    if path.is_dir():
+        if not (path / "model.bin").is_file() or not (path / "tokenizer.json").is_file():
+            # Without tokenizer.json faster-whisper would fetch one from the hub.
+            raise ModelMissingError(
+                f"{path} is not a faster-whisper model folder (needs model.bin and tokenizer.json)"
+            )
+        return path
+    if os.sep in model or model.startswith("."):
+        raise ModelMissingError(f"whisper model folder {path} does not exist")
+    from faster_whisper.utils import download_model
+
+    try:
+        return Path(download_model(model, local_files_only=True))
+    except Exception:  # noqa: BLE001 - any lookup failure means: not on this machine
+        raise ModelMissingError(
+            f"whisper model '{model}' is not in the local Hugging Face cache; on a machine with "
+            f"internet run: {fetch_command(model)}"
+        ) from None
+
+
+def fetch_command(model: str) -> str:
+    return (
+        'python -c "from faster_whisper import WhisperModel; '
+        f"WhisperModel('{model}', device='cpu', compute_type='int8')\""
+    )
+
+
+def hotwords_for(expect: Expectation) -> str | None:
+    """The node's phrases, most specific first, as one comma-separated hot-word string."""
+    if expect.free_speech and not expect.intents:
+        return None
+    phrases: list[str] = []
+    for intent_phrases in expect.intents.values():
+        phrases.extend(intent_phrases[:3])
+    if expect.slot is not None:
+        for value, synonyms in expect.slot.options:
+            phrases.extend((value, *synonyms[:1]))
+    seen: set[str] = set()
+    kept: list[str] = []
+    total = 0
+    for phrase in phrases:
+        if phrase in seen:
+            continue
+        if total + len(phrase) + 2 > MAX_HOTWORD_CHARS:
+            break
+        seen.add(phrase)
+        kept.append(phrase)
+        total += len(phrase) + 2
+    return ", ".join(kept) or None
+
+
+def initial_prompt_for(expect: Expectation) -> str | None:
+    """A short context line that nudges Whisper to write numbers as digits."""
+    slot = expect.slot
+    if slot is None:
+        return None
+    if slot.type in ("digits", "phone", "number", "currency", "postcode"):
+        return f"The caller gives their {slot.name.replace('_', ' ')}: 4 1 7 2 0 9."
+    if slot.type in ("date", "time"):
+        return f"The caller gives a {slot.type}: 14 March, 3:30 pm."
+    return None
+
+
+class WhisperRecognizer:
+    """faster-whisper loaded once per process; thread-safe; `recognize` is the blocking call."""
+
+    def __init__(self, config: WhisperConfig) -> None:
+        from faster_whisper import WhisperModel
+
+        self.config = config
+        self.model_path = resolve_model_path(config.model)
+        try:
+            self._model = WhisperModel(
+                str(self.model_path),
+                device=config.device,
+                compute_type=config.compute_type,
+                cpu_threads=config.threads,
+                num_workers=config.workers,
+                local_files_only=True,
+            )
+        except (RuntimeError, ValueError, OSError) as exc:
+            raise SpeechError(f"cannot load whisper model {self.model_path}: {exc}") from None
+        self._pool = ThreadPoolExecutor(config.workers, thread_name_prefix="whisper")
+        self._lock = threading.Lock()
+        self._pending = 0
+
+    def recognize(self, pcm16: bytes, sample_rate: int, expect: Expectation) -> WhisperRecognition:
+        """Blocking: decode one turn of 16-bit mono PCM."""
+        start = time.perf_counter()
+        if sample_rate != WHISPER_RATE:
+            pcm16 = resample(pcm16, sample_rate, WHISPER_RATE)
+        audio = np.frombuffer(pcm16, dtype=np.int16).astype(np.float32) / 32768.0
+        c = self.config
+        segments, _info = self._model.transcribe(
+            audio,
+            language=c.language,
+            beam_size=c.beam_size,
+            temperature=list(c.temperatures),
+            hotwords=hotwords_for(expect),
+            initial_prompt=initial_prompt_for(expect),
+            condition_on_previous_text=False,
+            without_timestamps=True,
+            vad_filter=False,  # pipecat's VAD already cut the turn
+            max_new_tokens=c.max_new_tokens,
+            no_speech_threshold=c.no_speech_threshold,
+        )
+        kept = list(segments)  # the generator decodes as it is consumed
+        tokens = sum(len(s.tokens) for s in kept)
+        logprob = sum(s.avg_logprob * len(s.tokens) for s in kept) / tokens if tokens else -math.inf
+        text = " ".join(s.text.strip() for s in kept).strip()
+        return WhisperRecognition(
+            text=text,
+            confidence=round(min(1.0, math.exp(logprob)), 4) if tokens else 0.0,
+            decode_ms=round((time.perf_counter() - start) * 1000, 1),
+            audio_ms=round(len(audio) / WHISPER_RATE * 1000, 1),
+            queue_ms=0.0,
+            segments=tuple(WhisperSegmentTiming(s.start, s.end) for s in kept),
+            rejected=not text,
+        )
+
+    async def recognize_async(
+        self, pcm16: bytes, sample_rate: int, expect: Expectation
+    ) -> WhisperRecognition:
+        """Decode off the event loop through the bounded pool."""
+        with self._lock:
+            if self._pending >= self.config.max_pending + self.config.workers:
+                raise SpeechError("speech recogniser overloaded", retryable=True)
+            self._pending += 1
+        queued = time.perf_counter()
+        try:
+
+            def run() -> WhisperRecognition:
+                waited = round((time.perf_counter() - queued) * 1000, 1)
+                result = self.recognize(pcm16, sample_rate, expect)
+                return WhisperRecognition(**{**result.__dict__, "queue_ms": waited})
+
+            return await asyncio.get_running_loop().run_in_executor(self._pool, run)
+        finally:
+            with self._lock:
+                self._pending -= 1
+
+    def warm_up(self) -> None:
+        """One decode of silence so the first caller does not pay for lazy initialisation."""
+        self.recognize(b"\x00\x00" * WHISPER_RATE // 2, WHISPER_RATE, Expectation(node=""))
+
+
+_OPEN_SPEECH = Expectation(node="", free_speech=True)
+
+
+class WhisperSTTService(SegmentedSTTService):
+    """Decodes each VAD-bounded caller turn with Whisper, biased towards the node's phrases.
+
+    Every turn yields one TranscriptionFrame (empty text = nothing understood) whose `result`
+    is the WhisperRecognition; the dialogue needs the empty ones too, to re-prompt.
+    """
+
+    def __init__(self, recognizer: WhisperRecognizer, **kwargs: Any) -> None:
+        kwargs.setdefault("trailing_silence_secs", 0.0)
+        kwargs.setdefault(
+            "settings",
+            STTSettings(model=recognizer.config.model, language=recognizer.config.language),
+        )
+        super().__init__(**kwargs)
+        self._recognizer = recognizer
+        self._expect = _OPEN_SPEECH
+
+    @property
+    def wants_wav_segments(self) -> bool:
+        return False
+
+    @property
+    def expectation(self) -> Expectation:
+        return self._expect
+
+    async def process_frame(self, frame: Frame, direction: FrameDirection) -> None:
+        if isinstance(frame, ExpectationFrame):
+            self._expect = frame.expect  # consumed: nothing upstream needs it
+            return
+        await super().process_frame(frame, direction)
+
+    async def run_stt(self, audio: bytes) -> AsyncGenerator[Frame | None, None]:
+        await self.start_processing_metrics()
+        try:
+            result = await self._recognizer.recognize_async(audio, self.sample_rate, self._expect)
+        except SpeechError as exc:
+            yield ErrorFrame(error=f"speech recognition failed: {exc}")
+            return
+        except Exception as exc:  # noqa: BLE001 - a decoder bug must not end the call
+            yield ErrorFrame(error=f"speech recognition failed: {SpeechError(str(exc))}")
+            return
+        finally:
+            await self.stop_processing_metrics()
+        yield TranscriptionFrame(
+            text=result.text, user_id=CALLER_ID, timestamp=time_now_iso8601(), result=result
+        )
