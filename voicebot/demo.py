@@ -7,6 +7,7 @@ demo exercises exactly what a Twilio call would: VAD, grammar recognition, the f
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
 import statistics
 import tempfile
@@ -19,6 +20,7 @@ from typing import Any
 import typer
 import uvicorn
 
+from voicebot import demo_backend
 from voicebot.settings import Settings
 from voicebot.simulator.caller import CallerSimulator, CallResult, TurnResult
 from voicebot.simulator.scenario import Keys, Scenario, Speak
@@ -56,8 +58,21 @@ class LocalServer:
 
 
 @asynccontextmanager
-async def local_server(ctx: AppContext, *, watch_flows: bool = False) -> AsyncIterator[LocalServer]:
-    """Serve `ctx` on a free loopback port for the duration of the block."""
+async def local_server(
+    ctx: AppContext, *, watch_flows: bool = False, billing_backend: bool = True
+) -> AsyncIterator[LocalServer]:
+    """Serve `ctx` on a free loopback port for the duration of the block; with
+    `billing_backend`, also the stand-in billing system the example flow's webhooks call
+    (unless ACME_BILLING_URL already points somewhere)."""
+    if billing_backend and not os.environ.get(demo_backend.ENV_VAR):
+        with demo_backend.BillingBackend() as url:
+            os.environ[demo_backend.ENV_VAR] = url
+            try:
+                async with local_server(ctx, watch_flows=watch_flows, billing_backend=False) as s:
+                    yield s
+            finally:
+                del os.environ[demo_backend.ENV_VAR]
+        return
     port = free_port()
     app = create_app(ctx, watch_flows=watch_flows)
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")

@@ -10,7 +10,7 @@ from voicebot.dialogue.engine import DialogueEngine
 from voicebot.dialogue.flow import Flow
 from voicebot.dialogue.loader import load_flow
 
-ACME_FLOW = Path(__file__).parents[2] / "dialog_flows" / "acme_support.yaml"
+ACME_FLOW = Path(__file__).parent / "flows" / "basic_support.yaml"
 
 
 @pytest.fixture(scope="session")

@@ -209,6 +209,7 @@ def test_two_no_matches_transfer(engine: DialogueEngine) -> None:
         "slots": {},
         "reason": "no_match_limit",
         "recent_turns": ["check my balance", "one two three", "I don't know it"],
+        "emotion": [],
     }
     assert engine.ended == "no_match_limit"
     assert engine.handle(Utterance("hello?")) == []

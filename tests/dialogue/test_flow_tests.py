@@ -47,9 +47,8 @@ def test_each_failure_names_the_step_and_the_difference(tmp_path: Path) -> None:
     run = run_test_files([path], load_flows(FLOWS_DIR))
     assert {r.name: r.failure for r in run.results} == {
         "wrong_node": "step 1: expected node 'outage', the call is in 'collect_account'",
-        "wrong_words": "step 1: expected the bot to say 'balloons', it said 'We know about an "
-        "outage in your area and engineers are working on it. Power should be back within "
-        "four hours. Is there anything else I can help with?'",
+        "wrong_words": "step 1: expected the bot to say 'balloons', it said 'I'm sorry your "
+            "power is off. What's your postcode? For example, s w one a, two a a.'",
         "wrong_outcome": "outcome: expected completed, got transferred",
         "wrong_slot": "slot account_number: expected '87654321', got '12345678'",
     }

@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from voicebot.dialogue.emotion_policy import Estimate
+
 # ---------------------------------------------------------------------------------------------
 # What the engine expects next: the STT compiles its grammar from this.
 
@@ -80,6 +82,8 @@ class Utterance:
     slot_text: str | None = None
     """A slot value already extracted elsewhere (the LLM fallback), in any form the slot's
     parser reads; it goes through that parser, so an invalid value is a no-match."""
+    emotion: Estimate | None = None
+    """The caller's emotion in this turn (words, voice and behaviour), if estimated."""
 
 
 @dataclass(frozen=True)

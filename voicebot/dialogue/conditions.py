@@ -2,7 +2,8 @@
 
 A condition is one expression over the call's names, e.g. `balance > 100`,
 `emotion == 'angry' and emotion_intensity >= 0.7`, `account_type in ('gold', 'platinum')`.
-Evaluation uses `simpleeval` (with tuples and lists for `in`) (no attribute access, no imports, no calls but the few below).
+Evaluation uses `simpleeval` with tuples and lists for `in`: no attribute access, no imports,
+no calls but the few below.
 """
 
 from __future__ import annotations

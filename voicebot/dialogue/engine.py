@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import re
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Literal
 
-from voicebot.dialogue import slots as slot_parsers  # TEMP until the slots package lands
 from voicebot.dialogue.actions import (
     Action,
     BackendFault,
@@ -33,6 +32,7 @@ from voicebot.dialogue.actions import (
     WebhookResult,
 )
 from voicebot.dialogue.conditions import evaluate
+from voicebot.dialogue.emotion_policy import EmotionPolicyState, Estimate
 from voicebot.dialogue.flow import Flow, Node, check_flow
 from voicebot.dialogue.keypad import KeypadEntry, keypad_entry
 from voicebot.dialogue.slot_types import (
@@ -44,6 +44,7 @@ from voicebot.dialogue.slot_types import (
     FreeTextSlot,
     Rule,
 )
+from voicebot.dialogue.slots import read_back
 from voicebot.dialogue.understanding import (
     GLOBAL_INTENTS,
     Interpretation,
@@ -61,6 +62,10 @@ RETRY_SLOT = "Sorry about that, let's try again. "
 TRANSFER_TO_AGENT = "Of course. Let me put you through to one of my colleagues."
 GOODBYE = "Thanks for calling. Goodbye."
 KEYPAD_HINT = " You can also use your phone's keypad."
+OFFER_AGENT = " Or say agent to talk to a person."
+_DEFAULT_CRISIS_SAY = (
+    "I'm going to connect you to someone right now who can help. Please stay on the line."
+)
 APOLOGY = {
     "no_match_limit": "I'm sorry, I'm having trouble understanding. "
     "Let me put you through to one of my colleagues.",
@@ -129,8 +134,10 @@ class DialogueEngine:
             "emotion_score": 0.0,
         }
         """Names conditions can read besides slots; the emotion tracker updates these."""
-        self.style = "neutral"
-        """The TTS style the next `Say` actions carry (set from the caller's emotion)."""
+        self.mood = EmotionPolicyState(flow.emotion)
+        """The caller's emotion as the flow's policy sees it (openers, escalation, voice)."""
+        self.emotion_history: list[dict[str, object]] = []
+        """Per speech turn: node, label, intensity, score; for the record and the hand-off."""
         self._globals = {
             name: tuple(normalise(p) for p in phrases)
             + tuple(normalise(p) for p in _phrases(flow, name))
@@ -264,12 +271,18 @@ class DialogueEngine:
         return node.next or ""
 
     def _words(self, node: Node, default: str | None) -> str | None:
-        """`default` (say or prompt), or the first `say_if` variant whose condition holds."""
+        """`default` (say or prompt), or the first `say_if` variant whose condition holds, or
+        for an impatient caller the menu's short form."""
         if node.say_if:
             names = self._condition_names()
             for variant in node.say_if:
                 if evaluate(variant.when, names):
                     return variant.say
+        if node.kind == "menu" and self.flow.emotion.shorten_menus and self.mood.impatient:
+            if node.short_say:
+                return node.short_say
+            choices = [_phrases(self.flow, intent)[0] for intent in node.on or {}]
+            return "Say " + ", ".join(choices) + ", or agent."
         return default
 
     def _condition_names(self) -> dict[str, object]:
@@ -297,14 +310,12 @@ class DialogueEngine:
             private = private or self._sensitive(name)
             return self._read_back(name, self.slots[name])
 
-        return Say(_PLACEHOLDER.sub(fill, text), style=self.style, private=private)
+        return Say(_PLACEHOLDER.sub(fill, text), style=self.mood.style(), private=private)
 
     def _read_back(self, name: str, value: str) -> str:
         slot = self.flow.slots[name]
         currency = slot.currency if isinstance(slot, CurrencySlot) else "GBP"
-        if hasattr(slot_parsers, "read_back"):
-            return slot_parsers.read_back(slot.type, value, currency=currency)  # type: ignore[no-any-return]
-        return slot_parsers.chunk_digits(value) if slot.type == "digits" else value
+        return read_back(slot.type, value, currency=currency)
 
     def _prompt(self) -> str:
         node = self._current
@@ -350,6 +361,45 @@ class DialogueEngine:
         expect = self.expectation()
         sensitive = expect.slot is not None and expect.slot.sensitive
         self._turns.append(MASK if sensitive else utterance.text)
+        if utterance.emotion is not None:
+            crisis_or_escalation = self._feel(utterance.emotion)
+            if crisis_or_escalation:
+                return crisis_or_escalation
+        actions = self._understand(utterance, expect)
+        opener = self.mood.opener() if any(isinstance(a, Say) for a in actions) else None
+        if opener is not None and self.ended is None:
+            actions.insert(0, self._say(opener))
+        return actions
+
+    def _feel(self, estimate: Estimate) -> list[Action]:
+        """Take the turn's emotion; the crisis route or an escalation transfer if it calls
+        for one (before anything the caller said is acted on)."""
+        self.emotion_history.append(
+            {
+                "node": self.node,
+                "label": estimate.label,
+                "intensity": round(estimate.intensity, 2),
+                "score": round(estimate.score, 2),
+            }
+        )
+        self.call_facts.update(
+            emotion=estimate.label,
+            emotion_intensity=estimate.intensity,
+            emotion_score=estimate.score,
+        )
+        rule = self.mood.observe(estimate)
+        if estimate.crisis:
+            crisis = self.flow.emotion.crisis
+            queue = crisis.queue if crisis is not None else self.flow.default_queue
+            words = crisis.say if crisis is not None else _DEFAULT_CRISIS_SAY
+            self._record("matched", intent="crisis")
+            return [Say(words, style="anxious"), self._transfer(queue, "crisis")]
+        if rule is not None:
+            self._record("matched", intent="emotion_escalation")
+            return [self._say(rule.say), self._transfer(rule.queue, "emotion_escalation")]
+        return []
+
+    def _understand(self, utterance: Utterance, expect: Expectation) -> list[Action]:
         if utterance.intent is None and utterance.slot_text is None:
             return self._act(interpret(utterance.text, expect, self.today))
         # Understood elsewhere (the LLM): trust only what this node could have understood.
@@ -410,9 +460,28 @@ class DialogueEngine:
         self._source = "silence"
         self._no_input += 1
         self._record("no_input")
-        if self._no_input >= self._current.max_retries:
+        if self._no_input >= self._retry_limit():
             return self._give_up("no_input_limit")
-        return self._ask_again(NO_INPUT, self._no_input, self._current.no_input_prompts)
+        return self._offer_agent(
+            self._ask_again(NO_INPUT, self._no_input, self._current.no_input_prompts)
+        )
+
+    def _retry_limit(self) -> int:
+        """The node's limit; one less for an impatient caller (the policy offers a human
+        sooner), but never below two: one mishearing should not end the conversation."""
+        limit = self._current.max_retries
+        if self.flow.emotion.offer_agent_sooner and self.mood.impatient:
+            return max(min(limit, 2), limit - 1)
+        return limit
+
+    def _offer_agent(self, actions: list[Action]) -> list[Action]:
+        """An impatient caller's reprompt ends by saying a person is one word away."""
+        if not (self.flow.emotion.offer_agent_sooner and self.mood.impatient):
+            return actions
+        return [
+            replace(a, text=a.text + OFFER_AGENT) if isinstance(a, Say) and i == 0 else a
+            for i, a in enumerate(actions)
+        ]
 
     def _act(self, result: Interpretation) -> list[Action]:
         node = self._current
@@ -426,8 +495,11 @@ class DialogueEngine:
                 return self._enter(node.commands[result.intent], reason=_reason(result.intent))
             return self._command(result.intent)
         if result.slot_value is not None:
-            self._no_match = self._no_input = 0
+            # Counters reset once the value passes its rules (`_filled`), not before: a value
+            # the rules refuse is a failed attempt like a no-match.
+            self._no_input = 0
             if self._confirming:
+                self._no_match = 0
                 return self._confirmed(result.slot_value == "yes")
             return self._validate(result.slot_value, 0)
         return self._failed_attempt("no_match", node.reprompts)
@@ -435,12 +507,11 @@ class DialogueEngine:
     def _failed_attempt(
         self, outcome: Literal["no_match", "invalid"], reprompts: list[str], slot: str | None = None
     ) -> list[Action]:
-        node = self._current
         self._no_match += 1
         self._record(outcome, slot=slot)
-        if self._no_match >= node.max_retries:
+        if self._no_match >= self._retry_limit():
             return self._give_up("no_match_limit")
-        return self._ask_again(NO_MATCH, self._no_match, reprompts)
+        return self._offer_agent(self._ask_again(NO_MATCH, self._no_match, reprompts))
 
     def _command(self, intent: str) -> list[Action]:
         node = self._current
@@ -522,6 +593,7 @@ class DialogueEngine:
 
     def _filled(self, value: str) -> list[Action]:
         name = self._current.collect or ""
+        self._no_match = 0
         self.slots[name] = value
         self._record("matched", slot=name, value=value)
         actions: list[Action] = [SetSlot(name, value, sensitive=self._sensitive(name))]
@@ -631,6 +703,7 @@ class DialogueEngine:
             "slots": self.masked_slots(),
             "reason": reason,
             "recent_turns": list(self._turns),
+            "emotion": list(self.emotion_history),
         }
         return Transfer(queue=queue, reason=reason, handoff=handoff)
 

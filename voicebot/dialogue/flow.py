@@ -12,6 +12,7 @@ from typing import Literal
 from pydantic import Field
 
 from voicebot.dialogue.conditions import ConditionError, check_condition
+from voicebot.dialogue.emotion_policy import EmotionPolicy
 from voicebot.dialogue.flow_base import FlowModel
 from voicebot.dialogue.slot_types import (
     ChoiceSlot,
@@ -20,8 +21,12 @@ from voicebot.dialogue.slot_types import (
     YesNoSlot,
 )
 from voicebot.dialogue.webhooks import Webhook
+from voicebot.transfer.queues import Queue, Routing, TwilioQueue
 
-__all__ = ["ChoiceSlot", "DigitsSlot", "Flow", "FlowProblem", "Node", "Slot", "YesNoSlot"]
+__all__ = [
+    "ChoiceSlot", "DigitsSlot", "Flow", "FlowProblem", "Node", "Queue", "Slot", "TwilioQueue",
+    "YesNoSlot",
+]  # fmt: skip
 
 NodeKind = Literal["menu", "collect", "webhook", "transfer", "hangup", "say"]
 
@@ -34,22 +39,6 @@ DEFAULT_QUEUE = "general"
 
 
 _Model = FlowModel
-
-
-class TwilioQueue(_Model):
-    """How Twilio reaches the humans behind a queue."""
-
-    enqueue: str = Field(min_length=1)
-    """Name of the Twilio `<Enqueue>` queue the call is put in."""
-
-
-class Queue(_Model):
-    """A group of humans a call can be handed to."""
-
-    twilio: TwilioQueue | None = None
-    """Twilio routing; without it the queue name is used as the `<Enqueue>` name."""
-    priority: int = Field(default=0, ge=0, le=100)
-    """Higher numbers are answered first where the contact centre supports priorities."""
 
 
 class Intent(_Model):
@@ -109,6 +98,9 @@ class Node(_Model):
     say: str | None = None
     """What the bot says on entering (a menu's question, a message, a goodbye). `{slot}` is
     replaced by the slot's value read for speech (`{balance}` -> "23 pounds 50")."""
+    short_say: str | None = None
+    """Menus: a shorter wording for frustrated or angry callers (see `emotion`); without it
+    they hear just the choices."""
     say_if: list[SayVariant] = Field(default_factory=list)
     """Other words for `say` (or `prompt`) under conditions, e.g. a calmer wording when
     `emotion == 'angry'`; the first variant whose condition holds is used."""
@@ -188,10 +180,15 @@ class Flow(_Model):
     """Node the call starts in; defaults to the first node."""
     queues: dict[str, Queue] = Field(default_factory=dict)
     """Human queues calls can be transferred to; the first is the default for failures."""
+    routing: Routing = Field(default_factory=Routing)
+    """Transfer routing: rules by intent, reason, slot values, emotion, VIP (docs/handoff.md)."""
     intents: dict[str, Intent] = Field(default_factory=dict)
     """What callers may ask for. `agent`, `repeat` and `goodbye` extend the global commands."""
     slots: dict[str, Slot] = Field(default_factory=dict)
     """Values collected from the caller."""
+    emotion: EmotionPolicy = Field(default_factory=EmotionPolicy)
+    """How the bot adapts to the caller's emotion: openers, shorter menus, voice, escalation
+    rules and the crisis route (all on by default, except escalation rules)."""
     nodes: dict[str, Node] = Field(min_length=1)
     """The conversation steps. A node named `agent` (or `goodbye`) handles the global agent
     (or goodbye) command; without one the engine uses built-in wording."""
@@ -228,11 +225,11 @@ _ENDING = ("prompt", "next", "if", "branch", "on_failure", "commands", *_RETRY_K
 # Keys each node kind must not carry: they would be silently ignored otherwise.
 _NOT_ALLOWED: dict[NodeKind, tuple[str, ...]] = {
     "menu": ("prompt", "next", "if", "branch", "on_failure"),
-    "collect": ("say", "on_failure"),
-    "webhook": ("prompt", "branch", "commands", *_RETRY_KEYS),
-    "transfer": _ENDING,
-    "hangup": _ENDING,
-    "say": ("prompt", "branch", "on_failure", "commands", *_RETRY_KEYS),
+    "collect": ("say", "on_failure", "short_say"),
+    "webhook": ("prompt", "branch", "commands", "short_say", *_RETRY_KEYS),
+    "transfer": (*_ENDING, "short_say"),
+    "hangup": (*_ENDING, "short_say"),
+    "say": ("prompt", "branch", "on_failure", "commands", "short_say", *_RETRY_KEYS),
 }
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
@@ -253,8 +250,23 @@ def check_flow(flow: Flow) -> list[FlowProblem]:
         problems += _check_slot(name, slot)
     for name, node in flow.nodes.items():
         problems += _check_node(flow, name, node, queues)
+    for i, rule in enumerate(flow.emotion.escalate):
+        if rule.queue not in queues:
+            problems.append(
+                _unknown("queue", ("emotion", "escalate", i, "queue"), rule.queue, queues)
+            )
+    crisis = flow.emotion.crisis
+    if crisis is not None and crisis.queue not in queues:
+        problems.append(_unknown("queue", ("emotion", "crisis", "queue"), crisis.queue, queues))
     problems += _check_say_loops(flow)
+    problems += check_routing(flow)
     return problems
+
+
+def check_routing(flow: Flow) -> list[FlowProblem]:
+    from voicebot.transfer.routing import check_routing as check
+
+    return check(flow)
 
 
 def _check_slot(name: str, slot: Slot) -> list[FlowProblem]:

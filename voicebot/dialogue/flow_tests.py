@@ -38,10 +38,13 @@ from voicebot.dialogue.actions import (
     Utterance,
     WebhookResult,
 )
+from voicebot.dialogue.emotion_policy import Estimate, Label
 from voicebot.dialogue.engine import DialogueEngine
 from voicebot.dialogue.flow import Flow
 from voicebot.dialogue.loader import FlowYamlLoader
 from voicebot.exceptions import FlowError
+
+STEP_INTENSITY = 0.9
 
 # Webhook nodes can lead to webhook nodes; a test that answers them in a circle must stop.
 MAX_WEBHOOKS_PER_TURN = 20
@@ -75,8 +78,9 @@ class Step(_Model):
     """The node the call is in after this turn."""
     bot_says: str | None = None
     """A part of what the bot says in reply (case-insensitive)."""
-    emotion: str | None = None
-    """The caller's emotion label during this turn (for `emotion` conditions)."""
+    emotion: Label | None = None
+    """The caller's emotion in this spoken turn (intensity 0.9): for `emotion` conditions and
+    the flow's emotion policy."""
     webhook: WebhookReply | None = None
     """The answer to a webhook this turn leads to (overrides the test's `webhooks`)."""
 
@@ -155,8 +159,6 @@ def run_test(flow: Flow, test: FlowTest, today: date | None = None) -> str | Non
     for number, step in enumerate(test.steps, start=1):
         if engine.ended is not None:
             return f"step {number}: the call already ended ({engine.ended})"
-        if step.emotion is not None:
-            engine.call_facts.update(emotion=step.emotion, emotion_intensity=1.0)
         actions = [action for event in _events(step) for action in engine.handle(event)]
         for _ in range(MAX_WEBHOOKS_PER_TURN):
             if not (actions and isinstance(actions[-1], CallWebhook)):
@@ -206,7 +208,8 @@ def run_test_files(paths: list[Path], flows: dict[str, Flow]) -> TestRun:
 
 def _events(step: Step) -> list[Event]:
     if step.caller is not None:
-        return [Utterance(text=step.caller, confidence=step.confidence)]
+        emotion = Estimate(step.emotion, STEP_INTENSITY) if step.emotion else None
+        return [Utterance(text=step.caller, confidence=step.confidence, emotion=emotion)]
     if step.keys is not None:
         return [DtmfDigit(digit=d) for d in step.keys]
     return [NoInput()]

@@ -9,9 +9,8 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from voicebot.dialogue import slots as slot_parsers  # TEMP until the slots package lands
 from voicebot.dialogue.actions import Expectation, SlotExpectation
-from voicebot.dialogue.slots import parse_digits, parse_yes_no
+from voicebot.dialogue.slots import parse_digits, parse_slot, parse_yes_no
 
 # Commands understood in every node (flows may add phrases through same-named intents).
 # fmt: off
@@ -65,7 +64,7 @@ def parse_expected(text: str, slot: SlotExpectation, today: date | None = None) 
     if slot.type == "yes_no":
         answer = parse_yes_no(text)
         return None if answer is None else ("yes" if answer else "no")
-    return slot_parsers.parse_slot(  # type: ignore[no-any-return]
+    return parse_slot(
         slot.type,
         text,
         today=today or date.today(),

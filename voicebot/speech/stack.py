@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from pipecat.processors.audio.vad_processor import VADProcessor
 
 from voicebot.speech.espeak_tts import EspeakTTSService
@@ -25,5 +27,8 @@ class EmbeddedSpeechStack:
     def stt(self) -> PocketsphinxSTTService:
         return PocketsphinxSTTService(recognizer=self.recognizer)
 
-    def tts(self) -> EspeakTTSService:
-        return EspeakTTSService(voice=self.tts_voice)
+    def tts(
+        self, styles: Mapping[str, tuple[int | None, int | None]] | None = None
+    ) -> EspeakTTSService:
+        """`styles`: named (rate, pitch) the dialogue switches between per reply."""
+        return EspeakTTSService(voice=self.tts_voice, styles=styles)
