@@ -139,6 +139,9 @@ _FULL_LOUDNESS_DB = 6.0
 _FULL_PITCH_ST = 3.0
 _FULL_RANGE_ST = 4.0
 _FULL_RATE_RATIO = 0.25
+# Loudness and pitch level are measured reliably turn to turn; pitch range and syllable rate
+# depend on what was said (a short sentence has few syllables to count), so they weigh less.
+_WEIGHTS = {"loudness": 0.35, "pitch": 0.35, "range": 0.1, "rate": 0.2}
 
 
 def relative_arousal(
@@ -148,29 +151,29 @@ def relative_arousal(
     (raised), and which features moved; None with no earlier turn to compare with."""
     if not earlier:
         return None
-    parts: list[float] = []
+    parts: dict[str, float] = {}
     cues: list[str] = []
     base_loud = _median([f.loudness_db for f in earlier])
     if base_loud is not None:
-        parts.append((turn.loudness_db - base_loud) / _FULL_LOUDNESS_DB)
-        if parts[-1] >= 0.5:
+        parts["loudness"] = (turn.loudness_db - base_loud) / _FULL_LOUDNESS_DB
+        if parts["loudness"] >= 0.5:
             cues.append("louder")
     base_pitch = _median([f.pitch_hz for f in earlier])
     if turn.pitch_hz and base_pitch:
-        parts.append(12 * math.log2(turn.pitch_hz / base_pitch) / _FULL_PITCH_ST)
-        if parts[-1] >= 0.5:
+        parts["pitch"] = 12 * math.log2(turn.pitch_hz / base_pitch) / _FULL_PITCH_ST
+        if parts["pitch"] >= 0.5:
             cues.append("higher_pitch")
     base_range = _median([f.pitch_range_st for f in earlier])
     if turn.pitch_range_st is not None and base_range is not None:
-        parts.append((turn.pitch_range_st - base_range) / _FULL_RANGE_ST)
-        if parts[-1] >= 0.5:
+        parts["range"] = (turn.pitch_range_st - base_range) / _FULL_RANGE_ST
+        if parts["range"] >= 0.5:
             cues.append("wider_pitch_range")
     base_rate = _median([f.speech_rate for f in earlier])
     if turn.speech_rate and base_rate:
-        parts.append((turn.speech_rate / base_rate - 1) / _FULL_RATE_RATIO)
-        if parts[-1] >= 0.5:
+        parts["rate"] = (turn.speech_rate / base_rate - 1) / _FULL_RATE_RATIO
+        if parts["rate"] >= 0.5:
             cues.append("faster")
     if not parts:
         return None
-    clipped = [max(-1.0, min(1.0, p)) for p in parts]
-    return round(sum(clipped) / len(clipped), 3), tuple(cues)
+    total = sum(_WEIGHTS[name] * max(-1.0, min(1.0, p)) for name, p in parts.items())
+    return round(total / sum(_WEIGHTS[name] for name in parts), 3), tuple(cues)
