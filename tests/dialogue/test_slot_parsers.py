@@ -52,6 +52,7 @@ def test_parse_digits_refuses_what_it_cannot_read(spoken: str) -> None:
         "yes", "Yes.", "yeah", "yep", "yup", "correct", "that's correct", "that's right",
         "That is right", "right", "sure", "ok", "okay", "yes please", "absolutely",
         "of course", "uh huh", "yeah that's right", "yes it is", "go ahead",
+        "spot on", "that's it", "perfect", "yes please do", "1", "true", "it does", "i did",
     ],
 )  # fmt: skip
 def test_parse_yes_no_yes(spoken: str) -> None:
@@ -65,13 +66,20 @@ def test_parse_yes_no_yes(spoken: str) -> None:
         "wrong", "that's wrong", "incorrect", "not correct", "no thanks", "no, nothing else",
         "nothing", "no that's right",  # the first decisive word wins
         "it's not", "not really",
+        "no thank you", "not at all", "2", "false", "it doesn't", "i didn't", "that's a mistake",
     ],
 )  # fmt: skip
 def test_parse_yes_no_no(spoken: str) -> None:
     assert parse_yes_no(spoken) is False
 
 
-@pytest.mark.parametrize("spoken", ["", "hmm", "check my balance", "I'm not sure", "maybe"])
+@pytest.mark.parametrize(
+    "spoken",
+    [
+        "", "hmm", "check my balance", "I'm not sure", "maybe", "I don't know", "perhaps",
+        "i can't remember", "3", "12",
+    ],
+)  # fmt: skip
 def test_parse_yes_no_undecided(spoken: str) -> None:
     assert parse_yes_no(spoken) is None
 

@@ -217,7 +217,7 @@ def parse_time(text: str) -> str | None:
     """
     lowered = text.lower().replace("a.m.", "am").replace("p.m.", "pm")
     toks = words(lowered)
-    said = " ".join(toks)
+    said = re.sub(r"\b(12|twelve) (noon|midday|midnight)\b", r"\2", " ".join(toks))
     meridiem = _meridiem(said)
     if re.search(r"\b(noon|midday)\b", said) and not re.search(r"\d|past|to", said):
         return "12:00"
@@ -286,10 +286,13 @@ def _hour_at(toks: list[str], i: int) -> tuple[int, int] | None:
         return 0, i + 1
     if word in _HOUR_WORDS and _HOUR_WORDS[word] <= 12:
         return _HOUR_WORDS[word], i + 1
-    if word in TEENS or word == "twenty":
-        group = read_number(toks, i)
-        if group is not None and group.value <= 23:
-            return int(group.value), group.end
+    if word in TEENS:
+        return TEENS[word], i + 1
+    if word == "twenty":
+        nxt = toks[i + 1] if i + 1 < len(toks) else ""
+        if nxt in ("one", "two", "three"):
+            return 20 + UNITS[nxt], i + 2
+        return 20, i + 1
     return None
 
 
@@ -331,7 +334,7 @@ def _resolve(hour: int, minute: int, meridiem: str | None) -> str | None:
         hour = 0 if hour == 12 else hour
     elif meridiem == "pm":
         if not 1 <= hour <= 12:
-            return None if hour > 23 else _hhmm(hour, minute) if hour > 12 else None
+            return None  # "thirteen pm" contradicts itself
         hour = hour if hour == 12 else hour + 12
     elif 1 <= hour <= 6:
         hour += 12

@@ -98,7 +98,7 @@ def read_number(toks: list[str], i: int) -> Group | None:
     value = total + current
     if last in ("unit", "teen", "tens", "hundred", "digits") or last == "scale":
         fraction = _read_point(toks, j)
-        if fraction is not None and last != "digits":
+        if fraction is not None and value == value.to_integral_value():
             value += fraction[0]
             j = fraction[1]
         elif toks[j : j + 3] == ["and", "a", "half"]:
@@ -184,6 +184,9 @@ def parse_number(text: str) -> str | None:
 def _digit_by_digit(toks: list[str], groups: list[Group]) -> str | None:
     if any(g.end - g.start != g.digit_words for g in groups):
         return None
+    gaps = (toks[a.end : b.start] for a, b in zip(groups, groups[1:], strict=False))
+    if any(word not in ("oh", "o") for gap in gaps for word in gap):
+        return None  # "five and six" is two numbers, not 56
     digits = "".join(str(UNITS[t]) if t in UNITS else t for t in toks if t in UNITS or t.isdigit())
     return canonical_number(Decimal(digits))
 
