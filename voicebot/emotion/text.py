@@ -29,7 +29,8 @@ def _cue(name: str, label: Label, weight: float, pattern: str, negatable: bool =
     return Cue(name, label, weight, re.compile(pattern), negatable)
 
 
-# Negators that flip a negatable cue when they occur within the three words before it.
+# Negators that flip a negatable cue when they occur within the two words before it
+# ("not really worried"; three would reach back into "no idea how angry").
 _NEGATORS = re.compile(
     r"\b(not|no|never|n't|dont|don't|isn't|aren't|wasn't|won't|can't|cannot|hardly|without)\b"
     r"|n't\b"
@@ -301,7 +302,7 @@ class TextEvidence:
 
 
 def _negated(clean: str, start: int) -> bool:
-    before = clean[:start].split()[-3:]
+    before = clean[:start].split()[-2:]
     return bool(_NEGATORS.search(" ".join(before)))
 
 
@@ -323,8 +324,6 @@ def score_text(text: str) -> TextEvidence:
     clean = raw.lower().replace("\u2019", "'")
     words = _WORD.findall(clean)
     confidence = _confidence(words)
-    if confidence <= 0.1:
-        return TextEvidence(confidence=confidence)
 
     evidence: dict[Label, float] = dict.fromkeys(LABELS, 0.0)
     cues: list[str] = []
@@ -341,6 +340,11 @@ def score_text(text: str) -> TextEvidence:
         # A second, separate match ("too late to stop the disconnection") adds half again.
         evidence[cue.label] += cue.weight * (1.5 if len(kept) > 1 else 1.0)
         cues.append(cue.name)
+
+    if confidence <= 0.1:
+        if not cues:  # no English we know and no cue: say nothing, with low confidence
+            return TextEvidence(confidence=confidence)
+        confidence = 0.4  # "agent, agent, agent": few words we know, but a clear cue
 
     if "sarcasm" in cues:  # the praise in "oh great, another menu" is not satisfaction
         evidence["satisfied"] = 0.0
