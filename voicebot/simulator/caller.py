@@ -88,6 +88,15 @@ def load_utterance(path: Any) -> list[bytes]:
     return split_frames(to_telephone(pcm, rate))
 
 
+def _frames_of(turn: Speak | BargeIn | HangUp) -> list[bytes]:
+    if turn.frames is not None:
+        return list(turn.frames)
+    source = turn.mid_utterance if isinstance(turn, HangUp) else turn.wav
+    if source is None:
+        raise SimulatorError(f"{type(turn).__name__} has neither audio frames nor a file")
+    return load_utterance(source)
+
+
 class CallerSimulator:
     def __init__(
         self,
@@ -122,6 +131,9 @@ class _Call:
         self.bot_pos = 0  # where the bot's received audio ends on that clock
         self.pending_marks: deque[tuple[str, int]] = deque()
         self.last_bot_audio = 0.0
+        # True while bot audio has arrived that no mark has followed yet: the bot sends a mark
+        # after every batch of speech, so the bot is done only once this is False again.
+        self.audio_unmarked = False
         self.reply = asyncio.Event()
         self.prompt_at = 0.0
         self.speech_done = asyncio.Event()
@@ -230,6 +242,7 @@ class _Call:
                 if event == "media":
                     self._on_bot_media(base64.b64decode(message["media"]["payload"]))
                 elif event == "mark":
+                    self.audio_unmarked = False
                     self.pending_marks.append((message["mark"]["name"], self.bot_pos))
                 elif event == "clear":
                     await self._on_clear()
@@ -246,6 +259,7 @@ class _Call:
         self.result.bot_audio.append((position, ulaw))
         self.bot_pos = position + max(1, len(ulaw) // 160)
         self.last_bot_audio = now
+        self.audio_unmarked = True
         turn = self.awaiting_reply
         if not self.reply.is_set():
             self.prompt_at = now
@@ -292,7 +306,7 @@ class _Call:
 
     async def _do(self, turn: Turn, result: TurnResult, finish: bool) -> None:
         if isinstance(turn, Speak):
-            await self._speak(load_utterance(turn.wav), result)
+            await self._speak(_frames_of(turn), result)
             await self._wait_for_bot(expect_reply=True, finish=finish)
         elif isinstance(turn, Keys):
             self._expect_reply(result)
@@ -310,10 +324,10 @@ class _Call:
                 )
             await self._wait_for_bot(expect_reply=True, finish=finish)
         elif isinstance(turn, Silence):
-            await asyncio.sleep(turn.secs)
+            await asyncio.sleep(turn.secs / self.sim.speed)
             await self._wait_for_bot(expect_reply=False, finish=finish)
         elif isinstance(turn, BargeIn):
-            frames = load_utterance(turn.wav)
+            frames = _frames_of(turn)
             # The prompt started at `prompt_at` (the previous turn waited for that only).
             wait = self.prompt_at + turn.after_ms / 1000 / self.sim.speed - time.monotonic()
             await asyncio.sleep(max(0.0, wait))
@@ -325,8 +339,8 @@ class _Call:
                 for frame in turn.frames:
                     await self.ws.send(frame)
         elif isinstance(turn, HangUp):
-            if turn.mid_utterance is not None:
-                frames = load_utterance(turn.mid_utterance)
+            if turn.mid_utterance is not None or turn.frames is not None:
+                frames = _frames_of(turn)
                 self.speech_done.clear()
                 self.outbox.extend(frames[: max(1, turn.after_ms // 20)])
                 await self._wait_event(self.speech_done, "caller audio was never sent")
@@ -369,8 +383,10 @@ class _Call:
             return
         deadline = time.monotonic() + self.sim.reply_timeout * 3
         while not self.closed.is_set():
-            played = self.bot_pos <= self.sent and not self.pending_marks
-            quiet = time.monotonic() - self.last_bot_audio >= QUIET_SECS / min(self.sim.speed, 2)
+            played = (
+                self.bot_pos <= self.sent and not self.pending_marks and not self.audio_unmarked
+            )
+            quiet = time.monotonic() - self.last_bot_audio >= QUIET_SECS / self.sim.speed
             if played and quiet:
                 return
             if time.monotonic() > deadline:
@@ -384,7 +400,7 @@ def _barges_in(turns: tuple[Turn, ...], index: int) -> bool:
 
 def _label(turn: Turn) -> str:
     if isinstance(turn, Speak | BargeIn):
-        return turn.label or turn.wav.stem
+        return turn.label or (turn.wav.stem if turn.wav else "speech")
     if isinstance(turn, Keys):
         return "keys"
     if isinstance(turn, Silence):

@@ -10,8 +10,10 @@ from pathlib import Path
 class Speak:
     """Say a recorded utterance (any WAV; sent as 8 kHz μ-law) once the bot has finished."""
 
-    wav: Path
+    wav: Path | None
     label: str = ""
+    frames: tuple[bytes, ...] | None = None
+    """μ-law frames to send instead of reading `wav` (synthesised or pre-loaded audio)."""
 
 
 @dataclass(frozen=True)
@@ -24,7 +26,7 @@ class Keys:
 
 @dataclass(frozen=True)
 class Silence:
-    """Say nothing for this many seconds of wall-clock time (the bot's timers are real)."""
+    """Say nothing for this many seconds of the caller's audio clock (wall time ÷ speed)."""
 
     secs: float
 
@@ -33,9 +35,10 @@ class Silence:
 class BargeIn:
     """Start speaking `after_ms` into the bot's next prompt, talking over it."""
 
-    wav: Path
+    wav: Path | None
     after_ms: int = 400
     label: str = ""
+    frames: tuple[bytes, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,8 @@ class HangUp:
 
     mid_utterance: Path | None = None
     after_ms: int = 500
+    frames: tuple[bytes, ...] | None = None
+    """With `frames`, the opening `after_ms` of these are said before hanging up."""
 
 
 @dataclass(frozen=True)
