@@ -55,6 +55,23 @@ def serve(
 
 
 @app.command()
+def models() -> None:
+    """List each speech/LLM backend: model present?, where it looked, how to fetch it."""
+    logs.configure("WARNING")  # before pipecat is imported: it logs a banner on import
+    from voicebot.models import format_report, model_report
+    from voicebot.settings import Settings
+
+    try:
+        statuses = model_report(Settings.from_env())
+    except VoicebotError as error:
+        fail(error)
+        return
+    typer.echo(format_report(statuses))
+    if any(s.selected and not s.present for s in statuses):
+        raise typer.Exit(code=1)
+
+
+@app.command()
 def demo(
     speed: float = typer.Option(1.0, min=0.1, max=50.0, help="Caller audio pace (1 = real time)."),
     output: Path = typer.Option(
@@ -79,6 +96,84 @@ def demo(
         fail(error)
         return
     raise typer.Exit(code=code)
+
+
+@app.command()
+def replay(
+    paths: list[Path] = typer.Argument(
+        None, help="Scenario files or folders [audio_fixtures/scenarios]."
+    ),
+    url: str = typer.Option(None, help="A deployed server's stream URL (wss://…/twilio/stream)."),
+    auth_token: str = typer.Option(
+        None, envvar="VOICEBOT_TWILIO_AUTH_TOKEN", help="Sign the handshake as Twilio would."
+    ),
+    admin_token: str = typer.Option(
+        None, envvar="VOICEBOT_ADMIN_TOKEN", help="Bearer token for GET /calls on --url."
+    ),
+    speed: str = typer.Option("realtime", help="realtime, or fast (compressed time, for CI)."),
+    jobs: int = typer.Option(1, "-j", "--jobs", min=1, max=16, help="Calls at once."),
+    junit: Path = typer.Option(None, help="Write a JUnit XML report here."),
+    report: Path = typer.Option(None, help="Write an HTML (or .md Markdown) report here."),
+    audio_dir: Path = typer.Option(None, help="Save each call's recording here."),
+    timeout: float = typer.Option(10.0, min=0.5, help="Seconds to wait for the bot each turn."),
+) -> None:
+    """Replay recorded calls against the bot; exit 0 only if every scenario passes."""
+    logs.configure("WARNING")  # before pipecat is imported: it logs a banner on import
+    from voicebot.replay.command import replay as run_replay
+
+    try:
+        if speed not in ("realtime", "fast"):
+            raise VoicebotError(f"--speed must be realtime or fast, not {speed!r}")
+        code = run_replay(
+            paths, url=url, auth_token=auth_token, admin_token=admin_token, speed=speed,  # type: ignore[arg-type]
+            jobs=jobs, junit=junit, report=report, out_dir=audio_dir, reply_timeout=timeout,
+        )  # fmt: skip
+    except VoicebotError as error:
+        fail(error)
+        return
+    raise typer.Exit(code=code)
+
+
+fixtures_app = typer.Typer(no_args_is_help=True, help="Make and check caller audio fixtures.")
+app.add_typer(fixtures_app, name="fixtures")
+
+
+@fixtures_app.command("synth")
+def fixtures_synth(
+    text: str = typer.Argument(..., help="What the caller says."),
+    output: Path = typer.Option(..., "-o", "--output", help="WAV file to write."),
+    voice: str = typer.Option("en-us", help="espeak-ng voice, e.g. en-gb+f3."),
+    rate: int = typer.Option(160, min=80, max=450, help="Words per minute."),
+    noise: float = typer.Option(0.0, help="White noise RMS, fraction of full scale (0-0.5)."),
+) -> None:
+    """Text → telephone-quality WAV (8 kHz, μ-law round trip, -3 dBFS peak)."""
+    from voicebot.replay.fixtures import synth
+
+    try:
+        seconds = synth(text, output, voice=voice, rate=rate, noise=noise)
+    except VoicebotError as error:
+        fail(error)
+        return
+    typer.echo(f"wrote {output} ({seconds:.2f} s)")
+
+
+@fixtures_app.command("check")
+def fixtures_check(
+    paths: list[Path] = typer.Argument(
+        None, help="Scenarios, folders or audio files [audio_fixtures/scenarios]."
+    ),
+    verbose: bool = typer.Option(False, "-v", help="Also list the files that are fine."),
+) -> None:
+    """Every referenced file exists, decodes and is telephone-ready; exit 1 if not."""
+    from voicebot.replay.fixtures import check, is_bad
+
+    findings = check(paths or [Path("audio_fixtures/scenarios")])
+    for finding in findings:
+        if verbose or finding.problem is not None:
+            typer.echo(str(finding))
+    bad = sum(is_bad(f) for f in findings)
+    typer.echo(f"{len(findings)} file(s) checked, {bad} bad", err=True)
+    raise typer.Exit(code=1 if bad else 0)
 
 
 flows_app = typer.Typer(no_args_is_help=True, help="Check and describe dialogue flows.")
