@@ -58,7 +58,17 @@ def test_shouting_and_intensifiers_raise_intensity() -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["", "   ", "yes", "billing", "bonjour je voudrais payer ma facture", "asdf qwer zxcv", "1234"],
+    [
+        "",
+        "   ",
+        "yes",
+        "billing",
+        "bonjour je voudrais payer ma facture",
+        "quiero pagar mi bill",
+        "voglio parlare con un operatore",
+        "asdf qwer zxcv",
+        "1234",
+    ],
 )
 def test_bad_text_falls_back_to_neutral_with_low_confidence(text: str) -> None:
     estimate = EmotionTracker().observe(text)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
+from voicebot.emotion.english import english_share
 from voicebot.emotion.labels import LABELS, Label
 
 
@@ -269,16 +270,11 @@ _INTENSIFIERS = re.compile(
     r"|immediately)\b"
 )
 _WORD = re.compile(r"[a-z']+")
-# Frequent English words: a transcript with several words and none of these is probably not
-# English (or not words at all), and the estimate should say it knows little.
-_COMMON = frozenset(
-    """i you he she it we they me my your our their a an the is are was were be been am do does
-    did to of in on at for with and or but not no yes this that what which who how why when where
-    can could will would should have has had please thanks thank hello hi okay ok just so there
-    here it's i'm don't can't want need call calling bill account help""".split()  # noqa: SIM905
-)
 # The minimum evidence for a label other than neutral.
 THRESHOLD = 0.9
+# A turn of three words or more with a smaller share of known English words is treated as
+# not English: neutral, confidence 0.1, unless a cue still fires.
+NOT_ENGLISH_BELOW = 0.3
 
 _vader = SentimentIntensityAnalyzer()
 
@@ -307,13 +303,14 @@ def _negated(clean: str, start: int) -> bool:
 
 
 def _confidence(words: list[str]) -> float:
+    """Low for few words and for words that are not English (another language, ASR junk)."""
     if not words:
         return 0.0
-    english = sum(w in _COMMON or w in _vader.lexicon for w in words) / len(words)
-    if len(words) >= 3 and english == 0.0:
-        return 0.1  # probably not English
+    english = english_share(words, also=_vader.lexicon)
+    if len(words) >= 3 and english < NOT_ENGLISH_BELOW:
+        return 0.1
     by_length = min(1.0, 0.3 + 0.15 * len(words))  # one word 0.45 ... five words 1.0
-    return round(by_length * (0.5 + 0.5 * min(1.0, english * 2)), 3)
+    return round(by_length * min(1.0, english / 0.5), 3)
 
 
 def score_text(text: str) -> TextEvidence:
