@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -29,6 +30,43 @@ class Settings(BaseModel):
         "used in TwiML and to check signatures. Default: the request's own host.",
     )
     tts_voice: str = Field("en-us", description="espeak-ng voice for the bot.")
+    # The natural-language stack (docs/nl_stack.md): each stage picked on its own.
+    stt: Literal["pocketsphinx", "whisper"] = Field(
+        "pocketsphinx", description="Speech recogniser: pocketsphinx (embedded) or whisper."
+    )
+    tts: Literal["espeak", "piper"] = Field(
+        "espeak", description="Voice: espeak (embedded) or piper."
+    )
+    llm: Literal["none", "ollama"] = Field(
+        "none", description="LLM for understanding turns the grammar misses: none or ollama."
+    )
+    whisper_model: str = Field(
+        "base.en",
+        description="faster-whisper model name (local Hugging Face cache only) or model folder.",
+    )
+    whisper_compute_type: str = Field("int8", description="CTranslate2 compute type for whisper.")
+    whisper_beam_size: int = Field(1, ge=1, le=10, description="Whisper beam size.")
+    whisper_threads: int = Field(2, ge=1, description="CPU threads per whisper decode.")
+    whisper_workers: int = Field(1, ge=1, description="Whisper decodes run at the same time.")
+    whisper_max_pending: int = Field(
+        8, ge=0, description="Caller turns that may queue for whisper before new ones fail fast."
+    )
+    whisper_language: str = Field("en", description="Language spoken to whisper.")
+    piper_voice: Path = Field(
+        Path("models/piper/en_US-lessac-medium.onnx"),
+        description="piper voice .onnx (its .onnx.json beside it).",
+    )
+    ollama_url: str = Field("http://127.0.0.1:11434", description="ollama server URL.")
+    ollama_model: str = Field("llama3.2:1b", description="ollama model for the LLM features.")
+    llm_first_token_secs: float = Field(
+        1.2, gt=0, description="LLM budget to the first token (and between tokens)."
+    )
+    llm_total_secs: float = Field(4.0, gt=0, description="LLM budget for a whole reply.")
+    fallback_to_embedded: bool = Field(
+        False,
+        description="Start with the embedded stage when a configured model is missing, "
+        "instead of refusing to start.",
+    )
     twilio_account_sid: str | None = Field(
         None,
         description="Account SID for Twilio's REST API; with it (and the auth token or an API "

@@ -137,7 +137,9 @@ class FakeOllamaServer:
         self._server.daemon_threads = True
         host, port = self._server.server_address[:2]
         self.state.url = f"http://{host!s}:{port}"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
 
     def __enter__(self) -> FakeOllama:
         self._thread.start()

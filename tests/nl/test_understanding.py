@@ -114,7 +114,7 @@ async def test_call_outside_the_grammar_fills_the_slot_through_the_llm(
     record = store.get_call("CA0001")
     assert record is not None
     said = [e for e in record["events"] if e["kind"] == "caller_said"]
-    assert [e["data"].get("understood_by") for e in said] == ["llm", "llm"]
+    assert [e.get("understood_by") for e in said] == ["llm", "llm"]
 
 
 async def test_grammar_match_does_not_ask_the_llm(

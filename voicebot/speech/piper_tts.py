@@ -43,8 +43,7 @@ def voice_files(voice: str | Path) -> tuple[Path, Path]:
     missing = [p for p in (onnx_path, config_path) if not p.is_file()]
     if missing:
         raise ModelMissingError(
-            f"piper voice not found: {', '.join(map(str, missing))}; on a machine with internet "
-            f"run: {fetch_command(onnx_path)}"
+            f"piper voice not found: {', '.join(map(str, missing))}", fetch_command(onnx_path)
         )
     return onnx_path, config_path
 

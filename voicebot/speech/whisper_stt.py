@@ -41,6 +41,12 @@ MAX_HOTWORD_CHARS = 300
 class ModelMissingError(SpeechError):
     """A model the configuration names is not on this machine; the message says how to get it."""
 
+    def __init__(self, reason: str, fetch: str | None = None) -> None:
+        self.reason = reason
+        self.fetch = fetch
+        hint = f"; on a machine with internet run: {fetch}" if fetch else ""
+        super().__init__(reason + hint)
+
 
 @dataclass(frozen=True)
 class WhisperConfig:
@@ -100,8 +106,7 @@ def resolve_model_path(model: str) -> Path:
         return Path(download_model(model, local_files_only=True))
     except Exception:  # noqa: BLE001 - any lookup failure means: not on this machine
         raise ModelMissingError(
-            f"whisper model '{model}' is not in the local Hugging Face cache; on a machine with "
-            f"internet run: {fetch_command(model)}"
+            f"whisper model '{model}' is not in the local Hugging Face cache", fetch_command(model)
         ) from None
 
 
@@ -228,7 +233,7 @@ class WhisperRecognizer:
 
     def warm_up(self) -> None:
         """One decode of silence so the first caller does not pay for lazy initialisation."""
-        self.recognize(b"\x00\x00" * WHISPER_RATE // 2, WHISPER_RATE, Expectation(node=""))
+        self.recognize(b"\x00\x00" * (WHISPER_RATE // 2), WHISPER_RATE, Expectation(node=""))
 
 
 _OPEN_SPEECH = Expectation(node="", free_speech=True)

@@ -1,0 +1,109 @@
+"""`voicebot models`, the startup check and the per-stage stack choice."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from tests.nl.fake_ollama import FakeOllama
+from voicebot.cli import app
+from voicebot.exceptions import ConfigError
+from voicebot.models import format_report, model_report, require_models
+from voicebot.settings import Settings
+from voicebot.speech.espeak_tts import EspeakTTSService
+from voicebot.speech.piper_tts import PiperTTSService
+from voicebot.speech.pocketsphinx_stt import PocketsphinxSTTService
+from voicebot.speech.stack import ConfiguredSpeechStack, SpeechStacks
+from voicebot.speech.whisper_stt import WhisperSTTService
+
+CLOSED_PORT_URL = "http://127.0.0.1:9"  # discard port: nothing listens, refused at once
+
+
+def nl_settings(**kw: object) -> Settings:
+    values: dict[str, object] = {"stt": "whisper", "tts": "piper", "llm": "ollama"}
+    values.update(kw)
+    return Settings.model_validate(values)
+
+
+def test_report_finds_local_models(
+    tiny_whisper: Path, tiny_piper: Path, ollama_server: FakeOllama
+) -> None:
+    ollama_server.models = ["qwen2.5:0.5b"]
+    settings = nl_settings(
+        whisper_model=str(tiny_whisper),
+        piper_voice=tiny_piper,
+        ollama_url=ollama_server.url,
+        ollama_model="qwen2.5:0.5b",
+    )
+    report = {s.backend: s for s in model_report(settings)}
+    assert all(s.present for s in report.values())
+    assert report["whisper"].selected and not report["pocketsphinx"].selected
+    assert report["piper"].looked_in == str(tiny_piper)
+    assert require_models(settings) is settings
+
+
+def test_missing_models_fail_fast_with_fetch_commands(tmp_path: Path) -> None:
+    settings = nl_settings(
+        whisper_model="small.en",
+        piper_voice=tmp_path / "en_US-amy-low.onnx",
+        ollama_url=CLOSED_PORT_URL,
+        ollama_model="llama3.2:1b",
+    )
+    with pytest.raises(ConfigError) as info:
+        require_models(settings)
+    message = str(info.value)
+    assert "WhisperModel('small.en'" in message
+    assert "python -m piper.download_voices en_US-amy-low" in message
+    assert "ollama pull llama3.2:1b" in message
+    text = format_report(model_report(settings))
+    assert text.count("MISSING") == 3
+
+
+def test_missing_models_fall_back_to_embedded_when_configured(tmp_path: Path) -> None:
+    settings = nl_settings(
+        whisper_model=str(tmp_path / "nowhere"),
+        piper_voice=tmp_path / "v.onnx",
+        ollama_url=CLOSED_PORT_URL,
+        fallback_to_embedded=True,
+    )
+    effective = require_models(settings)
+    assert (effective.stt, effective.tts, effective.llm) == ("pocketsphinx", "espeak", "none")
+
+
+def test_ollama_without_the_model_is_missing(ollama_server: FakeOllama) -> None:
+    ollama_server.models = ["other:latest"]
+    settings = nl_settings(stt="pocketsphinx", tts="espeak", ollama_url=ollama_server.url)
+    with pytest.raises(ConfigError, match="not on the server"):
+        require_models(settings)
+
+
+def test_cli_models_exits_nonzero_when_a_selected_model_is_missing(tmp_path: Path) -> None:
+    env = {"VOICEBOT_LLM": "ollama", "VOICEBOT_OLLAMA_URL": CLOSED_PORT_URL}
+    result = CliRunner().invoke(app, ["models"], env=env)
+    assert result.exit_code == 1
+    assert "ollama pull" in result.output
+    assert "pocketsphinx" in result.output
+
+
+def test_configured_stack_builds_each_stage(
+    tiny_whisper: Path, tiny_piper: Path, ollama_server: FakeOllama
+) -> None:
+    settings = nl_settings(
+        whisper_model=str(tiny_whisper), piper_voice=tiny_piper, ollama_url=ollama_server.url
+    )
+    stack = ConfiguredSpeechStack(settings)
+    assert isinstance(stack.stt(), WhisperSTTService)
+    tts = stack.tts(styles={"calm": (140, 40)})
+    assert isinstance(tts, PiperTTSService)
+    assert stack.understander() is not None
+
+
+def test_flow_override_picks_another_stack(tiny_whisper: Path) -> None:
+    stacks = SpeechStacks(Settings(whisper_model=str(tiny_whisper)))
+    whisper = stacks.for_flow({"stt": "whisper"})
+    assert isinstance(whisper.stt(), WhisperSTTService)
+    assert isinstance(whisper.tts(), EspeakTTSService)
+    assert stacks.for_flow({"stt": "whisper"}) is whisper
+    assert isinstance(stacks.for_flow().stt(), PocketsphinxSTTService)
