@@ -87,3 +87,14 @@ def test_empty_transcript_without_behaviour_is_neutral_with_no_confidence() -> N
     estimate = EmotionTracker().observe("", signals=TurnSignals(no_input=True))
     assert estimate.label == "neutral"
     assert estimate.confidence < 0.5
+
+
+def test_the_record_is_plain_data_without_the_callers_words() -> None:
+    tracker = EmotionTracker()
+    record = tracker.observe("account 4417 and this is the third time I'm calling").as_record()
+    assert record["label"] == "frustrated"
+    assert record["cues"] == ["repeat_call"]
+    assert "4417" not in repr(record)
+    assert set(record) == {"label", "intensity", "confidence", "score", "crisis", "cues"}
+    crisis = tracker.observe("there's a fire in my house").as_record()
+    assert crisis["crisis"] is True and crisis["crisis_kind"] == "emergency"

@@ -57,3 +57,20 @@ class EmotionEstimate:
     crisis_kind: str | None = None
     arousal: float | None = None
     """Voice arousal relative to this caller's earlier turns, -1..1; None without a baseline."""
+
+    def as_record(self) -> dict[str, object]:
+        """The estimate as plain JSON-able data for the call record and the hand-off packet
+        (cue names only: nothing the caller said)."""
+        record: dict[str, object] = {
+            "label": self.label,
+            "intensity": self.intensity,
+            "confidence": self.confidence,
+            "score": self.score,
+            "crisis": self.crisis,
+            "cues": list(self.cues),
+        }
+        if self.crisis_kind is not None:
+            record["crisis_kind"] = self.crisis_kind
+        if self.arousal is not None:
+            record["arousal"] = self.arousal
+        return record
