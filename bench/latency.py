@@ -22,6 +22,8 @@ import time
 from pathlib import Path
 
 from voicebot.demo import demo_scenario, free_port
+from voicebot.demo_backend import ENV_VAR, BillingBackend
+from voicebot.simulator.scenario import BargeIn, Scenario
 from voicebot.simulator.caller import CallerSimulator, CallResult
 
 REPO = Path(__file__).resolve().parents[1]
@@ -61,7 +63,7 @@ async def wait_until_up(port: int, server: subprocess.Popen[bytes]) -> None:
 
 async def run(calls: int, speed: float) -> None:
     port = free_port()
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, BillingBackend() as billing_url:
         server = subprocess.Popen(
             [
                 sys.executable,
@@ -77,6 +79,7 @@ async def run(calls: int, speed: float) -> None:
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            env={**os.environ, ENV_VAR: billing_url},
         )
         try:
             await wait_until_up(port, server)
@@ -95,6 +98,14 @@ async def run(calls: int, speed: float) -> None:
                 results.append(result)
             cpu = cpu_seconds(server.pid) - cpu_start
             rss = peak_rss_mb(server.pid)
+            barge_ins: list[float] = []
+            for _ in range(calls):
+                barge = Scenario(
+                    "barge_in", (BargeIn(REPO / "audio_fixtures/demo/agent.wav", after_ms=1000),)
+                )
+                result = await CallerSimulator(url, speed=speed).run(barge)
+                if result.turns and result.turns[0].barge_in_ms is not None:
+                    barge_ins.append(result.turns[0].barge_in_ms)
         finally:
             server.terminate()
             server.wait(timeout=10)
@@ -118,6 +129,12 @@ async def run(calls: int, speed: float) -> None:
         f"{cpu / audio_minutes:.2f} CPU s per call minute"
     )
     print(f"server peak RSS: {rss:.0f} MB; wall time {wall:.1f} s")
+    if barge_ins:
+        print(
+            f"barge-in (caller speech starts -> `clear` received), {len(barge_ins)} calls: "
+            f"p50 {statistics.median(barge_ins):.0f} ms, max {max(barge_ins):.0f} ms "
+            "(target 300 ms)"
+        )
 
 
 def main() -> None:
