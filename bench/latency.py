@@ -23,8 +23,8 @@ from pathlib import Path
 
 from voicebot.demo import demo_scenario, free_port
 from voicebot.demo_backend import ENV_VAR, BillingBackend
-from voicebot.simulator.scenario import BargeIn, Scenario
 from voicebot.simulator.caller import CallerSimulator, CallResult
+from voicebot.simulator.scenario import BargeIn, Scenario
 
 REPO = Path(__file__).resolve().parents[1]
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
