@@ -23,6 +23,7 @@ from voicebot.emotion import EmotionTracker, score_text
         ("thanks for nothing", "frustrated", "sarcasm"),
         ("I am not happy with this", "frustrated", "negated_praise"),
         ("that's not bad at all", "satisfied", "litotes"),
+        ("I couldn't be happier, thanks", "satisfied", "litotes"),
         ("I'd like to check my balance please", "neutral", None),
     ],
 )

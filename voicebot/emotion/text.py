@@ -254,7 +254,8 @@ CUES: tuple[Cue, ...] = (
         "litotes",
         "satisfied",
         1.2,
-        r"\b(not bad|no problem|can'?t complain|no complaints|not a problem)\b",
+        r"\b(not bad|no problem|can'?t complain|no complaints|not a problem|no worries"
+        r"|(couldn'?t|could not) (be|have been) (happier|better))\b",
     ),
     # -- neutral: callers who say outright that nothing is wrong ---------------------------------
     _cue(
