@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-import socket
-
 import pytest
+
+from tests.nl.skips import NL_MISSING
+
+pytest.importorskip("ollama", reason=NL_MISSING)
+
+import socket
 
 from tests.nl.fake_ollama import FakeOllama, Reply
 from voicebot.llm.client import Budget, LLMClient, LLMError, LLMTimeout

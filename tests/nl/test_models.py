@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import pytest
+
+from tests.nl.skips import NL_MISSING
+
+pytest.importorskip("faster_whisper", reason=NL_MISSING)
+pytest.importorskip("piper", reason=NL_MISSING)
+pytest.importorskip("onnx", reason=NL_MISSING)
+pytest.importorskip("ollama", reason=NL_MISSING)
+
 from pathlib import Path
 
-import pytest
 from typer.testing import CliRunner
 
 from tests.nl.fake_ollama import FakeOllama

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import pytest
+
+from tests.nl.skips import NL_MISSING
+
+pytest.importorskip("piper", reason=NL_MISSING)
+pytest.importorskip("onnx", reason=NL_MISSING)
+
 from pathlib import Path
 
-import pytest
 from pipecat.frames.frames import TTSAudioRawFrame, TTSSpeakFrame, TTSUpdateSettingsFrame
 from pipecat.tests.utils import run_test
 

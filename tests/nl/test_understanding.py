@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+
+from tests.nl.skips import NL_MISSING
+
+pytest.importorskip("ollama", reason=NL_MISSING)
+
 import json
 from pathlib import Path
 

@@ -7,11 +7,16 @@ pipecat service turning a VAD-bounded turn into one TranscriptionFrame.
 
 from __future__ import annotations
 
+import pytest
+
+from tests.nl.skips import NL_MISSING
+
+pytest.importorskip("faster_whisper", reason=NL_MISSING)
+
 import asyncio
 from pathlib import Path
 
 import numpy as np
-import pytest
 from pipecat.frames.frames import (
     InputAudioRawFrame,
     TranscriptionFrame,

@@ -1,0 +1,3 @@
+"""Why the natural-language tests skip: their packages come with the `nl` extra."""
+
+NL_MISSING = "the nl extra is not installed: pip install -e '.[nl]' (plus onnx for the tests)"
