@@ -9,6 +9,7 @@ from pipecat.transports.base_transport import BaseTransport
 
 from voicebot.dialogue.flow import Flow
 from voicebot.pipeline.dialogue_processor import DialogueProcessor
+from voicebot.pipeline.voice_features import VoiceFeaturesProcessor
 from voicebot.speech.stack import EmbeddedSpeechStack
 
 
@@ -23,6 +24,7 @@ def build_pipeline(
         [
             transport.input(),  # Twilio wire JSON → caller audio, DTMF, mark echoes, stop
             speech.vad(),  # webrtcvad: when the caller starts and finishes a turn
+            VoiceFeaturesProcessor(),  # loudness, pitch, rate of each turn (for emotion)
             speech.stt(),  # pocketsphinx against the grammar of the current node
             dialogue,  # engine events ⇄ actions; barge-in, timers, call record
             speech.tts(styles=styles),  # espeak-ng, in the style the caller's mood calls for
