@@ -130,10 +130,18 @@ def make_handler(state: FakeOllama) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that gives up on a stalled stream resets the connection: expected here.
+        pass
+
+
 class FakeOllamaServer:
     def __init__(self) -> None:
         self.state = FakeOllama()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), make_handler(self.state))
+        self._server = _Server(("127.0.0.1", 0), make_handler(self.state))
         self._server.daemon_threads = True
         host, port = self._server.server_address[:2]
         self.state.url = f"http://{host!s}:{port}"
