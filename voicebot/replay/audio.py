@@ -101,12 +101,17 @@ def synthesise(text: str, voice: str = "en-us", rate: int = 160, noise: float = 
     pcm, src_rate = EspeakSynthesizer().synthesize(text, voice=voice, rate=rate)
     narrow = normalise_peak(resample(pcm, src_rate, TELEPHONE_RATE))
     if noise > 0:
-        samples = np.frombuffer(narrow, dtype="<i2").astype(np.float64)
-        # Seeded by the text so the same request always gets the same noise.
-        seed = int.from_bytes(hashlib.sha256(text.encode()).digest()[:4], "little")
-        hiss = np.random.default_rng(seed).normal(0.0, noise * 32768, samples.size)
-        narrow = np.clip(samples + hiss, -32768, 32767).astype("<i2").tobytes()
+        narrow = add_noise(narrow, noise, seed_text=text)
     return ulaw_decode(to_telephone(narrow, TELEPHONE_RATE))
+
+
+def add_noise(pcm16: bytes, noise: float, seed_text: str) -> bytes:
+    """White noise of RMS `noise` (fraction of full scale), seeded by `seed_text` so the same
+    request always gets the same hiss."""
+    samples = np.frombuffer(pcm16, dtype="<i2").astype(np.float64)
+    seed = int.from_bytes(hashlib.sha256(seed_text.encode()).digest()[:4], "little")
+    hiss = np.random.default_rng(seed).normal(0.0, noise * 32768, samples.size)
+    return np.clip(samples + hiss, -32768, 32767).astype("<i2").tobytes()
 
 
 def synth_frames(text: str, voice: str, rate: int, noise: float) -> list[bytes]:

@@ -193,10 +193,17 @@ def http_base(ws_url: str) -> str:
 
 
 async def fetch_record(
-    call_sid: str, *, store: Any = None, url: str | None = None, admin_token: str | None = None
+    call_sid: str,
+    *,
+    store: Any = None,
+    url: str | None = None,
+    admin_token: str | None = None,
+    attempts: int = 60,
+    timeout: float = 5.0,
 ) -> dict[str, Any] | None:
     """The call record once the server has written the call's end (None if it never does)."""
-    for _ in range(60):
+    record = None
+    for _ in range(attempts):
         if store is not None:
             record = store.get_call(call_sid)
         else:
@@ -204,7 +211,7 @@ async def fetch_record(
 
             headers = {"authorization": f"Bearer {admin_token}"} if admin_token else {}
             try:
-                async with httpx.AsyncClient(timeout=5) as client:
+                async with httpx.AsyncClient(timeout=timeout) as client:
                     response = await client.get(
                         f"{http_base(url or '')}/calls/{call_sid}", headers=headers
                     )
@@ -293,8 +300,14 @@ async def run_one(
     if call.error:
         result.problems.append(f"call: {call.error}")
     try:
+        # A call that broke may never get an end reason: look once rather than wait for it.
         record = await fetch_record(
-            call_sid, store=store, url=options.url, admin_token=options.admin_token
+            call_sid,
+            store=store,
+            url=options.url,
+            admin_token=options.admin_token,
+            attempts=1 if call.error else 60,
+            timeout=min(5.0, options.reply_timeout),
         )
     except VoicebotError as exc:
         record = None

@@ -159,7 +159,10 @@ class _Call:
             headers[HEADER] = sign(self.sim.auth_token, self.sim.url)
         try:
             self.ws = await websockets.connect(
-                self.sim.url, additional_headers=headers, max_size=None, open_timeout=10
+                self.sim.url,
+                additional_headers=headers,
+                max_size=None,
+                open_timeout=min(10.0, self.sim.reply_timeout),
             )
         except Exception as exc:  # the simulator reports, it does not crash the caller's run
             self.result.error = f"could not connect to {self.sim.url}: {exc}"
