@@ -15,6 +15,7 @@ from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 from voicebot.emotion.english import english_share
 from voicebot.emotion.labels import LABELS, Label
+from voicebot.emotion.lexicon import STRONG, STRONG_WEIGHT, WEAK, WEAK_WEIGHT, matches
 
 
 @dataclass(frozen=True)
@@ -33,7 +34,8 @@ def _cue(name: str, label: Label, weight: float, pattern: str, negatable: bool =
 # Negators that flip a negatable cue when they occur within the two words before it
 # ("not really worried"; three would reach back into "no idea how angry").
 _NEGATORS = re.compile(
-    r"\b(not|no|never|n't|dont|don't|isn't|aren't|wasn't|won't|can't|cannot|hardly|without)\b"
+    r"\b(not|no|never|nobody|nothing|none|neither|nor|dont|don't|isn't|aren't|wasn't|won't"
+    r"|can't|cannot|hardly|without)\b"
     r"|n't\b"
 )
 
@@ -91,7 +93,9 @@ CUES: tuple[Cue, ...] = (
         1.3,
         r"\b(fed up|had enough|tired of|sick of|enough of|don'?t have time|waste of (my )?time"
         r"|passed around|round in circles|getting nowhere|not listening|not what i (asked|said)"
-        r"|so complicated|different answer|for the last time|every (single )?(time|month))\b"
+        r"|so complicated|different answer|for the last time|every (single )?(time|month)"
+        r"|round and round|(far |way )?too long|dragged on|all (morning|day|afternoon|week)"
+        r"|straight answer|(didn'?t|never) (turn|turned|show|showed) up|need this (fixed|sorted))\b"
         r"|^(come on|seriously)\b",
     ),
     _cue(
@@ -139,13 +143,15 @@ CUES: tuple[Cue, ...] = (
         "angry",
         1.5,
         r"\b(formal complaint|make a complaint|complain(ing)? to|ombudsman|regulator|court"
-        r"|lawyer|solicitor|sue (you|the)|legal action|report(ing)? you)\b",
+        r"|lawyer|solicitor|sue (you|the)|legal action|report(ing)? you|trading standards"
+        r"|(to|go to) the (papers|press|media)|social media)\b",
     ),
     _cue(
         "demands_manager",
         "angry",
         1.0,
-        r"\b(get me|put me through to|i want|speak to|talk to) (a|the|your) (manager|supervisor)\b",
+        r"\b(get me|put me through to|i want|speak to|talk to) (a|the|your) (manager|supervisor"
+        r"|boss)\b",
     ),
     _cue(
         "kidding",
@@ -172,7 +178,8 @@ CUES: tuple[Cue, ...] = (
         "anxious",
         1.6,
         r"\b(worr(y|ied|ying)|scared|afraid|frightened|terrified|nervous|anxious|panic\w*"
-        r"|stress(ed|ful)?|concerned|fear|can'?t sleep|desperate)\b",
+        r"|stress(ed|ful)?|concerned|fear|can'?t sleep|desperate|awake at night"
+        r"|keeping me (up|awake))\b",
         negatable=True,
     ),
     _cue(
@@ -203,7 +210,7 @@ CUES: tuple[Cue, ...] = (
         "vulnerable",
         "anxious",
         1.0,
-        r"\b(baby|elderly|oxygen|disabled|medical|urgent(ly)?)\b",
+        r"\b(baby|elderly|oxygen|disabled|medical|urgent(ly)?|in hospital|on my own)\b",
         negatable=True,
     ),
     # -- confused: not understanding, asking what something means --------------------------------
@@ -213,7 +220,8 @@ CUES: tuple[Cue, ...] = (
         1.8,
         r"\b(don'?t|do not|didn'?t|did not) (understand|get it|follow|catch)\b"
         r"|\bno idea (what|which|why|where)\b|\b(confus\w*|puzzl\w*|baffl\w*)"
-        r"|\bi'?m lost\b|\bmakes? no sense\b|\bdoesn'?t make (any )?sense\b",
+        r"|\bi'?m lost\b|\bmakes? no sense\b|\bdoesn'?t make (any )?sense\b"
+        r"|\b(not|n't) (following|with you)\b|\bcan'?t (work out|figure out|make out)\b",
     ),
     _cue(
         "not_sure",
@@ -230,7 +238,9 @@ CUES: tuple[Cue, ...] = (
         r"|\b(say|repeat) (that|it|the options)( again)?\b|\bcome again\b|\b(explain|clarify)\b"
         r"|\bwhat (am i|should i|do i) (supposed to |do|say)|\bis that the same\b"
         r"|\b(option|options) again\b|\bso do i\b|\bhow does (that|this|it) work\b"
-        r"|\bwhere do i find\b|\bwhat do i do\b",
+        r"|\bwhere do i find\b|\bwhat do i do\b|\bwhich (button|key|one|number) do i\b"
+        r"|\bwhat was that\b|\bi thought you said\b|\bwhy (is|are) there\b"
+        r"|\bexactly\s*\?*$|\bdo i need (my|the|a) .{1,40} or\b",
     ),
     _cue(
         "bare_question",
@@ -314,6 +324,37 @@ def _confidence(words: list[str]) -> float:
     return round(by_length * min(1.0, english / 0.5), 3)
 
 
+def _add_words(words: list[str], evidence: dict[Label, float], cues: list[str]) -> None:
+    """Emotion words (`lexicon.py`), each counted once per label, negation-aware."""
+    found: dict[Label, float] = {}
+    for i, word in enumerate(words):
+        for label in LABELS:
+            if label == "neutral":
+                continue
+            weight = (
+                STRONG_WEIGHT
+                if matches(word, STRONG[label])
+                else WEAK_WEIGHT
+                if matches(word, WEAK[label])
+                else 0.0
+            )
+            if not weight:
+                continue
+            if _NEGATORS.search(" ".join(words[max(0, i - 2) : i])):
+                # "not helpful": praise after a negator is a complaint; other feelings drop.
+                if label == "satisfied" and weight == STRONG_WEIGHT:
+                    found["frustrated"] = found.get("frustrated", 0.0) + WEAK_WEIGHT
+                continue
+            found[label] = found.get(label, 0.0) + weight
+    for label, weight in found.items():
+        # Words stand in for phrase cues that did not fire; they do not add to those that did
+        # ("fed up" is one complaint, not two), and never count for more than two strong words.
+        words_say = min(weight, 2 * STRONG_WEIGHT)
+        if words_say > evidence[label]:
+            evidence[label] = words_say
+            cues.append(f"words_{label}")
+
+
 def score_text(text: str) -> TextEvidence:
     """Evidence for each label from one transcript; empty or junk text gives no evidence."""
     if not isinstance(text, str) or not text.strip():
@@ -339,6 +380,8 @@ def score_text(text: str) -> TextEvidence:
         evidence[cue.label] += cue.weight * (1.5 if len(kept) > 1 else 1.0)
         cues.append(cue.name)
 
+    _add_words(words, evidence, cues)
+
     if confidence <= 0.1:
         if not cues:  # no English we know and no cue: say nothing, with low confidence
             return TextEvidence(confidence=confidence)
@@ -351,13 +394,18 @@ def score_text(text: str) -> TextEvidence:
         evidence["satisfied"] = 0.0  # "thanks, but it's still not working"
 
     compound = float(_vader.polarity_scores(raw)["compound"])
-    if not cues:
-        # VADER's lexicon covers feelings our cues do not name.
+    undecided = max(v for k, v in evidence.items() if k != "neutral") < THRESHOLD
+    if undecided and evidence["neutral"] < THRESHOLD:
+        # VADER's lexicon covers feelings our cues and words do not name: it decides the
+        # polarity, the weak evidence (if any) which negative emotion.
         if compound >= 0.5:
             evidence["satisfied"] += compound
             cues.append("positive_sentiment")
-        elif compound <= -0.5:
-            evidence["frustrated"] += -compound
+        elif compound <= -0.4:
+            negatives: list[Label] = ["frustrated", "angry", "anxious"]
+            leading = max(negatives, key=lambda k: evidence[k])
+            target = leading if evidence[leading] > 0 else "frustrated"
+            evidence[target] = max(evidence[target] - compound, THRESHOLD)
             cues.append("negative_sentiment")
     elif compound <= -0.4 and evidence["angry"] > 0:
         evidence["angry"] += 0.3  # strongly negative wording tips an angry/frustrated tie
