@@ -20,6 +20,7 @@ from pipecat.frames.frames import (
     EndWorkerFrame,
     Frame,
     InputDTMFFrame,
+    OutputAudioRawFrame,
     OutputTransportMessageFrame,
     StartFrame,
     TranscriptionFrame,
@@ -56,10 +57,14 @@ from voicebot.telephony.wire import mark_message
 
 if TYPE_CHECKING:
     from voicebot.llm.understanding import LLMUnderstander
+    from voicebot.transfer.apology import Apologies
+    from voicebot.transfer.service import CallTransfers, PreparedTransfer
 
 INTER_DIGIT_TIMEOUT_SECS = 3.0
 # If Twilio never echoes the last mark (a broken peer), end the call anyway after this long.
 END_OF_CALL_FALLBACK_SECS = 30.0
+# A REST transfer slower than this gets the pre-synthesised "please hold" (no dead air > 2 s).
+TRANSFER_HOLD_AFTER_SECS = 1.0
 MASK = "****"
 
 
@@ -88,6 +93,11 @@ class DialogueProcessor(FrameProcessor):
         self._user_stopped_at: float | None = None
         self._reply_pending_since: float | None = None
         self.hangup_seen = False
+        # Transfers (voicebot.transfer): routed when the engine asks, carried out once the
+        # transfer's own words have played.
+        self._transfers: CallTransfers | None = None
+        self._apologies: Apologies | None = None
+        self._prepared: PreparedTransfer | None = None
 
     # -- frames in ------------------------------------------------------------------------------
 
@@ -250,14 +260,19 @@ class DialogueProcessor(FrameProcessor):
                 logger.bind(call_sid=self._call.call_sid, queue=action.queue).info(
                     f"call transferred to queue '{action.queue}' ({action.reason})"
                 )
+                if self._transfers is not None:
+                    self._prepared = self._transfers.prepare(action)
             elif isinstance(action, EndCall):
                 self._ending = action.reason
         if isinstance(event, HangUp):
             self._ending = event.reason
             return actions
-        for say in says:
+        fault_apology = self._fault_apology()
+        for say in says if fault_apology is None else []:
             await self._set_style(say.style)
             await self.push_frame(TTSSpeakFrame(text=say.text))
+        if fault_apology is not None and says:
+            await self._play(fault_apology)
         if says:
             name = f"say-{next(self._marks)}"
             self._pending_marks.add(name)
@@ -302,6 +317,10 @@ class DialogueProcessor(FrameProcessor):
         )
 
     async def _end_pipeline(self) -> None:
+        if self._prepared is not None:  # the transfer's words have played: move the call now
+            prepared, self._prepared = self._prepared, None
+            self.create_task(self._carry_out(prepared))
+            return
         self._cancel_timer()
         await self.push_frame(EndWorkerFrame(), FrameDirection.UPSTREAM)
 
@@ -326,6 +345,60 @@ class DialogueProcessor(FrameProcessor):
         await asyncio.sleep(secs)
         self._timer = None
         await self._handle(NoInput(), ("caller_silent", {}))
+
+    # -- transfers ----------------------------------------------------------------------------
+
+    def use_transfers(self, transfers: CallTransfers, apologies: Apologies | None) -> None:
+        """Carry out the engine's transfers with `transfers`; `apologies` are pre-synthesised."""
+        self._transfers = transfers
+        self._apologies = apologies
+
+    def _fault_apology(self) -> bytes | None:
+        """On a backend-fault transfer the apology is played from audio made at start-up:
+        the TTS may be the very thing that failed."""
+        if self._prepared is None or self._apologies is None:
+            return None
+        return (
+            self._apologies.fault
+            if self._prepared.packet.reason.startswith("backend_fault")
+            else None
+        )
+
+    async def _play(self, pcm: bytes) -> None:
+        assert self._apologies is not None
+        rate = self._apologies.sample_rate
+        chunk = rate // 50 * 2  # 20 ms
+        for start in range(0, len(pcm), chunk):
+            frame = OutputAudioRawFrame(
+                audio=pcm[start : start + chunk], sample_rate=rate, num_channels=1
+            )
+            await self.push_frame(frame)
+
+    async def _carry_out(self, prepared: PreparedTransfer) -> None:
+        """Move the call to its queue. A slow REST update is filled with "please hold"; a failed
+        one gets the apology, then the stream closes and `/twilio/after-stream` queues the
+        caller with the stored TwiML: never dropped silently."""
+        assert self._transfers is not None
+        if self.hangup_seen or not self._transfers.uses_rest:
+            await self._transfers.carry_out(prepared)
+            await self._end_pipeline()
+            return
+        task = asyncio.ensure_future(self._transfers.carry_out(prepared))
+        wait = TRANSFER_HOLD_AFTER_SECS
+        while not task.done():
+            await asyncio.wait({task}, timeout=wait)
+            if not task.done() and self._apologies is not None:
+                await self._play(self._apologies.hold)
+                wait = len(self._apologies.hold) / 2 / self._apologies.sample_rate + 0.5
+        if task.result() or self._apologies is None:
+            await self._end_pipeline()
+            return
+        await self._play(self._apologies.failed)
+        name = f"say-{next(self._marks)}"
+        self._pending_marks.add(name)
+        await self.push_frame(
+            OutputTransportMessageFrame(message=mark_message(self._call.stream_sid, name))
+        )  # its echo ends the pipeline (`_on_mark`)
 
     async def _end_after(self, secs: float) -> None:
         await asyncio.sleep(secs)

@@ -25,8 +25,11 @@ from voicebot.pipeline.call import CallInfo
 from voicebot.pipeline.dialogue_processor import DialogueProcessor
 from voicebot.telephony import wire
 from voicebot.telephony.serializer import BadFrameCounter, TwilioMediaStreamSerializer
+from voicebot.transfer.apology import apologies
+from voicebot.transfer.service import CallTransfers, desktop_from, updater_from
 
 if TYPE_CHECKING:
+    from voicebot.dialogue.flow import Flow
     from voicebot.telephony.server import AppContext
 
 TELEPHONE_RATE = 8000
@@ -50,6 +53,26 @@ async def _receive_start(websocket: WebSocket, bad_frames: BadFrameCounter) -> w
             return parsed
         if isinstance(parsed, wire.Media | wire.Dtmf | wire.Mark):
             bad_frames.add(WireError("before_start", f"{type(parsed).__name__} before start"))
+
+
+def _call_transfers(
+    websocket: WebSocket, ctx: AppContext, call: CallInfo, flow: Flow
+) -> CallTransfers:
+    """How this call's transfers are carried out: REST when credentials are set, else by
+    closing the stream for `/twilio/after-stream`; TwiML callbacks go to our public URL."""
+    url = websocket.url
+    base = ctx.settings.public_url or f"{'https' if url.scheme == 'wss' else 'http'}://{url.netloc}"
+    return CallTransfers(
+        flow_name=call.flow,
+        flow=flow,
+        call_sid=call.call_sid,
+        caller=call.caller,
+        store=ctx.store,
+        settings=ctx.settings,
+        updater=updater_from(ctx.settings),
+        desktop=desktop_from(ctx.settings),
+        base_url=base,
+    )
 
 
 async def run_call(websocket: WebSocket, ctx: AppContext) -> None:
@@ -82,6 +105,9 @@ async def run_call(websocket: WebSocket, ctx: AppContext) -> None:
     log.info(f"call started on flow '{flow_name}'")
 
     dialogue = DialogueProcessor(DialogueEngine(flow, call_sid=call.call_sid), call, ctx.store)
+    dialogue.use_transfers(
+        _call_transfers(websocket, ctx, call, flow), apologies(ctx.settings.tts_voice)
+    )
     transport = FastAPIWebsocketTransport(
         websocket,
         FastAPIWebsocketParams(

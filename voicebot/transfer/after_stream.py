@@ -19,7 +19,7 @@ from voicebot.dialogue.flow import Flow
 from voicebot.settings import Settings
 from voicebot.storage.calls import CallStore
 from voicebot.transfer.routing import RouteDecision, queues_of
-from voicebot.transfer.service import CallTransfers, dropped_call_transfer, utc_now
+from voicebot.transfer.service import CallTransfers, dropped_call_transfer
 from voicebot.transfer.twiml import overflow_twiml
 
 # Twilio may ask before the call's own task has written its end reason.
@@ -69,7 +69,7 @@ async def after_stream_twiml(
                 store=store,
                 settings=settings,
                 base_url=base_url,
-                clock=(lambda: now) if now is not None else utc_now,
+                clock=(lambda: now) if now is not None else None,
             )
             prepared = transfers.prepare(dropped_call_transfer(flow, record))
             store.set_handoff_status(prepared.packet.id, "after_stream")

@@ -72,7 +72,7 @@ class CallTransfers:
         updater: TwilioCallUpdater | None = None,
         desktop: AgentDesktopNotifier | None = None,
         base_url: str | None = None,
-        clock: Clock = utc_now,
+        clock: Clock | None = None,
     ) -> None:
         self.flow_name = flow_name
         self.flow = flow
@@ -84,6 +84,10 @@ class CallTransfers:
         self.desktop = desktop
         self.base_url = base_url or settings.public_url
         self.clock = clock
+        """None: `utc_now` of this module, looked up per call (tests replace it)."""
+
+    def _now(self) -> datetime:
+        return self.clock() if self.clock is not None else utc_now()
 
     @property
     def uses_rest(self) -> bool:
@@ -105,7 +109,7 @@ class CallTransfers:
         )
         queues = queues_of(self.flow)
         decision = decide(
-            self.flow.routing, queues, transfer.queue, transfer.reason, self.clock(), facts
+            self.flow.routing, queues, transfer.queue, transfer.reason, self._now(), facts
         )
         record = self.store.get_call(self.call_sid)
         packet = build_packet(
