@@ -1,0 +1,214 @@
+"""Grounded answers: free questions answered only from a knowledge file shipped with the flow.
+
+The knowledge file is a YAML list of FAQ entries with ids. Entries are ranked by simple lexical
+overlap with the question; below a relevance threshold the bot says it does not know and offers
+a person. Otherwise the model answers from the best few entries only, as JSON naming the entry
+it used (an enum of their ids); an answer citing no or an unknown entry, or holding a number
+the entry does not, is rejected. When the model fails or is slow, the best entry's own answer
+is read out: it is written by people, so it is always safe to say.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from loguru import logger
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from voicebot.exceptions import ConfigError
+from voicebot.llm.client import LLMClient, LLMError
+from voicebot.llm.phrasing import Facts
+
+NO_ANSWER = "I'm sorry, I don't know the answer to that. Shall I put you through to a colleague?"
+NONE_ID = "none"
+_STOPWORDS = set(
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "can",
+        "could",
+        "do",
+        "does",
+        "for",
+        "from",
+        "have",
+        "how",
+        "i",
+        "if",
+        "in",
+        "is",
+        "it",
+        "its",
+        "me",
+        "my",
+        "of",
+        "on",
+        "or",
+        "our",
+        "please",
+        "so",
+        "that",
+        "the",
+        "their",
+        "there",
+        "this",
+        "to",
+        "was",
+        "we",
+        "what",
+        "when",
+        "where",
+        "which",
+        "who",
+        "why",
+        "will",
+        "with",
+        "would",
+        "you",
+        "your",
+    ]
+)
+
+
+class Entry(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(pattern=r"^[a-z0-9_]+$", description="Stable id the answer cites.")
+    question: str = Field(min_length=1)
+    answer: str = Field(min_length=1, description="The approved answer, said as written.")
+    keywords: tuple[str, ...] = Field((), description="Other words callers use for it.")
+
+
+class Knowledge(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    entries: tuple[Entry, ...] = Field(min_length=1)
+
+    def by_id(self, entry_id: str) -> Entry | None:
+        return next((e for e in self.entries if e.id == entry_id), None)
+
+
+def load_knowledge(path: Path) -> Knowledge:
+    """Read a knowledge YAML file; one clear ConfigError for anything wrong in it."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        knowledge = Knowledge.model_validate(data)
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read knowledge file: {exc.strerror}") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise ConfigError(f"{path}: {problems}") from None
+    ids = [e.id for e in knowledge.entries]
+    dupes = sorted({i for i in ids if ids.count(i) > 1})
+    if dupes:
+        raise ConfigError(f"{path}: duplicate entry ids: {', '.join(dupes)}")
+    return knowledge
+
+
+def _terms(text: str) -> set[str]:
+    words = re.findall(r"[a-z0-9]+", text.lower().replace("'", ""))
+    # A light stem (plural s) so "bills" finds "bill"; enough for FAQ-sized corpora.
+    return {w[:-1] if len(w) > 3 and w.endswith("s") else w for w in words} - _STOPWORDS
+
+
+def rank(question: str, knowledge: Knowledge) -> list[tuple[float, Entry]]:
+    """Entries by the share of the question's content words they contain, best first."""
+    asked = _terms(question)
+    if not asked:
+        return []
+    scored = []
+    for entry in knowledge.entries:
+        terms = _terms(" ".join([entry.question, entry.answer, *entry.keywords]))
+        scored.append((len(asked & terms) / len(asked), entry))
+    return sorted(scored, key=lambda pair: pair[0], reverse=True)
+
+
+@dataclass(frozen=True)
+class Answer:
+    text: str
+    entry_id: str | None
+    """The entry the answer came from; None: not answered (offer a person)."""
+    source: Literal["llm", "entry", "none"]
+    reason: str = ""
+
+
+class GroundedAnswerer:
+    def __init__(
+        self,
+        client: LLMClient | None,
+        knowledge: Knowledge,
+        *,
+        threshold: float = 0.5,
+        top_k: int = 3,
+    ) -> None:
+        self._client = client
+        self.knowledge = knowledge
+        self.threshold = threshold
+        self.top_k = top_k
+
+    async def answer(self, question: str) -> Answer:
+        relevant = [e for score, e in rank(question, self.knowledge) if score >= self.threshold]
+        relevant = relevant[: self.top_k]
+        if not relevant:
+            return Answer(NO_ANSWER, None, "none", "no entry relevant enough")
+        best = relevant[0]
+        if self._client is None:
+            return Answer(best.answer, best.id, "entry")
+        try:
+            reply = await self._client.complete(
+                _messages(question, relevant), format=_schema(relevant)
+            )
+        except LLMError as exc:
+            logger.info(f"grounded answer from the entry itself: {exc}")
+            return Answer(best.answer, best.id, "entry", str(exc))
+        return self._checked(reply.text, relevant, best)
+
+    def _checked(self, raw: str, relevant: Sequence[Entry], best: Entry) -> Answer:
+        try:
+            data = json.loads(raw)
+            entry_id, text = str(data["entry_id"]), str(data["answer"]).strip()
+        except (ValueError, KeyError, TypeError):
+            return Answer(best.answer, best.id, "entry", "reply is not the JSON asked for")
+        if entry_id == NONE_ID:
+            return Answer(NO_ANSWER, None, "none", "the model found no answer in the entries")
+        entry = next((e for e in relevant if e.id == entry_id), None)
+        if entry is None:
+            return Answer(best.answer, best.id, "entry", "cited an entry it was not given")
+        if not text or Facts.of(entry.answer).invented_in(text):
+            return Answer(entry.answer, entry.id, "entry", "answer not grounded in its entry")
+        return Answer(text, entry.id, "llm")
+
+
+def _schema(entries: Sequence[Entry]) -> dict[str, object]:
+    return {
+        "type": "object",
+        "properties": {
+            "entry_id": {"type": "string", "enum": [e.id for e in entries] + [NONE_ID]},
+            "answer": {"type": "string"},
+        },
+        "required": ["entry_id", "answer"],
+    }
+
+
+def _messages(question: str, entries: Sequence[Entry]) -> list[dict[str, str]]:
+    faq = "\n".join(f"[{e.id}] Q: {e.question}\nA: {e.answer}" for e in entries)
+    system = (
+        "You answer a caller's question on the phone using ONLY the FAQ entries below. "
+        'Reply as JSON: "entry_id" is the id of the entry you used, "answer" is one or two '
+        "short spoken sentences taken from that entry's answer. If no entry answers the "
+        f'question, reply {{"entry_id": "{NONE_ID}", "answer": ""}}. Never add facts.\n\n{faq}'
+    )
+    return [{"role": "system", "content": system}, {"role": "user", "content": question}]
