@@ -123,3 +123,20 @@ def test_callback_request_out_of_hours_records_a_message_then_hangs_up() -> None
         '<Record action="https://b.example/twilio/queue-result?queue=billing&amp;callback=1" '
         'maxLength="60" playBeep="true" /><Hangup /></Response>'
     ) in twiml
+
+
+def test_emotion_trajectory_comes_from_the_record_when_the_engine_gives_none() -> None:
+    events = [
+        {"kind": "caller_said", "transcript": "hi", "emotion": "neutral", "emotion_intensity": 0.1},
+        {"kind": "caller_said", "transcript": "no!", "emotion": "angry", "emotion_intensity": 0.8},
+    ]
+    got = build_packet(
+        call_sid="CA1",
+        flow="routed",
+        caller=None,
+        decision=route(),
+        handoff={"emotion": []},
+        events=events,
+    )
+    assert [(e.label, e.intensity) for e in got.emotions] == [("neutral", 0.1), ("angry", 0.8)]
+    assert got.summary.endswith("Sounds angry.")

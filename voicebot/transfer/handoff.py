@@ -94,10 +94,7 @@ def build_packet(
     already masked); `events` the call record's events (transcripts already masked)."""
     raw_slots = handoff.get("slots")
     slots = {str(k): str(v) for k, v in raw_slots.items()} if isinstance(raw_slots, dict) else {}
-    raw_emotions = handoff.get("emotion") or handoff.get("emotions") or []
-    emotions = [
-        Emotion.model_validate(e) for e in raw_emotions if isinstance(e, dict) and "label" in e
-    ] if isinstance(raw_emotions, list) else []  # fmt: skip
+    emotions = emotion_trajectory(handoff, events)
     intent = handoff.get("intent")
     node = handoff.get("node")
     turns = last_turns(events)
@@ -119,6 +116,30 @@ def build_packet(
         last_turns=turns,
     )
     return packet.model_copy(update={"summary": summarise(packet, skills)})
+
+
+def emotion_trajectory(
+    handoff: Mapping[str, object], events: Sequence[Mapping[str, Any]]
+) -> list[Emotion]:
+    """The engine's emotion list when it gives one (dicts with `label`, or bare labels), else
+    the per-turn `emotion`/`emotion_intensity` the call record holds."""
+    raw = handoff.get("emotion") or handoff.get("emotions") or []
+    found: list[Emotion] = []
+    if isinstance(raw, list):
+        for item in raw:
+            if isinstance(item, str):
+                found.append(Emotion(label=item))
+            elif isinstance(item, dict) and "label" in item:
+                found.append(Emotion.model_validate(item))
+    if found:
+        return found
+    for event in events:
+        label = event.get("emotion")
+        if event.get("kind") == "caller_said" and isinstance(label, str):
+            intensity = event.get("emotion_intensity")
+            value = float(intensity) if isinstance(intensity, int | float) else 0.0
+            found.append(Emotion(label=label, intensity=value))
+    return found
 
 
 def last_turns(events: Sequence[Mapping[str, Any]], count: int = LAST_TURNS) -> list[Turn]:

@@ -19,7 +19,7 @@ from voicebot.dialogue.flow import Flow
 from voicebot.settings import Settings
 from voicebot.storage.calls import CallStore
 from voicebot.transfer.desktop import AgentDesktopNotifier
-from voicebot.transfer.handoff import HandoffPacket, build_packet
+from voicebot.transfer.handoff import HandoffPacket, build_packet, emotion_trajectory
 from voicebot.transfer.routing import CallerFacts, decide, queues_of
 from voicebot.transfer.twilio_rest import TwilioCallUpdater, TwilioCredentials
 from voicebot.transfer.twiml import transfer_twiml
@@ -97,28 +97,26 @@ class CallTransfers:
         """Route, build the packet, store it with its TwiML. Synchronous and fast."""
         handoff = transfer.handoff
         slots = handoff.get("slots")
-        emotions = handoff.get("emotion") or handoff.get("emotions") or []
         intent = handoff.get("intent")
+        record = self.store.get_call(self.call_sid)
+        events = record["events"] if record else []
         facts = CallerFacts(
             caller_id=self.caller,
             intent=intent if isinstance(intent, str) else None,
             slots={str(k): str(v) for k, v in slots.items()} if isinstance(slots, dict) else {},
-            emotions=[e for e in emotions if isinstance(e, dict)]
-            if isinstance(emotions, list)
-            else [],
+            emotions=[e.model_dump() for e in emotion_trajectory(handoff, events)],
         )
         queues = queues_of(self.flow)
         decision = decide(
             self.flow.routing, queues, transfer.queue, transfer.reason, self._now(), facts
         )
-        record = self.store.get_call(self.call_sid)
         packet = build_packet(
             call_sid=self.call_sid,
             flow=self.flow_name,
             caller=self.caller,
             decision=decision,
             handoff=handoff,
-            events=record["events"] if record else [],
+            events=events,
             skills=queues[decision.queue].skills,
             show_caller=self.settings.handoff_show_caller,
         )
