@@ -54,6 +54,7 @@ CUES: tuple[Cue, ...] = (
         "frustrated",
         1.2,
         r"\b(on hold|been waiting|kept waiting|sick of waiting|waiting for (days|weeks|ages))\b"
+        r"|\b(for|over) (a|an) (month|week|year)\b|\ball (morning|day|afternoon|week)\b"
         r"|\btaking (forever|ages|so long)\b|\bfor (days|weeks|months|ages|hours)\b",
     ),
     _cue(
@@ -94,7 +95,7 @@ CUES: tuple[Cue, ...] = (
         r"\b(fed up|had enough|tired of|sick of|enough of|don'?t have time|waste of (my )?time"
         r"|passed around|round in circles|getting nowhere|not listening|not what i (asked|said)"
         r"|so complicated|different answer|for the last time|every (single )?(time|month)"
-        r"|round and round|(far |way )?too long|dragged on|all (morning|day|afternoon|week)"
+        r"|round and round|(far |way )?too long|dragged on|back and forth"
         r"|straight answer|(didn'?t|never) (turn|turned|show|showed) up|need this (fixed|sorted))\b"
         r"|^(come on|seriously)\b",
     ),
@@ -120,7 +121,8 @@ CUES: tuple[Cue, ...] = (
         1.6,
         r"\b(ridiculous|unacceptable|outrageous|disgrace\w*|disgusting|pathetic|appalling"
         r"|shocking|insane|absurd|a joke|useless|incompeten\w*|is a scam|scam(mers)?\b|rip[ -]?off"
-        r"|liars?|lies|stole|theft|robbery|worst|unbelievable|treated (so )?badly)\b",
+        r"|liars?|lies|stole|theft|robbery|worst|unbelievable|treated (so )?badly"
+        r"|(messing|mucking) me (about|around))\b",
         negatable=True,
     ),
     _cue(
@@ -144,7 +146,8 @@ CUES: tuple[Cue, ...] = (
         1.5,
         r"\b(formal complaint|make a complaint|complain(ing)? to|ombudsman|regulator|court"
         r"|lawyer|solicitor|sue (you|the)|legal action|report(ing)? you|trading standards"
-        r"|(to|go to) the (papers|press|media)|social media)\b",
+        r"|(to|go to) the (papers|press|media)|social media|(take|taking) (this|it) further"
+        r"|mark my words|(how is|is) (that|this) legal|illegal|against the law)\b",
     ),
     _cue(
         "demands_manager",
@@ -179,7 +182,7 @@ CUES: tuple[Cue, ...] = (
         1.6,
         r"\b(worr(y|ied|ying)|scared|afraid|frightened|terrified|nervous|anxious|panic\w*"
         r"|stress(ed|ful)?|concerned|fear|can'?t sleep|desperate|awake at night"
-        r"|keeping me (up|awake))\b",
+        r"|keeping me (up|awake)|in (a|a real|such a) state|crying|in tears)\b",
         negatable=True,
     ),
     _cue(
@@ -201,7 +204,7 @@ CUES: tuple[Cue, ...] = (
     _cue(
         "threatened_loss",
         "anxious",
-        0.8,
+        0.9,
         r"\b(cut (us |me )?off|disconnect\w*|lose my|lose our|take my house|bailiffs?|debt"
         r"|can'?t afford|can'?t pay|can make the payment|final notice|evict\w*|bounc\w*|too late"
         r"|deadline|locked|rent is due)\b",
@@ -221,13 +224,15 @@ CUES: tuple[Cue, ...] = (
         r"\b(don'?t|do not|didn'?t|did not) (understand|get it|follow|catch)\b"
         r"|\bno idea (what|which|why|where)\b|\b(confus\w*|puzzl\w*|baffl\w*)"
         r"|\bi'?m lost\b|\bmakes? no sense\b|\bdoesn'?t make (any )?sense\b"
-        r"|\b(not|n't) (following|with you)\b|\bcan'?t (work out|figure out|make out)\b",
+        r"|\b(not|n't) (following|with you)\b|\bcan'?t (work out|figure out|make out)\b"
+        r"|\bmixed up\b|\b(a bit|bit|totally|completely) lost\b",
     ),
     _cue(
         "not_sure",
         "confused",
         1.2,
-        r"\b(not sure|unsure|don'?t know (which|what|where|how))\b",
+        r"\b(not|n't) (really |quite |totally |entirely |too |very )?sure\b|\bunsure\b"
+        r"|\b(don'?t|do not) (really |quite )?know (which|what|where|how|if|whether)\b",
     ),
     _cue(
         "what_means",
@@ -240,7 +245,9 @@ CUES: tuple[Cue, ...] = (
         r"|\b(option|options) again\b|\bso do i\b|\bhow does (that|this|it) work\b"
         r"|\bwhere do i find\b|\bwhat do i do\b|\bwhich (button|key|one|number) do i\b"
         r"|\bwhat was that\b|\bi thought you said\b|\bwhy (is|are) there\b"
-        r"|\bexactly\s*\?*$|\bdo i need (my|the|a) .{1,40} or\b",
+        r"|\bexactly\s*\?*$|\bdo i need (my|the|a) .{1,40} or\b"
+        r"|\b(go over|run through|run by me) (that|it)( again)?\b"
+        r"|\bwhat (is|are) (this|these) \w+ (on|in) my\b",
     ),
     _cue(
         "bare_question",
@@ -281,6 +288,7 @@ _INTENSIFIERS = re.compile(
     r"|immediately)\b"
 )
 _WORD = re.compile(r"[a-z']+")
+_GREETING = re.compile(r"\bgood (morning|afternoon|evening|day)\b", re.IGNORECASE)
 # The minimum evidence for a label other than neutral.
 THRESHOLD = 0.9
 # A turn of three words or more with a smaller share of known English words is treated as
@@ -359,7 +367,8 @@ def score_text(text: str) -> TextEvidence:
     """Evidence for each label from one transcript; empty or junk text gives no evidence."""
     if not isinstance(text, str) or not text.strip():
         return TextEvidence()
-    raw = " ".join(text.split())
+    # Greetings ("good afternoon") are politeness, not satisfaction.
+    raw = _GREETING.sub(" ", " ".join(text.split())).strip() or " ".join(text.split())
     clean = raw.lower().replace("\u2019", "'")
     words = _WORD.findall(clean)
     confidence = _confidence(words)
