@@ -206,6 +206,8 @@ def piper_config() -> dict[str, object]:
         "y",
         "ʌ",
         "ɔ",
+        "ɾ",
+        "ˌ",
     ]
     return {
         "audio": {"sample_rate": PIPER_SAMPLE_RATE, "quality": "low"},
