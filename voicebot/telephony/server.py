@@ -37,6 +37,8 @@ class AppContext:
     store: CallStore
     speech: EmbeddedSpeechStack
     require_signature: bool
+    fixture_recorder: Any = None
+    """`serve --record-fixtures`: a voicebot.replay.recorder.FixtureRecorder, or None."""
 
 
 def create_app(ctx: AppContext, *, watch_flows: bool = False) -> FastAPI:

@@ -103,13 +103,15 @@ async def run_call(websocket: WebSocket, ctx: AppContext) -> None:
     ctx.store.start_call(call.call_sid, call.stream_sid, flow_name, call.caller)
     log = logger.bind(call_sid=call.call_sid)
     log.info(f"call started on flow '{flow_name}'")
+    # `serve --record-fixtures`: the recorder sees each inbound frame and, at the end, the record.
+    tap = ctx.fixture_recorder.open(call) if ctx.fixture_recorder else None
 
     dialogue = DialogueProcessor(DialogueEngine(flow, call_sid=call.call_sid), call, ctx.store)
     dialogue.use_transfers(
         _call_transfers(websocket, ctx, call, flow), apologies(ctx.settings.tts_voice)
     )
     transport = FastAPIWebsocketTransport(
-        websocket,
+        tap.wrap(websocket) if tap else websocket,
         FastAPIWebsocketParams(
             audio_in_enabled=True,
             audio_out_enabled=True,
@@ -149,3 +151,5 @@ async def run_call(websocket: WebSocket, ctx: AppContext) -> None:
             ctx.store.add_event(call.call_sid, "bad_frames", counts=dict(bad_frames.counts))
         ctx.store.end_call(call.call_sid, reason)
         log.info(f"call ended: {reason}")
+        if tap:
+            tap.close(ctx.store.get_call(call.call_sid))
