@@ -28,6 +28,9 @@ def serve(
     ),
     flows_dir: Path | None = typer.Option(None, help="Folder of flow YAML files."),
     db: Path | None = typer.Option(None, help="SQLite file for call records."),
+    record_fixtures: Path | None = typer.Option(
+        None, help="Save each call's inbound frames here as a replay scenario."
+    ),
 ) -> None:
     """Serve Twilio's voice webhook and media streams."""
     logs.configure("INFO")  # before pipecat is imported: it logs a banner on import
@@ -42,6 +45,11 @@ def serve(
     except VoicebotError as error:
         fail(error)
         return
+    if record_fixtures is not None:
+        from voicebot.replay.recorder import FixtureRecorder
+
+        ctx.fixture_recorder = FixtureRecorder(record_fixtures)
+        typer.echo(f"Recording each call as a replay scenario in {record_fixtures}.")
     if ctx.require_signature:
         typer.echo("Twilio signatures are checked (VOICEBOT_TWILIO_AUTH_TOKEN is set).")
     else:

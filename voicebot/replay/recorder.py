@@ -62,8 +62,11 @@ class CallTap:
 
 
 class FixtureRecorder:
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, time_scale: float = 1.0) -> None:
         self.folder = folder
+        # A server running compressed time (an in-process fast replay) records real-time
+        # offsets, so a capture replays at the same pace whichever way it was made.
+        self.time_scale = time_scale
         folder.mkdir(parents=True, exist_ok=True)
 
     def open(self, call: Any) -> CallTap:
@@ -73,7 +76,7 @@ class FixtureRecorder:
         name = re.sub(r"[^A-Za-z0-9_-]", "_", f"{call.flow}_{call.call_sid}")
         windows = sensitive_windows(record.get("events", []))
         start = frames[0][0] if frames else time.time()
-        lines = [json.dumps(line) for line in redact(frames, windows, start)]
+        lines = [json.dumps(line) for line in redact(frames, windows, start, self.time_scale)]
         capture = self.folder / f"{name}.jsonl"
         capture.write_text("\n".join(lines) + "\n", encoding="utf-8")
         scenario = self.folder / f"{name}.yaml"
@@ -106,7 +109,10 @@ def sensitive_windows(events: list[dict[str, Any]]) -> list[tuple[float, float]]
 
 
 def redact(
-    frames: list[tuple[float, str]], windows: list[tuple[float, float]], start: float
+    frames: list[tuple[float, str]],
+    windows: list[tuple[float, float]],
+    start: float,
+    time_scale: float = 1.0,
 ) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for at, text in frames:
@@ -116,9 +122,9 @@ def redact(
             if out and "gap" in out[-1]:
                 out[-1]["gap"][event] = out[-1]["gap"].get(event, 0) + 1
             else:
-                out.append({"t": round(at - start, 4), "gap": {event: 1}})
+                out.append({"t": round((at - start) * time_scale, 4), "gap": {event: 1}})
             continue
-        out.append({"t": round(at - start, 4), "frame": text})
+        out.append({"t": round((at - start) * time_scale, 4), "frame": text})
     return out
 
 

@@ -80,6 +80,8 @@ class RunOptions:
     reply_timeout: float = 10.0
     out_dir: Path | None = None
     """Where each call's stereo recording goes (caller left, bot right); None: not saved."""
+    record_fixtures: Path | None = None
+    """In-process only: the server also saves each call as a capture scenario here."""
 
     @property
     def factor(self) -> float:
@@ -169,7 +171,9 @@ def _scaled_flows(flows: dict[str, Any], factor: float) -> dict[str, Any]:
 
 
 @contextlib.asynccontextmanager
-async def in_process_server(factor: float, db_path: Path, speech: Any = None) -> AsyncIterator[Any]:
+async def in_process_server(
+    factor: float, db_path: Path, speech: Any = None, record_fixtures: Path | None = None
+) -> AsyncIterator[Any]:
     from voicebot.demo import local_server
     from voicebot.settings import Settings
     from voicebot.telephony.server import build_context
@@ -178,6 +182,10 @@ async def in_process_server(factor: float, db_path: Path, speech: Any = None) ->
     ctx = build_context(settings, host="127.0.0.1", speech=speech)
     if factor != 1.0:
         ctx.flows = _scaled_flows(ctx.flows, factor)
+    if record_fixtures is not None:
+        from voicebot.replay.recorder import FixtureRecorder
+
+        ctx.fixture_recorder = FixtureRecorder(record_fixtures, time_scale=factor)
     with _fast_playout(factor) if factor != 1.0 else contextlib.nullcontext():
         async with local_server(ctx) as server:
             yield server
@@ -271,25 +279,46 @@ async def run_one(
     store: Any = None,
 ) -> ScenarioResult:
     from voicebot.simulator.caller import CallerSimulator
+    from voicebot.simulator.capture import read_capture, replay_capture
 
     started = time.monotonic()
     name = path.stem
+    capture: list[dict[str, Any]] | None = None
     try:
         loaded = load_scenario(path)
         name = loaded.name
-        script = to_simulator(loaded)
+        turns = loaded.scenario.turns
+        if any(t.capture is not None for t in turns):
+            if len(turns) != 1:
+                raise ScenarioError(f"{path}: a capture turn is the scenario's only turn")
+            capture = read_capture(path.parent / (turns[0].capture or ""))
+        else:
+            script = to_simulator(loaded)
     except audio.MissingRealSpeech as exc:
         return ScenarioResult(name, path, "skip", [f"skipped: {exc}"])
-    except (VoicebotError, OSError) as exc:
+    except (VoicebotError, OSError, ValueError) as exc:
         return ScenarioResult(name, path, "fail", [str(exc)])
     call_sid = "CAreplay" + uuid.uuid4().hex[:24]
-    simulator = CallerSimulator(
-        stream_url,
-        auth_token=options.auth_token,
-        speed=options.factor,
-        reply_timeout=options.reply_timeout,
-    )
-    call = await simulator.run(script, call_sid=call_sid)
+    if capture is not None:
+        parameters = {**loaded.scenario.caller.parameters, "flow": loaded.scenario.flow}
+        call = await replay_capture(
+            stream_url,
+            capture,
+            call_sid=call_sid,
+            caller=loaded.scenario.caller.number,
+            parameters=parameters,
+            speed=options.factor,
+            auth_token=options.auth_token,
+            reply_timeout=options.reply_timeout,
+        )
+    else:
+        simulator = CallerSimulator(
+            stream_url,
+            auth_token=options.auth_token,
+            speed=options.factor,
+            reply_timeout=options.reply_timeout,
+        )
+        call = await simulator.run(script, call_sid=call_sid)
     result = ScenarioResult(name, path, "fail", call_sid=call_sid)
     result.latencies_ms = call.latencies_ms
     result.audio_seconds = len(call.caller_audio) * 0.02
@@ -350,7 +379,9 @@ async def run_all(
     import tempfile
 
     with tempfile.TemporaryDirectory() as tmp:
-        async with in_process_server(options.factor, Path(tmp) / "calls.db", speech) as server:
+        async with in_process_server(
+            options.factor, Path(tmp) / "calls.db", speech, options.record_fixtures
+        ) as server:
             return list(
                 await asyncio.gather(*(one(p, server.stream_url, server.ctx.store) for p in paths))
             )
