@@ -8,6 +8,7 @@ from pipecat.frames.frames import (
     VADUserStartedSpeakingFrame,
     VADUserStoppedSpeakingFrame,
 )
+from pipecat.processors.frame_processor import FrameDirection
 from pipecat.tests.utils import run_test
 
 from tests.emotion.audio import spoken
@@ -60,3 +61,13 @@ async def test_a_stop_without_a_start_adds_nothing() -> None:
         frames_to_send=[*_chunks(bytes(3200)), VADUserStoppedSpeakingFrame()],
     )
     assert not any(isinstance(f, VoiceFeaturesFrame) for f in down)
+
+
+async def test_vad_frames_travelling_upstream_are_ignored() -> None:
+    down, up = await run_test(
+        VoiceFeaturesProcessor(),
+        frames_to_send=[VADUserStartedSpeakingFrame(), VADUserStoppedSpeakingFrame()],
+        frames_to_send_direction=FrameDirection.UPSTREAM,
+    )
+    assert VADUserStoppedSpeakingFrame in [type(f) for f in up]
+    assert not any(isinstance(f, VoiceFeaturesFrame) for f in [*down, *up])

@@ -55,7 +55,9 @@ class VoiceFeaturesProcessor(FrameProcessor):
 
     async def process_frame(self, frame: Frame, direction: FrameDirection) -> None:
         await super().process_frame(frame, direction)
-        if isinstance(frame, InputAudioRawFrame) and frame.num_channels == 1:
+        if direction is not FrameDirection.DOWNSTREAM:
+            pass  # VAD frames broadcast upstream by later processors are not the caller's turn
+        elif isinstance(frame, InputAudioRawFrame) and frame.num_channels == 1:
             self._sample_rate = frame.sample_rate
             self._buffer(frame.audio)
         elif isinstance(frame, VADUserStartedSpeakingFrame):
