@@ -3,6 +3,7 @@ with a scripted list of statuses (then 200) so retries and failures can be drive
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 from collections.abc import AsyncIterator
@@ -29,6 +30,8 @@ class FakeTwilio:
     statuses: list[int] = field(default_factory=list)
     """Answer these statuses first, in order; then 200."""
     requests: list[RecordedRequest] = field(default_factory=list)
+    delay: float = 0.0
+    """Seconds to wait before answering (a slow API)."""
     base_url: str = ""
 
     async def handle(self, request: web.Request) -> web.Response:
@@ -37,6 +40,7 @@ class FakeTwilio:
         if auth.startswith("Basic "):
             user, _, password = base64.b64decode(auth[6:]).decode().partition(":")
         form = dict(parse_qsl(await request.text()))
+        await asyncio.sleep(self.delay)
         self.requests.append(RecordedRequest(request.method, request.path, user, password, form))
         if (user, password) != (self.username, self.password):
             return web.json_response({"code": 20003, "message": "Authenticate"}, status=401)

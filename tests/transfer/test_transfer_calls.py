@@ -16,12 +16,15 @@ from tests.conftest import DEMO_AUDIO, FLOWS_DIR
 from tests.e2e.conftest import SPEED, events, wait_for_end
 from tests.transfer.fake_twilio import FakeTwilio, fake_twilio
 from voicebot.demo import LocalServer, local_server
+from voicebot.exceptions import SpeechError
 from voicebot.settings import Settings
 from voicebot.simulator.caller import CallerSimulator, CallResult
 from voicebot.simulator.scenario import DropSocket, Keys, Scenario, Silence, Speak
+from voicebot.speech.espeak_tts import EspeakTTSService
 from voicebot.speech.stack import EmbeddedSpeechStack
 from voicebot.telephony.server import build_context
 from voicebot.transfer import service
+from voicebot.transfer.apology import apologies
 
 ACCOUNT = "AC" + "a" * 32
 TOKEN = "twilio-token-for-tests"
@@ -160,6 +163,16 @@ async def test_rest_failure_is_retried_then_the_caller_hears_the_apology_and_is_
     assert bench.handoff(result.call_sid)["status"] == "after_stream"
 
 
+async def test_a_slow_rest_update_is_filled_with_the_hold_message(bench: Bench) -> None:
+    bench.twilio.delay = 1.8
+    result, record = await bench.call(Scenario("slow_api", (Keys("0"),)))
+    assert events(record, "transfer_hold")
+    [via] = events(record, "transfer_via")
+    assert via["ok"] is True
+    kinds = [e["kind"] for e in record["events"]]
+    assert kinds.index("handoff") < kinds.index("transfer_hold") < kinds.index("transfer_via")
+
+
 async def test_without_credentials_the_transfer_is_recorded_and_left_to_after_stream(
     offline: LocalServer,
 ) -> None:
@@ -181,3 +194,49 @@ async def test_socket_drop_mid_call_routes_the_caller_by_where_they_were(bench: 
     assert ">billing</Enqueue>" in twiml
     packet = bench.handoff(result.call_sid)["packet"]
     assert (packet["reason"], packet["intent"]) == ("stream_dropped", "check_balance")
+
+
+class _BrokenTTS(EspeakTTSService):
+    """espeak-ng that fails on every sentence: the TTS backend is down."""
+
+    def _render(self, text: str) -> bytes:
+        raise SpeechError("synthesiser crashed")
+
+
+class _BrokenTTSStack:
+    """The working speech stack, except that its TTS fails."""
+
+    def __init__(self, working: EmbeddedSpeechStack) -> None:
+        self._working = working
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._working, name)
+
+    def tts(self, styles: Any = None) -> EspeakTTSService:
+        return _BrokenTTS(voice=self._working.tts_voice, styles=styles)
+
+
+async def test_tts_fault_plays_the_presynthesised_apology_and_transfers(
+    tmp_path: Path, speech: EmbeddedSpeechStack
+) -> None:
+    async with fake_twilio(ACCOUNT, TOKEN) as twilio:
+        settings = Settings(
+            flows_dir=FLOWS_DIR,
+            db_path=tmp_path / "calls.db",
+            twilio_auth_token=TOKEN,
+            twilio_account_sid=ACCOUNT,
+            twilio_api_base_url=twilio.base_url,
+        )
+        ctx = build_context(settings, host="127.0.0.1", speech=_BrokenTTSStack(speech))  # type: ignore[arg-type]
+        async with local_server(ctx) as server:
+            bench = Bench(server, twilio)
+            result, record = await bench.call(Scenario("tts_down", (Silence(2.0),)))
+
+    [fault] = events(record, "backend_fault")
+    assert fault["stage"].startswith("_BrokenTTS")
+    packet = bench.handoff(result.call_sid)["packet"]
+    assert packet["reason"].startswith("backend_fault:") and packet["queue"] == "general"
+    assert len(twilio.requests) == 1
+    # The apology was heard although every TTS render failed: it was made at start-up.
+    heard = sum(len(audio) for _, audio in result.bot_audio)
+    assert heard >= len(apologies().fault) // 2 * 0.9  # μ-law: one byte per 16-bit sample

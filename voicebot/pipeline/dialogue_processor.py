@@ -388,6 +388,7 @@ class DialogueProcessor(FrameProcessor):
         while not task.done():
             await asyncio.wait({task}, timeout=wait)
             if not task.done() and self._apologies is not None:
+                self._store.add_event(self._call.call_sid, "transfer_hold")
                 await self._play(self._apologies.hold)
                 wait = len(self._apologies.hold) / 2 / self._apologies.sample_rate + 0.5
         if task.result() or self._apologies is None:
