@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install demo test check lint bench fixtures clean
+.PHONY: install demo test check lint bench fixtures replay clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "voicebot needs Python 3.11 or newer")'
@@ -30,6 +30,9 @@ check: lint test
 
 bench: $(STAMP)
 	$(BIN)/python bench/latency.py
+
+replay: $(STAMP)
+	$(BIN)/voicebot replay --speed fast -j 2 --junit replay-junit.xml --report replay-report.html
 
 fixtures: $(STAMP)
 	$(BIN)/python audio_fixtures/generate.py
