@@ -16,7 +16,7 @@ from voicebot.exceptions import ConfigError
 from voicebot.llm.answers import NO_ANSWER, GroundedAnswerer, load_knowledge, rank
 from voicebot.llm.client import Budget, LLMClient
 
-FAQ = Path(__file__).parent / "flows" / "nl_support_faq.yaml"
+FAQ = Path(__file__).parent / "knowledge" / "nl_support_faq.yaml"
 FAST = Budget(first_token_secs=0.3, total_secs=1.0)
 HOURS = "Our phone lines are open from 8 am to 8 pm, Monday to Saturday."
 

@@ -58,6 +58,10 @@ class EmbeddedSpeechStack:
         """`styles`: named (rate, pitch) the dialogue switches between per reply."""
         return EspeakTTSService(voice=self.tts_voice, styles=styles)
 
+    def understander(self) -> None:
+        """No LLM in the embedded stack (the same method as ConfiguredSpeechStack's)."""
+        return None
+
 
 class ConfiguredSpeechStack:
     """Each stage from the settings. Build it after `voicebot.models.require_models(settings)`
