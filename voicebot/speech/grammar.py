@@ -1,5 +1,8 @@
 """Compile what a dialogue node expects into a JSGF grammar for the embedded recogniser.
 
+Menus and digit/yes-no slots are built here; the other typed slots' rules are in
+`slot_grammars`.
+
 Pure: no audio, no decoder; the pronunciation dictionary is only read to report missing words.
 """
 
@@ -11,6 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from voicebot.dialogue.actions import Expectation, SlotExpectation
+from voicebot.speech import slot_grammars
 
 DIGIT_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 
@@ -101,10 +105,38 @@ def _yes_no_rules() -> list[str]:
     return [f"<yes_no> = {' | '.join(YES_PHRASES + NO_PHRASES)};"]
 
 
+def _slot_rules(slot: SlotExpectation | None) -> tuple[str, list[str]] | None:
+    """(top rule, rules) for the slot, or None when it has nothing to decode against.
+
+    free_text has no grammar: its words are open, so the node is decoded with the open
+    vocabulary model instead (`Expectation.free_speech`), never against a grammar.
+    """
+    if slot is None or slot.type == "free_text":
+        return None
+    if slot.type == "digits":
+        return "<digits>", _digits_rules(slot)
+    if slot.type == "yes_no":
+        return "<yes_no>", _yes_no_rules()
+    if slot.type == "choice":
+        rules = slot_grammars.choice_rules(slot, normalize_phrase)
+        return ("<choice>", rules) if rules else None
+    builders = {
+        "number": slot_grammars.number_rules,
+        "currency": slot_grammars.currency_rules,
+        "date": slot_grammars.date_rules,
+        "time": slot_grammars.time_rules,
+        "phone": slot_grammars.phone_rules,
+        "email": slot_grammars.email_rules,
+        "postcode": slot_grammars.postcode_rules,
+    }
+    return f"<{slot.type}>", builders[slot.type](slot)
+
+
 def compile_jsgf(expect: Expectation) -> str:
     """JSGF whose one public rule accepts every intent phrase and the node's slot values.
 
-    Raises ValueError when the node expects nothing that can be spoken (DTMF only).
+    A free_text slot adds nothing (see `_slot_rules`). Raises ValueError when the node
+    expects nothing that can be spoken against a grammar (DTMF only, or free text alone).
     """
     alternatives: list[str] = []
     rules: list[str] = []
@@ -112,12 +144,10 @@ def compile_jsgf(expect: Expectation) -> str:
     if phrases:
         alternatives.append("<intent>")
         rules.append(f"<intent> = {' | '.join(phrases)};")
-    if expect.slot is not None and expect.slot.type == "digits":
-        alternatives.append("<digits>")
-        rules.extend(_digits_rules(expect.slot))
-    elif expect.slot is not None and expect.slot.type == "yes_no":
-        alternatives.append("<yes_no>")
-        rules.extend(_yes_no_rules())
+    slot = _slot_rules(expect.slot)
+    if slot is not None:
+        alternatives.append(slot[0])
+        rules.extend(slot[1])
     if not alternatives:
         raise ValueError(f"node {expect.node!r} expects no speech to compile a grammar from")
     header = [
@@ -133,10 +163,9 @@ def grammar_words(expect: Expectation) -> set[str]:
     words: set[str] = set()
     for phrase in _intent_phrases(expect):
         words.update(phrase.split())
-    if expect.slot is not None and expect.slot.type == "digits":
-        words.update(DIGIT_WORDS + ("oh", "double"))
-    elif expect.slot is not None and expect.slot.type == "yes_no":
-        words.update(w for p in YES_PHRASES + NO_PHRASES for w in p.split())
+    slot = _slot_rules(expect.slot)
+    if slot is not None:
+        words.update(slot_grammars.rule_words(slot[1]))
     return words
 
 

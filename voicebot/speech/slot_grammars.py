@@ -1,0 +1,202 @@
+"""JSGF rules for the typed slots (numbers, money, dates, times, choices, contact details).
+
+Each builder returns the rules of one slot type, whose top rule the grammar compiler offers
+beside the node's intents. Every word here is in the pocketsphinx dictionary (the tests check
+each type with `missing_words`), and each sentence is one the matching parser in
+`voicebot.dialogue.slots` reads. Lengths are left open where counting them would multiply the
+grammar (see `MAX_LENGTH_WITH_DOUBLE`): the parser checks them instead.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from voicebot.dialogue.actions import SlotExpectation
+
+DIGITS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+UNITS = DIGITS[1:]
+TEENS = (
+    "ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen",
+    "eighteen", "nineteen",
+)  # fmt: skip
+TENS = ("twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety")
+ORDINALS = (
+    "first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth",
+    "tenth", "eleventh", "twelfth", "thirteenth", "fourteenth", "fifteenth", "sixteenth",
+    "seventeenth", "eighteenth", "nineteenth",
+)  # fmt: skip
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+MONTHS = (
+    "january", "february", "march", "april", "may", "june", "july", "august", "september",
+    "october", "november", "december",
+)  # fmt: skip
+LETTERS = tuple("abcdefghijklmnopqrstuvwxyz")
+NATO = (
+    "alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india", "juliet",
+    "kilo", "lima", "mike", "november", "oscar", "papa", "quebec", "romeo", "sierra", "tango",
+    "uniform", "victor", "whiskey", "x-ray", "yankee", "zulu",
+)  # fmt: skip
+EMAIL_DOMAINS = (
+    "gmail", "hotmail", "outlook", "yahoo", "icloud", "live", "aol", "example",
+)  # fmt: skip
+EMAIL_SUFFIXES = ("com", "co", "uk", "org", "net", "gov", "ac", "edu", "info", "io")
+CURRENCY_WORDS = {
+    "GBP": (("pounds", "pound"), ("pence",)),
+    "USD": (("dollars", "dollar", "bucks"), ("cents", "cent")),
+    "EUR": (("euros", "euro"), ("cents", "cent")),
+}
+MAX_PHONE_DIGITS = 15
+MAX_EMAIL_RUN = 8
+MAX_CHOICE_POSITIONS = 9
+
+_RULE_REF = re.compile(r"<[^>]+>")
+
+
+def alt(words: tuple[str, ...] | list[str]) -> str:
+    return " | ".join(words)
+
+
+def _number_rules() -> list[str]:
+    """<n99> is 1..99 and <n999> 1..999 as said ("a hundred and five"); <n6> up to 999,999."""
+    return [
+        f"<units> = {alt(UNITS)};",
+        f"<teens> = {alt(TEENS)};",
+        f"<tens> = {alt(TENS)};",
+        "<n99> = <units> | <teens> | <tens> [<units>];",
+        "<n999> = <n99> | (a | <units>) hundred [[and] <n99>];",
+        "<n6> = <n999> | (a | <n999>) thousand [[and] <n999>];",
+    ]
+
+
+def number_rules(_slot: SlotExpectation) -> list[str]:
+    return [
+        *_number_rules(),
+        f"<fraction> = point ({alt(DIGITS)}) [{alt(DIGITS)}];",
+        "<number> = [minus] (zero | <n6> [<fraction> | and a half]) | <fraction> | [a] half;",
+    ]
+
+
+def currency_rules(slot: SlotExpectation) -> list[str]:
+    major, minor = CURRENCY_WORDS.get(slot.currency.upper(), CURRENCY_WORDS["GBP"])
+    return [
+        *_number_rules(),
+        "<cents> = <teens> | <tens> [<units>] | oh <units>;",
+        f"<major> = {alt(major)};",
+        f"<minor> = {alt(minor)};",
+        # "twenty three pounds fifty", "twenty three fifty", "fifty pence", "a hundred pounds"
+        "<currency> = <n6> [<major> [[and] (<cents> | <units>) [<minor>]]]"
+        " | <n6> <cents> | <n99> <minor>;",
+    ]
+
+
+def date_rules(_slot: SlotExpectation) -> list[str]:
+    day_ordinals = ORDINALS + ("twentieth", "thirtieth")
+    return [
+        f"<weekday> = {alt(WEEKDAYS)};",
+        f"<month> = {alt(MONTHS)};",
+        f"<unit_ordinal> = {alt(ORDINALS[:9])};",
+        f"<day> = {alt(day_ordinals)} | twenty <unit_ordinal> | thirty first;",
+        "<year_tail> = <teens> | (twenty | thirty | forty | fifty | sixty | seventy | eighty"
+        f" | ninety) [{alt(UNITS)}] | oh ({alt(UNITS)});",
+        f"<teens> = {alt(TEENS)};",
+        "<year> = (nineteen | twenty) <year_tail> | two thousand [[and] (<year_tail> | "
+        f"{alt(UNITS)})];",
+        f"<count> = {alt(UNITS)} | {alt(TEENS)} | twenty | thirty;",
+        "<date> = today | tomorrow | yesterday | the day after tomorrow"
+        " | [on] [this | next] <weekday>"
+        " | [on] the <day> [of <month> [<year>]]"
+        " | [on] <month> [the] <day> [<year>]"
+        " | in <count> (days | weeks) | in a week | in a fortnight;",
+    ]
+
+
+def time_rules(_slot: SlotExpectation) -> list[str]:
+    hours = UNITS + ("ten", "eleven", "twelve")
+    return [
+        f"<hour> = {alt(hours)};",
+        f"<units> = {alt(UNITS)};",
+        "<minute> = (twenty | thirty | forty | fifty) [<units>] | ten | eleven | twelve"
+        " | thirteen | fourteen | fifteen | sixteen | seventeen | eighteen | nineteen"
+        " | oh <units>;",
+        "<ampm> = a.m. | p.m. | in the morning | in the afternoon | in the evening | at night;",
+        "<ahead> = half | [a] quarter | (five | ten | twenty | twenty five) [minutes];",
+        "<hour24> = thirteen | fourteen | fifteen | sixteen | seventeen | eighteen | nineteen"
+        " | twenty [one | two | three];",
+        "<time> = noon | midday | midnight | twelve noon"
+        " | [at] <hour> [<minute> | o'clock] [<ampm>]"
+        " | <ahead> (past | to) <hour> [<ampm>]"
+        " | <hour24> (hundred [hours] | <minute>);",
+    ]
+
+
+def choice_rules(slot: SlotExpectation, normalize: Callable[[str], str]) -> list[str]:
+    phrases: dict[str, None] = {}
+    for value, synonyms in slot.options:
+        for phrase in (value, *synonyms):
+            normalized = normalize(phrase)
+            if normalized:
+                phrases[normalized] = None
+    count = min(len(slot.options), MAX_CHOICE_POSITIONS)
+    if count == 0:
+        return []
+    positions = alt(ORDINALS[:count])
+    numbers = alt(UNITS[:count])
+    return [
+        f"<choice> = {alt(list(phrases)) + ' | ' if phrases else ''}"
+        f"[the] ({positions}) [one] | [number | option] ({numbers});",
+    ]
+
+
+def phone_rules(_slot: SlotExpectation) -> list[str]:
+    # A run of 7 to 15 digits, "double five" counting as one step: the parser checks the real
+    # 7-15 digit length, which counting here would multiply the grammar by. No "triple":
+    # measured, it slowed every turn for a word callers seldom say.
+    optional = "".join(" [<pdigit>" for _ in range(MAX_PHONE_DIGITS - 7)) + "]" * (
+        MAX_PHONE_DIGITS - 7
+    )
+    return [
+        f"<pd> = {alt(DIGITS)} | oh;",
+        "<pdigit> = <pd> | double <pd>;",
+        f"<phone> = [plus] {' '.join(['<pdigit>'] * 6)}{optional};",
+    ]
+
+
+def email_rules(_slot: SlotExpectation) -> list[str]:
+    # Bounded runs, not `+` loops: looping over 36 spelled characters made pocketsphinx take
+    # 10-27 s per turn (measured); 1-8 characters per part keeps it linear.
+    run = (
+        "<echar>"
+        + "".join(" [<echar>" for _ in range(MAX_EMAIL_RUN - 1))
+        + "]" * (MAX_EMAIL_RUN - 1)
+    )
+    return [
+        f"<echar> = {alt(LETTERS)} | {alt(DIGITS)};",
+        f"<part> = {run};",
+        "<local> = <part> [(dot | underscore | dash) <part>];",
+        f"<label> = {alt(EMAIL_DOMAINS)} | <part>;",
+        f"<suffix> = {alt(EMAIL_SUFFIXES)};",
+        "<email> = <local> at <label> dot <suffix> [dot <suffix>];",
+    ]
+
+
+def postcode_rules(_slot: SlotExpectation) -> list[str]:
+    return [
+        f"<pl> = {alt(LETTERS)} | {alt(NATO)};",
+        f"<pdig> = {alt(DIGITS)} | oh;",
+        f"<pcode_units> = {alt(UNITS)};",
+        f"<pnum> = <pdig> [<pdig>] | {alt(TEENS)} | (twenty | thirty | forty | fifty | sixty"
+        " | seventy | eighty | ninety) [<pcode_units>];",
+        "<outward> = <pl> [<pl>] <pnum> [<pl>] | double <pl> <pnum>;",
+        "<inward> = <pdig> (<pl> <pl> | double <pl>);",
+        "<postcode> = <outward> <inward>;",
+    ]
+
+
+def rule_words(rules: list[str]) -> set[str]:
+    """Every word the rules can produce: their bodies without rule names and operators."""
+    words: set[str] = set()
+    for rule in rules:
+        body = rule.split("=", 1)[1]
+        words.update(re.findall(r"[a-z][a-z.'-]*", _RULE_REF.sub(" ", body)))
+    return words
