@@ -73,7 +73,7 @@ class LLMClient:
         self,
         messages: Sequence[Message],
         *,
-        format: Mapping[str, Any] | str | None = None,
+        format: dict[str, Any] | None = None,
         budget: Budget | None = None,
     ) -> AsyncIterator[str]:
         """The reply's text pieces as they arrive; raises `LLMError` on failure or budget."""
@@ -84,7 +84,7 @@ class LLMClient:
                 model=self.model,
                 messages=list(messages),
                 stream=True,
-                format=format,  # type: ignore[arg-type]
+                format=format,
                 options=self.options,
             )
             iterator = parts.__aiter__()
@@ -119,7 +119,7 @@ class LLMClient:
         self,
         messages: Sequence[Message],
         *,
-        format: Mapping[str, Any] | str | None = None,
+        format: dict[str, Any] | None = None,
         budget: Budget | None = None,
     ) -> Completion:
         """The whole reply, within the budgets."""
