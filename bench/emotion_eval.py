@@ -7,8 +7,10 @@
   differently: 0.41 macro-F1 on first run, after which the word lexicon and more cues were
   written looking at its errors), bench/data/emotion_text_fresh2.tsv (60 more, committed
   before those additions: 0.73 on first run, then cues added from its errors) and
-  bench/data/emotion_text_fresh3.tsv (60 more, committed before that and never tuned on:
-  the most honest figure here, printed last as "unseen");
+  bench/data/emotion_text_fresh3.tsv (60 more, committed before that: 0.60 on first run,
+  then idiom lists written after seeing its errors) and bench/data/emotion_text_fresh4.tsv
+  (60 more in ASR style, committed before the idioms and never tuned on: the most honest
+  figure here);
 - crisis: recall on bench/data/crisis.tsv, false alarms on the neutral utterances and on
   bench/data/crisis_near_miss.tsv (hyperbole such as "this bill is killing me");
 - audio: the sentences of bench/data/emotion_audio.tsv spoken by espeak-ng voices, calm vs
@@ -216,7 +218,11 @@ def main() -> int:
     fresh2 = [(label, text) for label, text in read_tsv(DATA / "emotion_text_fresh2.tsv")]
     text_report(fresh2, "third set (0.73 on its first run; cues then added from it)")
     fresh3 = [(label, text) for label, text in read_tsv(DATA / "emotion_text_fresh3.tsv")]
-    unseen = text_report(fresh3, "fourth set, committed before those additions, never tuned on")
+    text_report(fresh3, "fourth set (0.60 on its first run; idioms then added, seen its errors)")
+    fresh4 = [(label, text) for label, text in read_tsv(DATA / "emotion_text_fresh4.tsv")]
+    unseen = text_report(
+        fresh4, "fifth set, ASR-style, committed before the idioms, never tuned on"
+    )
     if args.errors:
         print("\n== dev-split errors")
         for label, text in dev:
@@ -229,7 +235,7 @@ def main() -> int:
     cost_report(speaker, [text for _, text in rows])
     met = full >= TEXT_F1_TARGET and held >= TEXT_F1_TARGET and recall == 1.0
     met = met and false_alarms == 0
-    print(f"text macro-F1 on the never-tuned fourth set: {unseen:.3f}")
+    print(f"text macro-F1 on the never-tuned fifth set: {unseen:.3f}")
     print(f"\ntargets met: {'yes' if met else 'NO'}")
     return 0 if met else 1
 

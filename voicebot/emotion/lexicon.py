@@ -27,11 +27,11 @@ _STRONG: dict[Label, str] = {
     "confused": """confus* puzzl* baffl* muddl* perplex* bewilder* unclear""",
     "satisfied": """thanks thank cheers brilliant lovely smashing perfect excellent wonderful
         fantastic helpful delighted pleased glad relieved relief sorted solved superb
-        marvellous grateful appreciate* star legend champion painless""",
+        marvellous grateful appreciate* legend champion painless""",
 }
 _WEAK: dict[Label, str] = {
     "angry": """manager supervisor boss complaint complain legal further lawyer""",
-    "frustrated": """again still forever ages waiting hold repeatedly nobody never every
+    "frustrated": """again still forever ages waiting repeatedly nobody never every
         explained twice already same""",
     "anxious": """arrears debt overdrawn bailiffs eviction evicted disconnect* hospital alone
         vulnerable freezing awake sleep concerned trouble overdue penalty afford safe""",

@@ -80,7 +80,9 @@ CUES: tuple[Cue, ...] = (
         "frustrated",
         1.2,
         r"\b(nobody|no one|never) (ever )?(calls?|rang|rings|got back|gets back)\b"
-        r"|\byou said (it|you|they|someone) would\b|\b(you )?promised\b|\bwas supposed to\b",
+        r"|\byou said (it|you|they|someone) would\b|\b(you )?promised\b|\bwas supposed to\b"
+        r"|\b(would|will|should) be (sorted|fixed|done|working|resolved)\b.{0,30}"
+        r"\b(wasn'?t|isn'?t|hasn'?t|didn'?t|never)\b",
     ),
     _cue(
         "impatient",
@@ -273,6 +275,50 @@ CUES: tuple[Cue, ...] = (
         1.2,
         r"\b(not bad|no problem|can'?t complain|no complaints|not a problem|no worries"
         r"|(couldn'?t|could not) (be|have been) (happier|better))\b",
+    ),
+    # -- everyday idioms, British and American, that no single word gives away -----------------
+    _cue(
+        "idiom_frustrated",
+        "frustrated",
+        1.3,
+        r"\b(end of my (tether|rope)|tearing my hair out|banging my head|doing my head in"
+        r"|driving me (mad|crazy|nuts|up the wall|round the bend)|(had it )?up to here"
+        r"|(cheesed|hacked|brassed|browned) off|not being funny|brick wall|for crying out loud"
+        r"|give me strength|for (god'?s|goodness'?|heaven'?s) sake|simple answer"
+        r"|why is it so (hard|difficult)|(ugh|argh)\b)",
+    ),
+    _cue(
+        "idiom_angry",
+        "angry",
+        1.5,
+        r"\b(out of order|taking the (mick|mickey|piss)|having a laugh|sick to death"
+        r"|over my dead body|daylight robbery|seeing red|makes my blood boil|up in arms"
+        r"|who do you think you are|chief executive|head office|compensation"
+        r"|(one|1) star|bad review|lied to|so rude(ly)?|rudely|ruined|so called)\b",
+    ),
+    _cue(
+        "idiom_anxious",
+        "anxious",
+        1.3,
+        r"\b(wits'? end|worried sick|scared (stiff|to death)|beside myself|on edge|in a panic"
+        r"|(lost|losing) sleep|don'?t know how (i'?ll|we'?ll|i'?m going to|we'?re going to)"
+        r"|struggling|heart in my mouth|debt collectors?|final (warning|demand)"
+        r"|lost my job|about to run out|be without (electricity|power|heating|gas|water))\b",
+    ),
+    _cue(
+        "idiom_confused",
+        "confused",
+        1.3,
+        r"\b(at a loss|clueless|no clue|over my head|doesn'?t add up|not (quite |very )?clear"
+        r"|lost me|(did|do) you say|say (that|it)? ?again|the last bit|not with you"
+        r"|meant to (do|know|say)|where would i find|what'?s the difference)\b",
+    ),
+    _cue(
+        "idiom_satisfied",
+        "satisfied",
+        1.2,
+        r"\b(chuffed|over the moon|made up|spot on|mind at rest|weight off|a million|grand"
+        r"|cracking|top notch)\b|\bta\s*[.!]?$",
     ),
     # -- neutral: callers who say outright that nothing is wrong ---------------------------------
     _cue(
