@@ -133,6 +133,15 @@ def describe(event: dict[str, Any]) -> str | None:
         return f"  ────── │ transferred to queue '{event['queue']}' ({event['reason']})"
     if kind == "barge_in":
         return f"  ────── │ caller barged in ({event['by']})"
+    if kind == "handoff":
+        vip = ", VIP" if event["vip"] else ""
+        queue, priority = event["queue"], event["priority"]
+        return f"  ────── │ handoff {event['id'][:8]}: queue '{queue}', priority {priority}{vip}"
+    if kind == "transfer_via":
+        how = (
+            "Twilio REST call update" if event["method"] == "rest" else "/twilio/after-stream TwiML"
+        )
+        return f"  ────── │ call moved by {how}"
     return None
 
 
@@ -153,8 +162,41 @@ async def run_demo(settings: Settings, fixtures: Path, speed: float, wav_out: Pa
         await asyncio.sleep(0.3)  # let the server write the call's end
         printer.flush()
         record = ctx.store.get_call(call_sid) or {}
+        transferred = await transfer_call(ctx, server, fixtures, speed)
     result.write_wav(str(wav_out))
-    return summarise(result, record, wav_out)
+    return summarise(result, record, wav_out) and transferred
+
+
+async def transfer_call(ctx: AppContext, server: LocalServer, fixtures: Path, speed: float) -> bool:
+    """A second, short call: the caller asks for a person. Shows the transfer, the handoff
+    packet an agent would read, and the TwiML Twilio is given to queue the caller."""
+    from voicebot.transfer.after_stream import after_stream_twiml
+
+    call_sid = "CAdemoagent" + str(server.port)
+    typer.echo("\nSecond call: the caller asks for a person …\n")
+    printer = Printer(ctx, call_sid)
+    simulator = CallerSimulator(
+        server.stream_url,
+        speed=speed,
+        on_event=lambda kind, turn: printer.flush() if kind == "reply" else None,
+    )
+    result = await simulator.run(Scenario("agent", (Speak(fixtures / "agent.wav"),)), call_sid)
+    await asyncio.sleep(0.3)
+    printer.flush()
+    handoff = ctx.store.call_handoff(call_sid)
+    if handoff is None:
+        typer.echo(typer.style("  no transfer happened", fg="red"))
+        return False
+    packet = handoff["packet"]
+    typer.echo("\nHandoff packet (GET /handoffs/" + packet["id"] + ")")
+    typer.echo(f"  queue            {packet['queue']} (priority {packet['priority']})")
+    typer.echo(f"  reason           {packet['reason']}")
+    typer.echo(f"  caller           {packet['caller']}")
+    typer.echo(f"  summary          {packet['summary']}")
+    base = f"http://127.0.0.1:{server.port}"
+    twiml = await after_stream_twiml(ctx.store, ctx.flows, ctx.settings, call_sid, base)
+    typer.echo(f"  TwiML to Twilio  {twiml.split('?>', 1)[-1]}")
+    return result.error is None and handoff["packet"]["reason"] == "caller_asked_for_agent"
 
 
 def summarise(result: CallResult, record: dict[str, Any], wav_out: Path) -> bool:

@@ -175,9 +175,8 @@ def summarise(packet: HandoffPacket, skills: Sequence[str] = ()) -> str:
     if packet.slots:
         known = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in packet.slots.items())
         parts.append(f"Known: {known}.")
-    if packet.emotions:
-        latest = packet.emotions[-1]
-        parts.append(f"Sounds {latest.label}.")
+    if packet.emotions and packet.emotions[-1].label != "neutral":
+        parts.append(f"Sounds {packet.emotions[-1].label}.")
     if packet.action == "callback":
         parts.append("Out of hours: callback requested.")
     if skills:
