@@ -25,6 +25,12 @@ from voicebot.emotion import EmotionTracker, score_text
         ("that's not bad at all", "satisfied", "litotes"),
         ("I couldn't be happier, thanks", "satisfied", "litotes"),
         ("I'd like to check my balance please", "neutral", None),
+        ("the whole thing is a shambles", "angry", "words_angry"),
+        ("I'm dreading the next letter", "anxious", "words_anxious"),
+        ("I'm at the end of my tether", "frustrated", "idiom_frustrated"),
+        ("you said it would be fixed by Friday and it wasn't", "frustrated", "broken_promise"),
+        ("good afternoon, I'd like to query a reading", "neutral", None),
+        ("I'm not really sure what you need", "confused", "not_sure"),
     ],
 )
 def test_label_and_cue(text: str, label: str, cue: str | None) -> None:
