@@ -30,8 +30,8 @@ class EmotionTracker:
     """One per call. `observe` once per caller turn, in order; `history` keeps every estimate.
 
     Repetition: besides `TurnSignals.repeated` from the engine, the tracker marks a turn as
-    repeated when its transcript (two words or more) nearly matches one of the caller's last
-    two, or when any transcript follows a no-match.
+    repeated when its transcript nearly matches one of the caller's last two; one-word
+    transcripts ("yes" to two questions) count only right after a no-match.
     """
 
     def __init__(self) -> None:
