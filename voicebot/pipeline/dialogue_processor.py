@@ -171,7 +171,8 @@ class DialogueProcessor(FrameProcessor):
             return utterance
         if self._engine.understands(utterance.text):
             return utterance
-        got = await self._understander.understand(utterance.text, self._engine.expectation())
+        expect = self._engine.expectation()
+        got = await self._understander.understand(utterance.text, expect, self._engine.today)
         if got is None:
             return utterance
         return Utterance(
