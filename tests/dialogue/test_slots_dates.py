@@ -78,6 +78,9 @@ def test_parse_date_reads_spoken_dates(said: str, iso: str) -> None:
         "i may call",
         "13/13",
         "five",
+        "1/1/1",  # not a year
+        "in nine hundred million weeks",
+        "in 99999 days",
     ],
 )
 def test_parse_date_refuses_no_or_impossible_dates(said: str) -> None:

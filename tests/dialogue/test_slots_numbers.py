@@ -40,6 +40,9 @@ from voicebot.dialogue.slots import parse_currency, parse_number
         ("oh twenty three", "23"),  # "oh" on its own is an interjection
         ("nineteen", "19"),
         ("ninety nine", "99"),
+        ("2*5", "2.5"),  # keypad: star is the decimal point
+        ("2.50", "2.5"),
+        ("123456789012345678", "123456789012345678"),  # long, yet not rounded
     ],
 )
 def test_parse_number_reads_spoken_numbers(said: str, number: str) -> None:
@@ -48,7 +51,17 @@ def test_parse_number_reads_spoken_numbers(said: str, number: str) -> None:
 
 @pytest.mark.parametrize(
     "said",
-    ["", "none", "lots", "twenty three fifty", "five and six", "hundred", "thousand"],
+    [
+        "",
+        "none",
+        "lots",
+        "twenty three fifty",
+        "five and six",
+        "hundred",
+        "thousand",
+        "1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9",  # longer than any number anyone says
+        "1234567890123456789",
+    ],
 )
 def test_parse_number_refuses_no_or_ambiguous_numbers(said: str) -> None:
     assert parse_number(said) is None
@@ -81,6 +94,8 @@ def test_parse_number_refuses_no_or_ambiguous_numbers(said: str) -> None:
         ("nine ninety nine", "9.99"),
         ("fifteen hundred pounds", "1500.00"),
         ("zero", "0.00"),
+        ("23*50", "23.50"),  # keypad
+        ("23#", "23.00"),
     ],
 )
 def test_parse_currency_reads_pounds_and_pence(said: str, amount: str) -> None:

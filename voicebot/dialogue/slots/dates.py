@@ -30,6 +30,8 @@ _WEEKDAY_ALIASES = {
 _RELATIVE = {"today": 0, "tonight": 0, "tomorrow": 1, "yesterday": -1}
 _PERIODS = {"days": 1, "day": 1, "weeks": 7, "week": 7, "fortnight": 14, "fortnights": 14}
 # fmt: on
+MAX_DAYS_AHEAD = 3660
+"""'in N days' further off than ten years is not a date anyone means (and would overflow)."""
 # "march" and "may" are also verbs; they only count as months next to a day number.
 _AMBIGUOUS_MONTHS = {"may", "mar", "jun", "jan", "sat", "sun", "wed"}
 
@@ -48,7 +50,9 @@ def parse_date(text: str, today: date) -> str | None:
     lowered = text.lower().strip()
     if m := re.search(r"\b(\d{4})-(\d{1,2})-(\d{1,2})\b", lowered):
         return _iso(int(m[1]), int(m[2]), int(m[3]))
-    if m := re.search(r"\b(\d{1,2})[/.-](\d{1,2})(?:[/.-](\d{2}|\d{4}))?\b", lowered):
+    if m := re.search(
+        r"(?<![\d/.-])\b(\d{1,2})[/.-](\d{1,2})(?:[/.-](\d{2}|\d{4}))?\b(?![/.-]\d)", lowered
+    ):
         year = _full_year(m[3]) if m[3] else None
         return _on_or_after(today, int(m[1]), int(m[2]), year)
     if m := re.fullmatch(r"\D*(\d{2})(\d{2})(\d{4})\D*", lowered):
@@ -96,6 +100,8 @@ def _relative(toks: list[str], today: date) -> str | None:
             group = read_number(toks, i + 1)
             if group is not None and group.end < len(toks) and toks[group.end] in _PERIODS:
                 days = int(group.value) * _PERIODS[toks[group.end]]
+                if days > MAX_DAYS_AHEAD:
+                    return None
                 return (today + timedelta(days=days)).isoformat()
     for word in toks:
         if word in _RELATIVE:

@@ -33,9 +33,11 @@ _ALL_MINOR = {w for words in _MINOR.values() for w in words}
 
 
 def tokens(text: str) -> list[str]:
-    """Words, decimal numbers ("23.50", "1250" from "1,250") and currency symbols."""
+    """Words, decimal numbers ("23.50", "1250" from "1,250", keypad "23*50" as 23.50) and
+    currency symbols."""
     text = text.lower().replace("'", "").replace("\u2019", "")
     text = re.sub(r"(?<=\d),(?=\d{3}\b)", "", text)  # thousands separators
+    text = re.sub(r"(?<=\d)\*(?=\d)", ".", text)  # keypad: star is the decimal point
     text = re.sub(r"(?<![\w.])-(?=\d)", " minus ", text)
     return re.findall(r"\d+(?:\.\d+)?|[a-z]+|[£$€]", text)
 
@@ -156,10 +158,21 @@ def read_numbers(toks: list[str]) -> list[Group]:
     return groups
 
 
+MAX_DIGITS = 18
+"""Longer numbers are refused: nobody says one, and Decimal arithmetic would round it."""
+
+
 def canonical_number(value: Decimal) -> str:
-    """ "23", "2.5", "-3": no exponent, no trailing zeros."""
-    text = format(value.normalize(), "f")
+    """Like "23", "2.5", "-3": no exponent, no trailing zeros (format, unlike normalize,
+    never rounds to the context's precision)."""
+    text = format(value, "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
     return "0" if text in ("-0", "0") else text
+
+
+def _too_long(value: Decimal) -> bool:
+    return len(value.as_tuple().digits) > MAX_DIGITS
 
 
 def parse_number(text: str) -> str | None:
@@ -176,6 +189,8 @@ def parse_number(text: str) -> str | None:
         return _digit_by_digit(toks, groups)
     group = groups[0]
     value = group.value
+    if _too_long(value):
+        return None
     if group.start > 0 and toks[group.start - 1] in _NEGATIVE:
         value = -value
     return canonical_number(value)
@@ -188,7 +203,8 @@ def _digit_by_digit(toks: list[str], groups: list[Group]) -> str | None:
     if any(word not in ("oh", "o") for gap in gaps for word in gap):
         return None  # "five and six" is two numbers, not 56
     digits = "".join(str(UNITS[t]) if t in UNITS else t for t in toks if t in UNITS or t.isdigit())
-    return canonical_number(Decimal(digits))
+    value = Decimal(digits)
+    return None if _too_long(value) else canonical_number(value)
 
 
 def parse_currency(text: str, currency: str = "GBP") -> str | None:
@@ -206,7 +222,7 @@ def parse_currency(text: str, currency: str = "GBP") -> str | None:
         if tok in _ALL_MINOR and tok not in _MINOR.get(currency, ()) and tok not in ("p", "c"):
             return None
     groups = read_numbers(toks)
-    if not groups or len(groups) > 2:
+    if not groups or len(groups) > 2 or any(_too_long(g.value) for g in groups):
         return None
     if groups[0].start > 0 and toks[groups[0].start - 1] in _NEGATIVE:
         return None

@@ -41,7 +41,7 @@ def read_back(
             return _time(value)
         if slot_type == "email":
             return _email(value)
-        if slot_type == "postcode":
+        if slot_type == "postcode" and " " in value:
             outward, _, inward = value.partition(" ")
             return f"{' '.join(outward)}, {' '.join(inward)}"
         if slot_type == "choice":
