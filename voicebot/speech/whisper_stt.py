@@ -10,6 +10,7 @@ which biases it towards what the caller is likely to say without forcing a gramm
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import math
 import os
 import threading
@@ -224,7 +225,7 @@ class WhisperRecognizer:
             def run() -> WhisperRecognition:
                 waited = round((time.perf_counter() - queued) * 1000, 1)
                 result = self.recognize(pcm16, sample_rate, expect)
-                return WhisperRecognition(**{**result.__dict__, "queue_ms": waited})
+                return dataclasses.replace(result, queue_ms=waited)
 
             return await asyncio.get_running_loop().run_in_executor(self._pool, run)
         finally:
