@@ -63,6 +63,11 @@ def test_parse_phone_refuses_what_is_not_a_phone_number(said: str) -> None:
         ("j.smith@example.com", "j.smith@example.com"),
         ("my address is j.smith@example.com.", "j.smith@example.com"),
         ("capital j smith at example dot com", "jsmith@example.com"),
+        ("j smith at sign example dot com", "jsmith@example.com"),
+        ("john full stop smith at example dot com", "john.smith@example.com"),
+        ("johnsmith all one word at gmail dot com", "johnsmith@gmail.com"),
+        ("j dot smith at example dot com please", "j.smith@example.com"),
+        ("it's john at example dot com thank you", "john@example.com"),
     ],
 )
 def test_parse_email_reads_spelled_addresses(said: str, email: str) -> None:

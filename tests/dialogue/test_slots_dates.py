@@ -49,6 +49,12 @@ TODAY = date(2026, 11, 21)  # a Saturday
         ("in two weeks", "2026-12-05"),
         ("in a week", "2026-11-28"),
         ("in a fortnight", "2026-12-05"),
+        ("a week today", "2026-11-28"),
+        ("a week tomorrow", "2026-11-29"),
+        ("5 March 2027", "2027-03-05"),
+        ("March 5th, 2027", "2027-03-05"),
+        ("Friday the 5th of March", "2027-03-05"),  # as read back
+        ("on the fifth", "2026-12-05"),
         ("5/3", "2027-03-05"),  # day first, the British order
         ("25/12", "2026-12-25"),
         ("5/3/2027", "2027-03-05"),
@@ -132,6 +138,14 @@ def test_parse_date_refuses_no_or_impossible_dates(said: str) -> None:
         ("1530", "15:30"),  # keypad, 24-hour
         ("00:00", "00:00"),
         ("23:59", "23:59"),
+        ("half three", "15:30"),  # British for half past three
+        ("half seven in the evening", "19:30"),
+        ("quarter past 3", "15:15"),
+        ("3 o'clock", "15:00"),
+        ("three fifteen in the afternoon", "15:15"),
+        ("twenty to one", "12:40"),
+        ("7.45", "07:45"),
+        ("12 noon", "12:00"),
     ],
 )
 def test_parse_time_reads_spoken_times(said: str, hhmm: str) -> None:

@@ -48,7 +48,12 @@ _EMAIL_SYMBOLS = {
     "at": "@", "dot": ".", "period": ".", "point": ".", "underscore": "_", "dash": "-",
     "hyphen": "-", "minus": "-", "plus": "+",
 }  # fmt: skip
-_EMAIL_SKIP = frozenset(("capital", "uppercase", "upper", "lowercase", "lower", "case", "letter"))
+_EMAIL_SKIP = frozenset(
+    ("capital", "uppercase", "upper", "lowercase", "lower", "case", "letter", "sign", "symbol")
+)
+# Said around an address, never part of one.
+_PHRASES_OUT = ("all one word", "one word", "no spaces", "all lower case", "all lowercase")
+_TRAILERS = frozenset(("please", "thanks", "thank", "you", "cheers", "ok", "okay", "ta"))
 _LEAD_INS = (
     "my email address is", "my email is", "my e mail address is", "my e mail is",
     "the address is", "email address", "its", "it is", "um", "uh", "er", "erm", "sure",
@@ -75,7 +80,12 @@ def parse_email(text: str) -> str | None:
         address = typed.group(0).rstrip(".")
         return address if valid_email(address) else None
     toks = re.findall(r"[a-z0-9]+", lowered.replace("'", "").replace("e-mail", "email"))
-    toks = _strip_lead_in(toks)
+    said = f" {' '.join(toks)} ".replace(" full stop ", " dot ")
+    for phrase in _PHRASES_OUT:
+        said = said.replace(f" {phrase} ", " ")
+    toks = _strip_lead_in(said.split())
+    while toks and toks[-1] in _TRAILERS:
+        toks = toks[:-1]
     pieces = _email_pieces(toks)
     at_positions = [i for i, p in enumerate(pieces) if p == "@"]
     # The address's "at" is the last one with a dot after it ("pat at home at example dot com"

@@ -91,6 +91,8 @@ def _relative(toks: list[str], today: date) -> str | None:
         return (today + timedelta(days=2)).isoformat()
     if "day before yesterday" in said:
         return (today - timedelta(days=2)).isoformat()
+    if m := re.search(r"\ba week (today|tomorrow)\b", said):  # British: seven days on
+        return (today + timedelta(days=7 + (m[1] == "tomorrow"))).isoformat()
     for i, word in enumerate(toks):
         if word == "in" and i + 1 < len(toks):
             if toks[i + 1 : i + 3] == ["a", "weeks"] or toks[i + 1 : i + 3] == ["a", "week"]:
@@ -251,6 +253,13 @@ def _meridiem(said: str) -> str | None:
 
 
 def _spoken_time(toks: list[str], meridiem: str | None) -> str | None:
+    for i, word in enumerate(toks):
+        # British "half three" is half past three.
+        hour = _hour_at(toks, i + 1) if word == "half" else None
+        if hour is not None:
+            after = toks[hour[1] : hour[1] + 1]
+            if after in ([], ["am"], ["pm"], ["in"], ["a"], ["p"]):
+                return _resolve(hour[0], 30, meridiem)
     for i, word in enumerate(toks):
         # "half past three", "quarter to five", "twenty five past six", "ten to nine"
         if word in ("past", "after", "to", "til", "till") and i > 0 and i + 1 < len(toks):
