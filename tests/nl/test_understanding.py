@@ -64,6 +64,16 @@ async def test_slot_value_understood(ollama_server: FakeOllama) -> None:
     assert "slot" in ollama_server.requests[0]["format"]["required"]
 
 
+async def test_sensitive_slot_is_never_sent(ollama_server: FakeOllama) -> None:
+    pin = Expectation(
+        node="pin",
+        slot=SlotExpectation(name="pin", type="digits", min_length=4, max_length=4, sensitive=True),
+    )
+    ollama_server.script(answer(intent="none", slot="1234"))
+    assert await understander(ollama_server).understand("it's one two three four", pin) is None
+    assert ollama_server.requests == []
+
+
 async def test_invalid_json_is_no_match(ollama_server: FakeOllama) -> None:
     ollama_server.script(Reply(content='{"intent": "check_bal'))
     assert await understander(ollama_server).understand("hmm", MENU) is None

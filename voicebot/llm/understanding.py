@@ -94,6 +94,9 @@ class LLMUnderstander:
     ) -> Understood | None:
         if not text.strip() or (not expect.intents and expect.slot is None):
             return None
+        if expect.slot is not None and expect.slot.sensitive:
+            # PINs and the like never leave the process, not even to our own model server.
+            return None
         messages = [
             {"role": "system", "content": _prompt(expect)},
             {"role": "user", "content": text},
