@@ -32,6 +32,7 @@ from voicebot.dialogue.slots import chunk_digits, parse_digits, parse_yes_no
         ("twelve thirty four", "1234"),
         ("nineteen eighty four", "1984"),
         ("seven eight nine", "789"),
+        ("1234#", "1234"),  # keypad, with the terminating hash
     ],
 )
 def test_parse_digits_reads_spoken_numbers(spoken: str, digits: str) -> None:

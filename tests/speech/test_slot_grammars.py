@@ -96,6 +96,7 @@ def test_currency_grammars_use_dictionary_words(currency: str) -> None:
         ("date", "the fifth of march two thousand and twenty eight", "2028-03-05"),
         ("date", "in three days", "2026-11-24"),
         ("date", "in a fortnight", "2026-12-05"),
+        ("date", "a week today", "2026-11-28"),
         ("time", "half past three", "15:30"),
         ("time", "quarter to five", "16:45"),
         ("time", "a quarter past ten", "10:15"),
@@ -109,6 +110,7 @@ def test_currency_grammars_use_dictionary_words(currency: str) -> None:
         ("time", "fifteen hundred hours", "15:00"),
         ("time", "seventeen thirty", "17:30"),
         ("time", "at four", "16:00"),
+        ("time", "half seven", "07:30"),  # 7-12 as said
         ("choice", "credit card", "credit_card"),
         ("choice", "from my bank", "direct_debit"),
         ("choice", "by post", "cheque"),

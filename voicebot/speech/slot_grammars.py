@@ -109,7 +109,7 @@ def date_rules(_slot: SlotExpectation) -> list[str]:
         " | [on] [this | next] <weekday>"
         " | [on] the <day> [of <month> [<year>]]"
         " | [on] <month> [the] <day> [<year>]"
-        " | in <count> (days | weeks) | in a week | in a fortnight;",
+        " | in <count> (days | weeks) | in a week | in a fortnight | a week (today | tomorrow);",
     ]
 
 
@@ -127,7 +127,7 @@ def time_rules(_slot: SlotExpectation) -> list[str]:
         " | twenty [one | two | three];",
         "<time> = noon | midday | midnight | twelve noon"
         " | [at] <hour> [<minute> | o'clock] [<ampm>]"
-        " | <ahead> (past | to) <hour> [<ampm>]"
+        " | <ahead> (past | to) <hour> [<ampm>] | half <hour> [<ampm>]"
         " | <hour24> (hundred [hours] | <minute>);",
     ]
 
