@@ -129,12 +129,16 @@ class CallExpect(_Model):
     outcome: Literal["completed", "transferred", "hung_up"] | None = None
     queue: str | None = None
     handoff: dict[str, Any] | None = Field(
-        None, description="Fields the transfer's handoff must carry (issue 5)."
+        default=None, description="Fields the transfer's handoff must carry (issue 5)."
     )
     max_latency_ms: float | None = Field(
-        None, gt=0, description="Slowest response allowed (checked at --speed realtime only)."
+        default=None,
+        gt=0,
+        description="Slowest response allowed (checked at --speed realtime only).",
     )
-    slots: dict[str, str] | None = Field(None, description="Slot values at the end of the call.")
+    slots: dict[str, str] | None = Field(
+        default=None, description="Slot values at the end of the call."
+    )
 
 
 class Scenario(_Model):
@@ -144,7 +148,7 @@ class Scenario(_Model):
     caller: Caller = Field(default_factory=Caller)
     greeting: TurnExpect | None = Field(None, description="Expectations of the bot's greeting.")
     turns: list[Turn] = Field(min_length=1)
-    expect: CallExpect = Field(default_factory=CallExpect)
+    expect: CallExpect = Field(default_factory=lambda: CallExpect())
 
 
 class LoadedScenario(BaseModel):

@@ -117,8 +117,8 @@ def to_simulator(loaded: LoadedScenario) -> sim.Scenario:
         elif kind == "silence":
             turns.append(sim.Silence(turn.silence or 0.0))
         elif kind == "hang_up":
-            frames = _speech(turn, base)[1] if turn.audio or turn.say else None
-            turns.append(sim.HangUp(None, turn.after_ms, frames))
+            said = _speech(turn, base)[1] if turn.audio or turn.say else None
+            turns.append(sim.HangUp(None, turn.after_ms, said))
         else:
             raise ScenarioError(f"turn {index}: capture turns are replayed by `capture` mode")
     scenario = loaded.scenario
@@ -151,7 +151,7 @@ def _fast_playout(factor: float) -> Iterator[None]:
         await original(self, setup_arg)
         self._send_interval /= factor
 
-    Out.setup = setup  # type: ignore[method-assign]
+    Out.setup = setup  # type: ignore[method-assign,assignment]
     try:
         yield
     finally:
