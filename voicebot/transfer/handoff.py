@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from voicebot.storage.calls import mask_number
 from voicebot.transfer.routing import RouteDecision
 
-VERSION = 1
+VERSION: Literal[1] = 1
 LAST_TURNS = 6
 MASK = "****"
 
