@@ -166,10 +166,11 @@ def phone_rules(_slot: SlotExpectation) -> list[str]:
 
 def email_rules(_slot: SlotExpectation) -> list[str]:
     # Spelled addresses decode poorly and slowly on this model (measured on espeak audio over
-    # mu-law: 0 of 9 right; "gmail" heard as letters). `+` loops over the letters took
-    # 10-27 s per turn; bounded runs are linear: 4 letters ~1.0-1.4 s, 6 ~1.9-3.7 s, 8
-    # ~2.6-4.8 s. Six keeps a turn under ~4 s. NATO words are left out for the same reason
-    # (the parser still reads them from an open-vocabulary transcript).
+    # mu-law, 3 addresses x 3 voices: 0 of 9 right, "gmail" heard as letters, 0.6-16 s a
+    # turn, the worst when a part is a word like "smith"). `+` loops over the letters took
+    # 10-27 s; bounded runs are faster on spelled parts (4 letters ~1-1.4 s, 6 ~1.9-3.7 s,
+    # 8 ~2.6-4.8 s) but even 3 took 4.4 s on "j dot smith". Six is the compromise. NATO
+    # words are left out for speed (the parser still reads them from open transcripts).
     run = (
         "<echar>"
         + "".join(" [<echar>" for _ in range(MAX_EMAIL_RUN - 1))
