@@ -49,6 +49,11 @@ FIXTURES = [
     Fixture("no.wav", "no", "en-us+f2", 160),
     Fixture("agent.wav", "agent", "en-us+m7", 150),
     Fixture("out_of_grammar.wav", "the weather is lovely in paris today", "en-gb+m3", 185),
+    # An angry caller and a crisis: heard by the recogniser's feelings pass (speech/feelings.py).
+    # ("this is ridiculous" would be the natural choice; espeak's "this is" decodes poorly.)
+    Fixture("youre_useless.wav", "you're useless", "en-us+m3", 150),
+    Fixture("cancel_my_account.wav", "i want to cancel my account", "en-us+m3", 170),
+    Fixture("i_want_to_end_my_life.wav", "i want to end my life", "en-us+f2", 140),
 ]
 
 

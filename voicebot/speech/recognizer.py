@@ -19,6 +19,7 @@ import pocketsphinx
 from voicebot.audio.codec import resample
 from voicebot.dialogue.actions import Expectation
 from voicebot.exceptions import SpeechError
+from voicebot.speech.feelings import FEELINGS_JSGF
 from voicebot.speech.grammar import compile_jsgf, missing_words
 
 logger = logging.getLogger(__name__)
@@ -181,6 +182,8 @@ class PocketsphinxRecognizer:
                 result = self._decode_grammar(decoder, jsgf, audio)
                 if result[2] and _unfinished(expect) is not None:
                     result = self._check_unfinished(decoder, expect, audio, result)
+                if result[2]:
+                    result = self._decode_feelings(decoder, audio, result)
         except (RuntimeError, ValueError) as exc:
             raise SpeechError(
                 f"pocketsphinx failed to decode a turn: {exc}", retryable=True
@@ -218,6 +221,13 @@ class PocketsphinxRecognizer:
         gap = (score - free_score) / max(frames, 1)
         confidence = 1.0 / (1.0 + math.exp(-(gap - self._reject_gap) / CONFIDENCE_SCALE))
         return text, confidence, gap < self._reject_gap, False
+
+    def _decode_feelings(
+        self, decoder: _Decoder, audio: bytes, rejected: tuple[str, float, bool, bool]
+    ) -> tuple[str, float, bool, bool]:
+        """A turn off the node's grammar may still be a caller saying how they feel."""
+        felt = self._decode_grammar(decoder, FEELINGS_JSGF, audio)
+        return rejected if felt[2] else felt
 
     def _check_unfinished(
         self,
