@@ -37,12 +37,6 @@ def hello_whisper(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.mark.e2e
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="voicebot/telephony/stream.py does not yet pass understander=ctx.speech.understander() "
-    "to DialogueProcessor; remove this marker when it does",
-)
 async def test_out_of_grammar_call_is_understood_through_the_llm(
     tmp_path: Path, hello_whisper: Path, ollama_server: FakeOllama
 ) -> None:

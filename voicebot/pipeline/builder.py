@@ -10,12 +10,12 @@ from pipecat.transports.base_transport import BaseTransport
 from voicebot.dialogue.flow import Flow
 from voicebot.pipeline.dialogue_processor import DialogueProcessor
 from voicebot.pipeline.voice_features import VoiceFeaturesProcessor
-from voicebot.speech.stack import EmbeddedSpeechStack
+from voicebot.speech.stack import SpeechStack
 
 
 def build_pipeline(
     transport: BaseTransport,
-    speech: EmbeddedSpeechStack,
+    speech: SpeechStack,
     dialogue: DialogueProcessor,
     styles: Mapping[str, tuple[int | None, int | None]] | None = None,
 ) -> Pipeline:

@@ -19,8 +19,9 @@ from starlette.requests import HTTPConnection
 from voicebot.dialogue.flow import Flow
 from voicebot.dialogue.loader import load_flows
 from voicebot.exceptions import ConfigError
+from voicebot.models import require_models
 from voicebot.settings import Settings
-from voicebot.speech.stack import EmbeddedSpeechStack
+from voicebot.speech.stack import ConfiguredSpeechStack, EmbeddedSpeechStack
 from voicebot.storage.calls import CallStore
 from voicebot.telephony import flow_watcher, signature, twiml
 from voicebot.telephony.stream import run_call
@@ -35,7 +36,7 @@ class AppContext:
     settings: Settings
     flows: dict[str, Flow]
     store: CallStore
-    speech: EmbeddedSpeechStack
+    speech: EmbeddedSpeechStack | ConfiguredSpeechStack
     require_signature: bool
     fixture_recorder: Any = None
     """`serve --record-fixtures`: a voicebot.replay.recorder.FixtureRecorder, or None."""
@@ -177,7 +178,7 @@ def build_context(
     *,
     host: str,
     insecure_dev: bool = False,
-    speech: EmbeddedSpeechStack | None = None,
+    speech: EmbeddedSpeechStack | ConfiguredSpeechStack | None = None,
 ) -> AppContext:
     """Load everything a server needs before it accepts a call; fail with one clear error.
 
@@ -201,6 +202,7 @@ def build_context(
         settings=settings,
         flows=flows,
         store=CallStore(settings.db_path),
-        speech=speech or EmbeddedSpeechStack(tts_voice=settings.tts_voice),
+        # The stages the settings choose; a missing model stops here with its fetch command.
+        speech=speech or ConfiguredSpeechStack(require_models(settings)),
         require_signature=settings.twilio_auth_token is not None,
     )

@@ -7,6 +7,7 @@ only `start` carries; frames before it are counted like any other bad frame.
 from __future__ import annotations
 
 import asyncio
+from datetime import date
 from typing import TYPE_CHECKING
 
 from fastapi import WebSocket
@@ -20,7 +21,7 @@ from pipecat.workers.runner import WorkerRunner
 
 from voicebot.dialogue.engine import DialogueEngine
 from voicebot.exceptions import WireError
-from voicebot.pipeline.builder import build_pipeline
+from voicebot.pipeline.builder import build_pipeline, tts_styles
 from voicebot.pipeline.call import CallInfo
 from voicebot.pipeline.dialogue_processor import DialogueProcessor
 from voicebot.telephony import wire
@@ -106,7 +107,8 @@ async def run_call(websocket: WebSocket, ctx: AppContext) -> None:
     # `serve --record-fixtures`: the recorder sees each inbound frame and, at the end, the record.
     tap = ctx.fixture_recorder.open(call) if ctx.fixture_recorder else None
 
-    dialogue = DialogueProcessor(DialogueEngine(flow, call_sid=call.call_sid), call, ctx.store)
+    engine = DialogueEngine(flow, call_sid=call.call_sid, caller=call.caller, today=date.today())
+    dialogue = DialogueProcessor(engine, call, ctx.store, understander=ctx.speech.understander())
     dialogue.use_transfers(
         _call_transfers(websocket, ctx, call, flow), apologies(ctx.settings.tts_voice)
     )
@@ -121,7 +123,7 @@ async def run_call(websocket: WebSocket, ctx: AppContext) -> None:
         ),
     )
     worker = PipelineWorker(
-        build_pipeline(transport, ctx.speech, dialogue),
+        build_pipeline(transport, ctx.speech, dialogue, styles=tts_styles(flow)),
         params=PipelineParams(
             audio_in_sample_rate=TELEPHONE_RATE, audio_out_sample_rate=TELEPHONE_RATE
         ),
