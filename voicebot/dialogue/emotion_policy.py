@@ -92,7 +92,7 @@ class EmotionPolicy(FlowModel):
     """Frustrated or angry callers' reprompts say they can ask for a person, and nodes with
     `max_retries` above 2 give up one failed turn sooner."""
     styles: dict[Label, Prosody] = Field(
-        default_factory=lambda: {
+        default_factory=lambda: {  # type: ignore[arg-type]  # literal keys are Labels
             "anxious": Prosody(rate=145, pitch=40),
             "angry": Prosody(rate=150, pitch=38),
             "frustrated": Prosody(rate=160, pitch=42),

@@ -162,7 +162,7 @@ class Node(_Model):
 
     def targets(self) -> list[str]:
         """Every node this one can lead to by its own keys (not global commands)."""
-        found = [*(self.on or {}).values(), *(r.goto for r in self.if_)]
+        found: list[str | None] = [*(self.on or {}).values(), *(r.goto for r in self.if_)]
         found += [self.next, self.on_failure, self.on_max_retries, *self.commands.values()]
         if self.branch is not None:
             found += [self.branch.yes, self.branch.no]
@@ -397,7 +397,7 @@ def _check_placeholders(flow: Flow, here: tuple[str, ...], node: Node) -> list[F
     return problems
 
 
-def _check_webhook(flow: Flow, here: tuple[str, ...], hook: Webhook) -> list[FlowProblem]:
+def _check_webhook(flow: Flow, here: tuple[str | int, ...], hook: Webhook) -> list[FlowProblem]:
     problems: list[FlowProblem] = []
     for i, slot in enumerate(hook.send):
         if slot not in flow.slots:
@@ -490,7 +490,7 @@ def _check_say_loops(flow: Flow) -> list[FlowProblem]:
 
 
 def _unknown(
-    what: str, path: tuple[str, ...], name: str, known: object, at_key: bool = False
+    what: str, path: tuple[str | int, ...], name: str, known: object, at_key: bool = False
 ) -> FlowProblem:
     names = ", ".join(known) if isinstance(known, dict) and known else "none"
     return FlowProblem(
