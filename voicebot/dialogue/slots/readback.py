@@ -43,7 +43,7 @@ def read_back(
             return _email(value)
         if slot_type == "postcode" and " " in value:
             outward, _, inward = value.partition(" ")
-            return f"{' '.join(outward)}, {' '.join(inward)}"
+            return f"{_spell(outward)}, {_spell(inward)}"
         if slot_type == "choice":
             return value.replace("_", " ")
     except ValueError:
@@ -103,4 +103,13 @@ def _email(value: str) -> str:
     said = "".join(_EMAIL_SYMBOLS.get(c, c) for c in value)
     # Digits one by one: "j smith 1 2 3", not "j smith one hundred and twenty three".
     spaced = "".join(f" {c} " if c.isdigit() else c for c in said)
-    return " ".join(spaced.split())
+    return " ".join(_LETTER_A.get(word, word) for word in spaced.split())
+
+
+# espeak-ng reads a lone "a" before another word as the article ("uh"); "A." it names.
+_LETTER_A = {"a": "A.", "A": "A."}
+
+
+def _spell(code: str) -> str:
+    """Characters one by one for the TTS: "SW1A" -> "S W 1 A."."""
+    return " ".join(_LETTER_A.get(c, c) for c in code)
