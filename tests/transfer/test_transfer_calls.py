@@ -26,6 +26,8 @@ from voicebot.telephony.server import build_context
 from voicebot.transfer import service
 from voicebot.transfer.apology import apologies
 
+pytestmark = pytest.mark.e2e
+
 ACCOUNT = "AC" + "a" * 32
 TOKEN = "twilio-token-for-tests"
 # A Monday at noon in London: every Acme queue is open.
