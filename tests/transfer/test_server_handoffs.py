@@ -155,3 +155,16 @@ async def test_a_full_queue_overflows_and_a_callback_recording_is_recorded(
     )
     kinds = [e["kind"] for e in (await get(server, "/calls/CA104")).json()["events"]]
     assert kinds[-4:] == ["queue_result", "overflow", "queue_result", "callback_requested"]
+
+
+async def test_a_dropped_vip_caller_is_routed_as_a_vip_from_twilios_from(
+    server: LocalServer,
+) -> None:
+    server.ctx.store.start_call("CA105", "MZ5", "routed", "+447700900123")
+    server.ctx.store.end_call("CA105", "stream_dropped")
+    response = await post(
+        server, "/twilio/after-stream", {"CallSid": "CA105", "From": "+447700900123"}
+    )
+    assert ">vip</Enqueue>" in response.text
+    handoff = server.ctx.store.call_handoff("CA105")
+    assert handoff is not None and handoff["packet"]["vip"] is True

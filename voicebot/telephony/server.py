@@ -109,8 +109,9 @@ def create_app(ctx: AppContext, *, watch_flows: bool = False) -> FastAPI:
         form = await signed_form(request)
         base, _ = base_urls(request)
         body = await after_stream_twiml(
-            ctx.store, ctx.flows, ctx.settings, form.get("CallSid", ""), base
-        )
+            ctx.store, ctx.flows, ctx.settings, form.get("CallSid", ""), base,
+            caller=form.get("From"),
+        )  # fmt: skip
         return Response(body, media_type=TWIML)
 
     @app.post("/twilio/queue-result")

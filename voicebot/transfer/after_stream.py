@@ -43,7 +43,10 @@ async def after_stream_twiml(
     call_sid: str,
     base_url: str | None,
     now: datetime | None = None,
+    caller: str | None = None,
 ) -> str:
+    """`caller`: the `From` Twilio posts (the record keeps only a masked caller ID), so a
+    dropped VIP caller is still routed as a VIP."""
     handoff = store.call_handoff(call_sid)
     if handoff is None:
         record = store.get_call(call_sid)
@@ -65,7 +68,7 @@ async def after_stream_twiml(
                 flow_name=record["flow"],
                 flow=flow,
                 call_sid=call_sid,
-                caller=None,  # the record keeps only the masked caller ID
+                caller=caller,
                 store=store,
                 settings=settings,
                 base_url=base_url,
