@@ -209,7 +209,9 @@ class DialogueEngine:
             intents=intents,
             slot=slot,
             dtmf=node.kind == "menu" or keypad is not None,
-            free_speech=slot is not None and slot.type == "free_text",
+            # Spelled e-mail addresses defeat grammar decoding (seconds per turn, rarely
+            # right); the open-vocabulary path at least answers in time.
+            free_speech=slot is not None and slot.type in ("free_text", "email"),
             no_input_timeout=node.no_input_timeout,
         )
 
@@ -315,7 +317,7 @@ class DialogueEngine:
     def _read_back(self, name: str, value: str) -> str:
         slot = self.flow.slots[name]
         currency = slot.currency if isinstance(slot, CurrencySlot) else "GBP"
-        return read_back(slot.type, value, currency=currency)
+        return read_back(slot.type, value, currency=currency, today=self.today)
 
     def _prompt(self) -> str:
         node = self._current
