@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import time
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from loguru import logger
@@ -47,9 +48,12 @@ from voicebot.dialogue.actions import (
     Transfer,
     Utterance,
 )
+from voicebot.dialogue.emotion_policy import Estimate
 from voicebot.dialogue.engine import DialogueEngine
+from voicebot.emotion import EmotionEstimate, EmotionTracker, TurnSignals, VoiceFeatures
 from voicebot.pipeline.call import CallInfo
 from voicebot.pipeline.frames import CallStopFrame, ExpectationFrame, MarkEchoFrame
+from voicebot.pipeline.voice_features import VoiceFeaturesFrame
 from voicebot.pipeline.webhook_client import WebhookClient
 from voicebot.speech.espeak_tts import EspeakTTSSettings
 from voicebot.storage.calls import CallStore
@@ -82,6 +86,10 @@ class DialogueProcessor(FrameProcessor):
         self._engine = engine
         self._webhooks = webhooks or WebhookClient()
         self._tts_style: str | None = None
+        # The caller's emotion: words, the voice of the turn, and how the call is going.
+        self._tracker = EmotionTracker()
+        self._voice: VoiceFeatures | None = None
+        self._barged_in = self._pressed_zero = False
         self._call = call
         self._store = store
         self._expect: Expectation | None = None
@@ -111,6 +119,8 @@ class DialogueProcessor(FrameProcessor):
             await self._on_transcription(frame)
         elif isinstance(frame, InputDTMFFrame):
             await self._on_dtmf(frame.button.value)
+        elif isinstance(frame, VoiceFeaturesFrame):
+            self._voice = frame.features  # the latest turn's; read with its transcript
         elif isinstance(frame, MarkEchoFrame):
             await self._on_mark(frame.mark)
         elif isinstance(frame, CallStopFrame):
@@ -159,7 +169,15 @@ class DialogueProcessor(FrameProcessor):
             "stt_ms": getattr(result, "decode_ms", None),
             "end_of_turn_to_transcript_ms": turn_ms,
         }
-        utterance = await self._understood(Utterance(text=frame.text, confidence=confidence))
+        estimate = self._feel(frame.text)
+        turn["emotion"] = estimate.label
+        turn["emotion_intensity"] = round(estimate.intensity, 2)
+        heard = Utterance(
+            text=frame.text,
+            confidence=confidence,
+            emotion=Estimate(estimate.label, estimate.intensity, estimate.score, estimate.crisis),
+        )
+        utterance = await self._understood(heard)
         if utterance.intent or utterance.slot_text:
             turn["understood_by"] = "llm"
         await self._handle(utterance, ("caller_said", turn))
@@ -175,11 +193,23 @@ class DialogueProcessor(FrameProcessor):
         got = await self._understander.understand(utterance.text, expect, self._engine.today)
         if got is None:
             return utterance
-        return Utterance(
-            utterance.text, utterance.confidence, intent=got.intent, slot_text=got.slot_text
+        return replace(utterance, intent=got.intent, slot_text=got.slot_text)
+
+    def _feel(self, text: str) -> EmotionEstimate:
+        """This turn's emotion from its words, voice and the call's behaviour so far."""
+        last = self._engine.last_turn
+        signals = TurnSignals(
+            no_match=last is not None and last.outcome == "no_match",
+            no_input=last is not None and last.outcome == "no_input",
+            pressed_zero=self._pressed_zero,
+            barged_in=self._barged_in,
         )
+        estimate = self._tracker.observe(text, self._voice, signals)
+        self._voice, self._barged_in, self._pressed_zero = None, False, False
+        return estimate
 
     async def _on_dtmf(self, digit: str) -> None:
+        self._pressed_zero = self._pressed_zero or digit == "0"
         self._cancel_timer()
         if self._pending_marks and not self._ending:
             await self._barge_in("keypad")
@@ -208,6 +238,7 @@ class DialogueProcessor(FrameProcessor):
         # Marks still pending were for audio the caller talked over; their echoes
         # (Twilio echoes pending marks on `clear`) must not count as heard.
         self._pending_marks.clear()
+        self._barged_in = True
         self._store.add_event(self._call.call_sid, "barge_in", by=how, node=self._engine.node)
         await self.broadcast_interruption()
 
