@@ -26,7 +26,7 @@ from typing import Any, Literal
 
 from voicebot.exceptions import AudioFileError, VoicebotError
 from voicebot.replay import audio
-from voicebot.replay.expect import align, check_call, check_turn
+from voicebot.replay.expect import align, check_call, check_turn, word_error_rate
 from voicebot.replay.model import LoadedScenario, ScenarioError, Turn, load_scenario
 from voicebot.simulator import scenario as sim
 
@@ -237,6 +237,12 @@ async def fetch_record(
 # -- running -----------------------------------------------------------------------------------
 
 
+def _label(turn: Turn) -> str:
+    if turn.silence is not None:
+        return f"{turn.silence:g} s"
+    return turn.say or turn.audio or turn.keys or turn.capture or ""
+
+
 def judge(
     loaded: LoadedScenario, record: dict[str, Any], call: Any, realtime: bool
 ) -> tuple[list[str], list[TurnReport]]:
@@ -251,10 +257,7 @@ def judge(
         report = TurnReport(
             index=index + 1,
             kind=turn.kind,
-            label=turn.say
-            or turn.audio
-            or turn.keys
-            or (f"{turn.silence:g} s" if turn.silence else ""),
+            label=_label(turn),
             latency_ms=sim_turn.latency_ms if sim_turn else None,
             transcript=seen.transcript,
             node=seen.node,
@@ -262,8 +265,6 @@ def judge(
         )
         if turn.expect is not None:
             if turn.expect.transcript is not None and seen.transcript is not None:
-                from voicebot.replay.expect import word_error_rate
-
                 report.wer = word_error_rate(turn.expect.transcript, seen.transcript)
             report.problems = check_turn(turn.expect, seen)
             problems += [f"turn {index + 1} ({turn.kind}) {p}" for p in report.problems]
