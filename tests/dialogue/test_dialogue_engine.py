@@ -310,7 +310,7 @@ def test_rejected_read_backs_are_limited(engine: DialogueEngine) -> None:
     start(engine)
     run(engine, Utterance("balance"), Utterance(ACCOUNT_SPOKEN), Utterance("no"))
     actions = run(engine, Utterance(ACCOUNT_SPOKEN), Utterance("no"))
-    assert only_transfer(actions).reason == "no_match_limit"
+    assert only_transfer(actions).reason == "low_confidence:account_number"
 
 
 def test_repeat_says_the_last_turn_again(engine: DialogueEngine) -> None:

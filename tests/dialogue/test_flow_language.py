@@ -385,3 +385,24 @@ def test_invalid_slot_text_from_the_llm_is_a_no_match(engine: DialogueEngine) ->
     engine.handle(Utterance("pay my bill"))
     actions = engine.handle(Utterance("the usual", slot_text="12345"))  # wrong length
     assert "account" not in engine.slots and said(actions)[0].startswith("Sorry")
+
+
+# -- recognition doubt ------------------------------------------------------------------------
+
+
+def test_a_value_misheard_every_time_is_handed_over_as_low_confidence(
+    engine: DialogueEngine,
+) -> None:
+    engine.handle(Utterance("pay my bill"))
+    engine.handle(Utterance("", confidence=0.2))
+    actions = engine.handle(Utterance("", confidence=0.1))
+    transfer = actions[-1]
+    assert isinstance(transfer, Transfer) and transfer.reason == "low_confidence:account"
+
+
+def test_a_clearly_heard_wrong_answer_is_an_ordinary_no_match(engine: DialogueEngine) -> None:
+    engine.handle(Utterance("pay my bill"))
+    engine.handle(Utterance("purple", confidence=0.9))
+    actions = engine.handle(Utterance("", confidence=0.1))
+    transfer = actions[-1]
+    assert isinstance(transfer, Transfer) and transfer.reason == "no_match_limit"

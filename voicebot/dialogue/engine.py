@@ -75,6 +75,8 @@ APOLOGY = {
     "Let me put you through to one of my colleagues.",
 }
 RECENT_TURNS = 3
+LOW_CONFIDENCE = 0.5
+"""Recognition confidence under which a failed turn counts as the recogniser's doubt."""
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
@@ -149,7 +151,7 @@ class DialogueEngine:
         self._confidence = 1.0
         self._keys = ""
         self._pending: _Pending | None = None
-        self._no_match = self._no_input = self._rejections = 0
+        self._no_match = self._no_input = self._rejections = self._unsure = 0
         self._last_said: tuple[Say, ...] = ()
         self._turns: deque[str] = deque(maxlen=RECENT_TURNS)
         self._source: Literal["speech", "dtmf", "silence"] = "speech"
@@ -242,7 +244,7 @@ class DialogueEngine:
             node = self.flow.nodes[name]
             self.node = name
             self._confirming, self._keys = False, ""
-            self._no_match = self._no_input = self._rejections = 0
+            self._no_match = self._no_input = self._rejections = self._unsure = 0
             words = self._words(node, node.say)
             if words and node.kind != "menu":
                 said.append(self._say(words))
@@ -489,7 +491,7 @@ class DialogueEngine:
         node = self._current
         if result.intent is not None:
             self._record("matched", intent=result.intent)
-            self._no_match = self._no_input = 0
+            self._no_match = self._no_input = self._unsure = 0
             if node.on and result.intent in node.on:
                 self._intent = result.intent
                 return self._enter(node.on[result.intent])
@@ -510,8 +512,15 @@ class DialogueEngine:
         self, outcome: Literal["no_match", "invalid"], reprompts: list[str], slot: str | None = None
     ) -> list[Action]:
         self._no_match += 1
+        node = self._current
+        if node.collect and self._source == "speech" and self._confidence < LOW_CONFIDENCE:
+            self._unsure += 1
         self._record(outcome, slot=slot)
         if self._no_match >= self._retry_limit():
+            # Every failed attempt was speech the recogniser was unsure of: the caller may
+            # well have answered, so the hand-off says recognition failed, not the caller.
+            if node.collect and self._unsure >= self._no_match:
+                return self._give_up("no_match_limit", reason=f"low_confidence:{node.collect}")
             return self._give_up("no_match_limit")
         return self._offer_agent(self._ask_again(NO_MATCH, self._no_match, reprompts))
 
@@ -595,7 +604,7 @@ class DialogueEngine:
 
     def _filled(self, value: str) -> list[Action]:
         name = self._current.collect or ""
-        self._no_match = 0
+        self._no_match = self._unsure = 0
         self.slots[name] = value
         self._record("matched", slot=name, value=value)
         actions: list[Action] = [SetSlot(name, value, sensitive=self._sensitive(name))]
@@ -620,7 +629,8 @@ class DialogueEngine:
         # A rejected read-back is a failed attempt: without a limit a misheard caller loops.
         self._rejections += 1
         if self._rejections >= self._current.max_retries:
-            return self._give_up("no_match_limit")
+            # The recogniser kept mishearing a required value: say so in the hand-off.
+            return self._give_up("no_match_limit", reason=f"low_confidence:{name}")
         return self._ask_again(RETRY_SLOT)
 
     def _after_slot(self, value: str) -> list[Action]:
