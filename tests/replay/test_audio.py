@@ -18,12 +18,15 @@ def tone(rate: int, seconds: float = 0.5) -> np.ndarray:
     return (np.sin(2 * np.pi * 440 * t) * 12000).astype("<i2")
 
 
-@pytest.mark.parametrize(("suffix", "rate"), [(".flac", 44100), (".wav", 16000), (".ogg", 48000)])
+@pytest.mark.parametrize(
+    ("suffix", "rate"), [(".flac", 44100), (".wav", 16000), (".ogg", 48000), (".mp3", 22050)]
+)
 def test_formats_and_rates_become_telephone_frames(tmp_path: Path, suffix: str, rate: int) -> None:
     path = tmp_path / f"tone{suffix}"
     soundfile.write(path, tone(rate), rate)
     frames = audio.load_frames(path)
-    assert len(frames) == 25  # 0.5 s in 20 ms frames of 8 kHz μ-law
+    # 0.5 s in 20 ms frames of 8 kHz μ-law (an MP3 encoder pads a frame or two)
+    assert 25 <= len(frames) <= 28
     assert all(len(f) == 160 for f in frames)
     assert audio.telephone_ready(path) is None
 
