@@ -169,6 +169,21 @@ class Node(_Model):
         return [t for t in found if t is not None]
 
 
+class FlowSpeech(_Model):
+    """Speech stages for this flow, overriding the server's settings (the models must be
+    installed: `voicebot models`)."""
+
+    stt: Literal["pocketsphinx", "whisper"] | None = None
+    """Speech recognition: `pocketsphinx` (grammars, embedded) or `whisper`."""
+    tts: Literal["espeak", "piper"] | None = None
+    """Speech synthesis: `espeak` (embedded) or `piper`."""
+    llm: Literal["none", "ollama"] | None = None
+    """Language model for understanding what grammars miss: `none` or `ollama`."""
+
+    def overrides(self) -> dict[str, str]:
+        return {k: v for k, v in self.model_dump().items() if v is not None}
+
+
 class Flow(_Model):
     """One dialogue flow (one YAML file)."""
 
@@ -186,6 +201,8 @@ class Flow(_Model):
     """What callers may ask for. `agent`, `repeat` and `goodbye` extend the global commands."""
     slots: dict[str, Slot] = Field(default_factory=dict)
     """Values collected from the caller."""
+    speech: FlowSpeech | None = None
+    """Speech stages for this flow's calls, when they differ from the server's settings."""
     emotion: EmotionPolicy = Field(default_factory=EmotionPolicy)
     """How the bot adapts to the caller's emotion: openers, shorter menus, voice, escalation
     rules and the crisis route (all on by default, except escalation rules)."""

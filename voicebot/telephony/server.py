@@ -21,7 +21,7 @@ from voicebot.dialogue.loader import load_flows
 from voicebot.exceptions import ConfigError
 from voicebot.models import require_models
 from voicebot.settings import Settings
-from voicebot.speech.stack import ConfiguredSpeechStack, EmbeddedSpeechStack
+from voicebot.speech.stack import ConfiguredSpeechStack, EmbeddedSpeechStack, SpeechStacks
 from voicebot.storage.calls import CallStore
 from voicebot.telephony import flow_watcher, signature, twiml
 from voicebot.telephony.stream import run_call
@@ -40,6 +40,14 @@ class AppContext:
     require_signature: bool
     fixture_recorder: Any = None
     """`serve --record-fixtures`: a voicebot.replay.recorder.FixtureRecorder, or None."""
+    stacks: SpeechStacks | None = None
+    """Stacks for flows whose `speech:` differs from the settings (built at start-up)."""
+
+    def speech_for(self, flow: Flow) -> EmbeddedSpeechStack | ConfiguredSpeechStack:
+        """The speech stack `flow`'s calls use."""
+        if flow.speech is None or self.stacks is None or not flow.speech.overrides():
+            return self.speech
+        return self.stacks.for_flow(flow.speech.overrides())
 
 
 def create_app(ctx: AppContext, *, watch_flows: bool = False) -> FastAPI:
@@ -199,7 +207,12 @@ def build_context(
             f"default flow '{settings.flow}' not found in {settings.flows_dir} "
             f"(found: {', '.join(sorted(flows)) or 'none'})"
         )
+    stacks = SpeechStacks(settings)
+    for flow in flows.values():  # a flow's own stages load now: a missing model stops here
+        if flow.speech is not None and flow.speech.overrides():
+            stacks.for_flow(flow.speech.overrides())
     return AppContext(
+        stacks=stacks,
         settings=settings,
         flows=flows,
         store=CallStore(settings.db_path),

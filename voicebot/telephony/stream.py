@@ -20,7 +20,7 @@ from pipecat.transports.websocket.fastapi import (
 from pipecat.workers.runner import WorkerRunner
 
 from voicebot.dialogue.engine import DialogueEngine
-from voicebot.exceptions import WireError
+from voicebot.exceptions import VoicebotError, WireError
 from voicebot.pipeline.builder import build_pipeline, tts_styles
 from voicebot.pipeline.call import CallInfo
 from voicebot.pipeline.dialogue_processor import DialogueProcessor
@@ -108,7 +108,12 @@ async def run_call(websocket: WebSocket, ctx: AppContext) -> None:
     tap = ctx.fixture_recorder.open(call) if ctx.fixture_recorder else None
 
     engine = DialogueEngine(flow, call_sid=call.call_sid, caller=call.caller, today=date.today())
-    dialogue = DialogueProcessor(engine, call, ctx.store, understander=ctx.speech.understander())
+    try:
+        speech = ctx.speech_for(flow)
+    except VoicebotError as exc:  # a flow reloaded with a stage whose model is missing
+        log.warning(f"flow '{flow_name}' speech stages unavailable ({exc}); using the server's")
+        speech = ctx.speech
+    dialogue = DialogueProcessor(engine, call, ctx.store, understander=speech.understander())
     dialogue.use_transfers(
         _call_transfers(websocket, ctx, call, flow), apologies(ctx.settings.tts_voice)
     )
@@ -123,7 +128,7 @@ async def run_call(websocket: WebSocket, ctx: AppContext) -> None:
         ),
     )
     worker = PipelineWorker(
-        build_pipeline(transport, ctx.speech, dialogue, styles=tts_styles(flow)),
+        build_pipeline(transport, speech, dialogue, styles=tts_styles(flow)),
         params=PipelineParams(
             audio_in_sample_rate=TELEPHONE_RATE, audio_out_sample_rate=TELEPHONE_RATE
         ),
