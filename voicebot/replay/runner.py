@@ -6,7 +6,7 @@ also runs the server's wall-clock parts at the same factor (the bot's audio play
 node's no-input timer), so a call plays out exactly as it would in real time, only compressed:
 a "silence of 8 s" is 8 s of the caller's audio clock, and the bot's 6 s no-input timer fires
 inside it just as it would on a phone. Against a deployed server (`--url`) only the caller
-speeds up; the server's timers stay real, so silence turns take real time there.
+speeds up; the server's timers stay real, so silence turns last their real length there.
 Response latency is measured in wall time on the caller's side; in fast mode it is compressed
 too (the VAD's end-of-turn wait is audio time), so latency limits are checked only at
 realtime speed and fast runs report the figure for information.
@@ -99,8 +99,12 @@ def _speech(turn: Turn, base: Path) -> tuple[Path | None, tuple[bytes, ...]]:
     return path, tuple(audio.load_frames(path))
 
 
-def to_simulator(loaded: LoadedScenario) -> sim.Scenario:
-    """The caller's script; raises AudioFileError / MissingRealSpeech / ScenarioError."""
+def to_simulator(loaded: LoadedScenario, silence_scale: float = 1.0) -> sim.Scenario:
+    """The caller's script; raises AudioFileError / MissingRealSpeech / ScenarioError.
+
+    `silence_scale` stretches silences on the caller's clock: a fast replay against a server
+    whose timers run in real time must stay silent for the real number of seconds.
+    """
     base = loaded.path.parent
     turns: list[sim.Turn] = []
     for index, turn in enumerate(loaded.scenario.turns, 1):
@@ -115,7 +119,7 @@ def to_simulator(loaded: LoadedScenario) -> sim.Scenario:
         elif kind == "keys":
             turns.append(sim.Keys(turn.keys or ""))
         elif kind == "silence":
-            turns.append(sim.Silence(turn.silence or 0.0))
+            turns.append(sim.Silence((turn.silence or 0.0) * silence_scale))
         elif kind == "hang_up":
             said = _speech(turn, base)[1] if turn.audio or turn.say else None
             turns.append(sim.HangUp(None, turn.after_ms, said))
@@ -294,7 +298,7 @@ async def run_one(
                 raise ScenarioError(f"{path}: a capture turn is the scenario's only turn")
             capture = read_capture(path.parent / (turns[0].capture or ""))
         else:
-            script = to_simulator(loaded)
+            script = to_simulator(loaded, options.factor if options.url else 1.0)
     except audio.MissingRealSpeech as exc:
         return ScenarioResult(name, path, "skip", [f"skipped: {exc}"])
     except (VoicebotError, OSError, ValueError) as exc:
