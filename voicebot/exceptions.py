@@ -1,12 +1,12 @@
 """voicebot's own exception tree; third-party errors are translated into it where they enter.
 
-    VoicebotError
-     ├── ConfigError            settings or CLI arguments that cannot work
-     ├── FlowError              a dialogue flow file that fails to load (carries file:line:col)
-     ├── AudioFileError         an audio file that cannot be read or is not audio
-     ├── WireError              a Twilio Media Streams frame that breaks the protocol
-     └── SpeechError            a speech backend (VAD/STT/TTS) failed; `retryable` says if a
-                                second try can help
+VoicebotError
+ ├── ConfigError            settings or CLI arguments that cannot work
+ ├── FlowError              a dialogue flow file that fails to load (carries file:line:col)
+ ├── AudioFileError         an audio file that cannot be read or is not audio
+ ├── WireError              a Twilio Media Streams frame that breaks the protocol
+ └── SpeechError            a speech backend (VAD/STT/TTS) failed; `retryable` says if a
+                            second try can help
 """
 
 from __future__ import annotations

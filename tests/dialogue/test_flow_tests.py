@@ -48,7 +48,7 @@ def test_each_failure_names_the_step_and_the_difference(tmp_path: Path) -> None:
     assert {r.name: r.failure for r in run.results} == {
         "wrong_node": "step 1: expected node 'outage', the call is in 'collect_account'",
         "wrong_words": "step 1: expected the bot to say 'balloons', it said 'I'm sorry your "
-            "power is off. What's your postcode? For example, s w one a, two a a.'",
+        "power is off. What's your postcode? For example, s w one a, two a a.'",
         "wrong_outcome": "outcome: expected completed, got transferred",
         "wrong_slot": "slot account_number: expected '87654321', got '12345678'",
     }

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -34,11 +35,15 @@ class FakeOllama:
     replies: list[Reply] = field(default_factory=list)
     requests: list[dict[str, Any]] = field(default_factory=list)
     url: str = ""
+    answer: Callable[[dict[str, Any]], Reply] | None = None
+    """When set, answers every chat request from its body (instead of the script)."""
 
     def script(self, *replies: Reply) -> None:
         self.replies.extend(replies)
 
-    def next_reply(self) -> Reply:
+    def next_reply(self, body: dict[str, Any]) -> Reply:
+        if self.answer is not None:
+            return self.answer(body)
         if not self.replies:
             return Reply(status=500, error="no scripted reply left")
         return self.replies.pop(0)
@@ -89,7 +94,7 @@ def make_handler(state: FakeOllama) -> type[BaseHTTPRequestHandler]:
                 self._json(404, {"error": "not found"})
                 return
             state.requests.append(body)
-            reply = state.next_reply()
+            reply = state.next_reply(body)
             if reply.status != 200:
                 self._json(reply.status, {"error": reply.error})
                 return

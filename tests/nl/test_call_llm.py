@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -17,7 +18,7 @@ from tests.nl.skips import NL_MISSING
 pytest.importorskip("faster_whisper", reason=NL_MISSING)
 pytest.importorskip("ollama", reason=NL_MISSING)
 
-from tests.conftest import DEMO_AUDIO
+from tests.conftest import DEMO_AUDIO, FLOWS_DIR
 from tests.e2e.conftest import events, wait_for_end
 from tests.nl.fake_ollama import FakeOllama, Reply
 from tests.nl.tiny_models import build_tiny_whisper
@@ -74,3 +75,42 @@ async def test_out_of_grammar_call_is_understood_through_the_llm(
     assert [(e["slot"], e["value"]) for e in slots] == [("account_number", "12345678")]
     schema = ollama_server.requests[1]["format"]
     assert schema["required"] == ["intent", "slot"]
+
+
+@pytest.mark.e2e
+async def test_an_angry_caller_hears_the_llm_rephrasing(
+    tmp_path: Path, ollama_server: FakeOllama
+) -> None:
+    """Embedded recogniser, llm: ollama. The reply to an angry caller goes through the model
+    (streamed, facts checked) and the call record says what was said instead of the template."""
+
+    def answer(body: dict[str, Any]) -> Reply:
+        if "format" in body:  # the understanding fallback: nothing to add
+            return Reply(content=json.dumps({"intent": "none"}))
+        template = body["messages"][-1]["content"]
+        return Reply(content=f"Right, let me sort this out. {template}", pieces=6)
+
+    ollama_server.answer = answer
+    settings = Settings(
+        flows_dir=FLOWS_DIR,
+        db_path=tmp_path / "calls.db",
+        llm="ollama",
+        ollama_url=ollama_server.url,
+        ollama_model="tiny:latest",
+    )
+    ctx = build_context(settings, host="127.0.0.1", speech=ConfiguredSpeechStack(settings))
+    scenario = Scenario("angry_rephrased", (Speak(DEMO_AUDIO / "youre_useless.wav"),))
+    async with local_server(ctx) as server:
+        result = await CallerSimulator(server.stream_url, speed=4.0).run(scenario)
+        record = await wait_for_end(server, result.call_sid)
+
+    (said,) = events(record, "caller_said")
+    assert said["emotion"] == "angry"
+    phrasings = [r for r in ollama_server.requests if "format" not in r]
+    assert phrasings, "no reply was sent to the model for rephrasing"
+    assert "angry" in phrasings[0]["messages"][0]["content"]
+    rephrased = events(record, "bot_rephrased")
+    assert rephrased and rephrased[0]["text"].startswith("Right, let me sort this out.")
+    # The greeting (neutral) was never sent to the model.
+    greeting = events(record, "bot_said")[0]["text"]
+    assert all(r["messages"][-1]["content"] != greeting for r in phrasings)

@@ -51,6 +51,7 @@ from voicebot.dialogue.actions import (
 from voicebot.dialogue.emotion_policy import Estimate
 from voicebot.dialogue.engine import DialogueEngine
 from voicebot.emotion import EmotionEstimate, EmotionTracker, TurnSignals, VoiceFeatures
+from voicebot.llm.phrasing import Phrased
 from voicebot.pipeline.call import CallInfo
 from voicebot.pipeline.frames import CallStopFrame, ExpectationFrame, MarkEchoFrame
 from voicebot.pipeline.voice_features import VoiceFeaturesFrame
@@ -60,6 +61,7 @@ from voicebot.storage.calls import CallStore
 from voicebot.telephony.wire import mark_message
 
 if TYPE_CHECKING:
+    from voicebot.llm.phrasing import Phraser
     from voicebot.llm.understanding import LLMUnderstander
     from voicebot.transfer.apology import Apologies
     from voicebot.transfer.service import CallTransfers, PreparedTransfer
@@ -80,9 +82,11 @@ class DialogueProcessor(FrameProcessor):
         store: CallStore,
         webhooks: WebhookClient | None = None,
         understander: LLMUnderstander | None = None,
+        phraser: Phraser | None = None,
     ) -> None:
         super().__init__(name="DialogueProcessor")
         self._understander = understander
+        self._phraser = phraser
         self._engine = engine
         self._webhooks = webhooks or WebhookClient()
         self._tts_style: str | None = None
@@ -302,7 +306,7 @@ class DialogueProcessor(FrameProcessor):
         fault_apology = self._fault_apology()
         for say in says if fault_apology is None else []:
             await self._set_style(say.style)
-            await self.push_frame(TTSSpeakFrame(text=say.text))
+            await self._speak(say)
         if fault_apology is not None and says:
             await self._play(fault_apology)
         if says:
@@ -323,6 +327,23 @@ class DialogueProcessor(FrameProcessor):
             self._call.call_sid, "webhook", node=node, ok=result.ok, error=result.error, ms=elapsed
         )
         await self._handle(result)
+
+    async def _speak(self, say: Say) -> None:
+        """Speak a reply; for an upset caller the LLM may rephrase it (sentence by sentence,
+        every fact kept, else the flow's words). Private replies never go to the model."""
+        if self._phraser is None or say.private or say.style == "neutral":
+            await self.push_frame(TTSSpeakFrame(text=say.text))
+            return
+        outcome: list[Phrased] = []
+        # Slot values the template repeats must survive word for word (numbers always do).
+        lowered = say.text.lower()
+        values = [v for v in self._engine.masked_slots().values() if v and v.lower() in lowered]
+        async for sentence in self._phraser.stream(
+            say.text, emotion=say.style, values=values, outcome=outcome
+        ):
+            await self.push_frame(TTSSpeakFrame(text=sentence))
+        if outcome and not outcome[0].used_template:
+            self._store.add_event(self._call.call_sid, "bot_rephrased", text=outcome[0].text)
 
     async def _set_style(self, style: str) -> None:
         """Switch the TTS voice (rate, pitch) to the reply's style when it changes."""

@@ -21,6 +21,7 @@ from voicebot.speech.recognizer import PocketsphinxRecognizer
 from voicebot.speech.webrtc_vad import WebRTCVADAnalyzer, telephone_vad_params
 
 if TYPE_CHECKING:
+    from voicebot.llm.phrasing import Phraser
     from voicebot.llm.understanding import LLMUnderstander
     from voicebot.settings import Settings
     from voicebot.speech.piper_tts import PiperVoiceModel
@@ -62,6 +63,10 @@ class EmbeddedSpeechStack:
         """No LLM in the embedded stack (the same method as ConfiguredSpeechStack's)."""
         return None
 
+    def phraser(self) -> None:
+        """No LLM phrasing in the embedded stack."""
+        return None
+
 
 class ConfiguredSpeechStack:
     """Each stage from the settings. Build it after `voicebot.models.require_models(settings)`
@@ -74,6 +79,7 @@ class ConfiguredSpeechStack:
         self.pocketsphinx: PocketsphinxRecognizer | None = None
         self.piper: PiperVoiceModel | None = None
         self._understander: LLMUnderstander | None = None
+        self._phraser: Phraser | None = None
         if settings.stt == "whisper":
             from voicebot.speech.whisper_stt import WhisperConfig, WhisperRecognizer
 
@@ -107,6 +113,9 @@ class ConfiguredSpeechStack:
                 budget=Budget(settings.llm_first_token_secs, settings.llm_total_secs),
             )
             self._understander = LLMUnderstander(client)
+            from voicebot.llm.phrasing import Phraser
+
+            self._phraser = Phraser(client)
 
     def vad(self) -> VADProcessor:
         return VADProcessor(vad_analyzer=WebRTCVADAnalyzer(params=telephone_vad_params()))
@@ -129,6 +138,10 @@ class ConfiguredSpeechStack:
     def understander(self) -> LLMUnderstander | None:
         """The LLM understanding fallback for a call's DialogueProcessor (None: llm is none)."""
         return self._understander
+
+    def phraser(self) -> Phraser | None:
+        """LLM phrasing of replies to upset callers (None: llm is none)."""
+        return self._phraser
 
 
 class SpeechStacks:

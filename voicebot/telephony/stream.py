@@ -113,7 +113,13 @@ async def run_call(websocket: WebSocket, ctx: AppContext) -> None:
     except VoicebotError as exc:  # a flow reloaded with a stage whose model is missing
         log.warning(f"flow '{flow_name}' speech stages unavailable ({exc}); using the server's")
         speech = ctx.speech
-    dialogue = DialogueProcessor(engine, call, ctx.store, understander=speech.understander())
+    dialogue = DialogueProcessor(
+        engine,
+        call,
+        ctx.store,
+        understander=speech.understander(),
+        phraser=speech.phraser(),
+    )
     dialogue.use_transfers(
         _call_transfers(websocket, ctx, call, flow), apologies(ctx.settings.tts_voice)
     )
