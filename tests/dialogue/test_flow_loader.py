@@ -185,7 +185,7 @@ nodes:
         "without waiting for the caller",
         "FILE:24:17: duplicate_key: 'say' appears twice here",
         "FILE:25:3: node_kind: nodes.mixed: node 'mixed' has transfer, hangup: "
-        "pick one of on/collect/webhook/transfer/hangup",
+        "pick one of on/collect/answer/webhook/transfer/hangup",
         "FILE:25:53: unexpected_key: nodes.mixed.next: a transfer node does not use `next`",
     ]
 

@@ -114,3 +114,49 @@ async def test_an_angry_caller_hears_the_llm_rephrasing(
     # The greeting (neutral) was never sent to the model.
     greeting = events(record, "bot_said")[0]["text"]
     assert all(r["messages"][-1]["content"] != greeting for r in phrasings)
+
+
+@pytest.mark.e2e
+async def test_a_question_is_answered_by_the_llm_citing_its_faq_entry(
+    tmp_path: Path, ollama_server: FakeOllama
+) -> None:
+    """The support line's answer node with llm: ollama: the model words the answer from the
+    entry it cites; the record says which entry and that the model worded it."""
+    from voicebot.replay.audio import synth_frames
+
+    worded = "We're open from 8 am to 8 pm on weekdays, and 9 am to 5 pm on Saturday."
+
+    def answer(body: dict[str, Any]) -> Reply:
+        if "entry_id" in json.dumps(body.get("format") or {}):
+            return Reply(content=json.dumps({"entry_id": "opening_hours", "answer": worded}))
+        if "format" in body:  # the understanding fallback: nothing to add
+            return Reply(content=json.dumps({"intent": "none"}))
+        return Reply(status=500)  # no rephrasing here: the template is said
+
+    ollama_server.answer = answer
+    settings = Settings(
+        flows_dir=FLOWS_DIR,
+        db_path=tmp_path / "calls.db",
+        llm="ollama",
+        ollama_url=ollama_server.url,
+        ollama_model="tiny:latest",
+    )
+    ctx = build_context(settings, host="127.0.0.1", speech=ConfiguredSpeechStack(settings))
+
+    def say(text: str) -> Speak:
+        return Speak(None, label=text, frames=tuple(synth_frames(text, "en-us", 160, 0.0)))
+
+    scenario = Scenario(
+        "faq_llm", (say("i have a question"), say("when are your phone lines open"))
+    )
+    async with local_server(ctx) as server:
+        result = await CallerSimulator(server.stream_url, speed=4.0).run(scenario)
+        record = await wait_for_end(server, result.call_sid)
+
+    (answered,) = events(record, "answered")
+    assert (answered["entry_id"], answered["source"]) == ("opening_hours", "llm")
+    assert answered["next_node"] == "ask_anything_else"
+    assert worded in [e["text"] for e in events(record, "bot_said")]
+    asked = [r for r in ollama_server.requests if "entry_id" in json.dumps(r.get("format") or {})]
+    assert asked[0]["messages"][-1]["content"] == "when are your phone lines open"
+    assert "opening_hours" in asked[0]["format"]["properties"]["entry_id"]["enum"]

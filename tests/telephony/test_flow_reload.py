@@ -29,7 +29,8 @@ async def server(tmp_path: Path, speech: EmbeddedSpeechStack) -> AsyncIterator[L
     flows = tmp_path / "flows"
     flows.mkdir()
     shutil.copy(FLOWS_DIR / "acme_support.yaml", flows)
-    shutil.copytree(FLOWS_DIR / "shared", flows / "shared")  # what the flow includes
+    for included in ("shared", "knowledge"):  # what the flow includes
+        shutil.copytree(FLOWS_DIR / included, flows / included)
     settings = Settings(flows_dir=flows, db_path=tmp_path / "calls.db")
     ctx = build_context(settings, host="127.0.0.1", speech=speech)
     async with local_server(ctx, watch_flows=True) as running:

@@ -17,7 +17,8 @@ from voicebot.telephony.server import build_context
 def flows_with(tmp_path: Path, speech: str) -> Path:
     flows = tmp_path / "flows"
     flows.mkdir()
-    shutil.copytree(FLOWS_DIR / "shared", flows / "shared")
+    for included in ("shared", "knowledge"):  # what the flow includes
+        shutil.copytree(FLOWS_DIR / included, flows / included)
     text = (FLOWS_DIR / "acme_support.yaml").read_text(encoding="utf-8")
     (flows / "acme_support.yaml").write_text(
         text.replace("language: en-US\n", f"language: en-US\nspeech: {speech}\n"),

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from voicebot.dialogue.emotion_policy import Estimate
+from voicebot.dialogue.knowledge import Entry
 
 # ---------------------------------------------------------------------------------------------
 # What the engine expects next: the STT compiles its grammar from this.
@@ -57,6 +58,9 @@ class Expectation:
     """Keypad digits are accepted (always for menus and digit slots)."""
     free_speech: bool = False
     """The node takes open speech: decode with the open-vocabulary model."""
+    questions: tuple[str, ...] = ()
+    """Answer nodes: the FAQ's questions and keywords; the recogniser tries these first and
+    takes open speech when the caller asks something else."""
     no_input_timeout: float = 6.0
 
 
@@ -115,13 +119,27 @@ class WebhookResult:
 
 
 @dataclass(frozen=True)
+class Answered:
+    """The answer to the engine's last `AskKnowledge`."""
+
+    text: str
+    """What to say (ignored when `entry_id` is None: the node's `no_answer` is said)."""
+    entry_id: str | None
+    """The entry the answer came from; None: no entry answers the question."""
+    source: str = "entry"
+    """How it was worded: `llm` (checked against the entry) or `entry` (its own answer)."""
+
+
+@dataclass(frozen=True)
 class HangUp:
     """The caller hung up or the stream ended."""
 
     reason: str = "caller_hung_up"
 
 
-Event = CallStarted | Utterance | DtmfDigit | NoInput | BackendFault | WebhookResult | HangUp
+Event = (
+    CallStarted | Utterance | DtmfDigit | NoInput | BackendFault | WebhookResult | Answered | HangUp
+)
 
 # ---------------------------------------------------------------------------------------------
 # Actions: what the engine asks the shell to do, in order.
@@ -170,10 +188,19 @@ class CallWebhook:
 
 
 @dataclass(frozen=True)
+class AskKnowledge:
+    """Word an answer to `question` from `entries` (the relevant ones, best first); the shell
+    answers with an `Answered` event (the best entry's own answer when it has no LLM)."""
+
+    question: str
+    entries: tuple[Entry, ...]
+
+
+@dataclass(frozen=True)
 class EndCall:
     """The bot ends the call (after its last Say has played)."""
 
     reason: str = "completed"
 
 
-Action = Say | Listen | SetSlot | CallWebhook | Transfer | EndCall
+Action = Say | Listen | SetSlot | CallWebhook | AskKnowledge | Transfer | EndCall

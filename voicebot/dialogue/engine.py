@@ -1,7 +1,8 @@
 """The dialogue engine: a pure state machine that turns caller events into bot actions.
 
 No I/O and no clock: the shell feeds events (`handle`) and carries out the actions returned
-(including webhooks, whose answers come back as `WebhookResult` events).
+(including webhooks and FAQ answers, which come back as `WebhookResult` and `Answered`
+events).
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from typing import Literal
 
 from voicebot.dialogue.actions import (
     Action,
+    Answered,
+    AskKnowledge,
     BackendFault,
     CallStarted,
     CallWebhook,
@@ -49,6 +52,7 @@ from voicebot.dialogue.understanding import (
     GLOBAL_INTENTS,
     Interpretation,
     interpret,
+    match_intent,
     normalise,
     parse_expected,
 )
@@ -96,7 +100,7 @@ class TurnRecord:
 class _Pending:
     """A webhook the engine is waiting on: a node's lookup, or a slot's validation rule."""
 
-    purpose: Literal["node", "rule"]
+    purpose: Literal["node", "rule", "answer"]
     rule: int = 0
     value: str = ""
 
@@ -186,6 +190,8 @@ class DialogueEngine:
             return self._give_up("backend_fault", reason=f"backend_fault:{event.stage}")
         if isinstance(event, WebhookResult):
             return self._on_webhook(event)
+        if isinstance(event, Answered):
+            return self._on_answered(event)
         if self._pending is not None:
             return []  # the caller speaks while a lookup runs: its answer decides what next
         if isinstance(event, Utterance):
@@ -214,11 +220,14 @@ class DialogueEngine:
             # Spelled e-mail addresses defeat grammar decoding (seconds per turn, rarely
             # right); the open-vocabulary path at least answers in time.
             free_speech=slot is not None and slot.type in ("free_text", "email"),
+            questions=_questions(node),
             no_input_timeout=node.no_input_timeout,
         )
 
     def understands(self, text: str) -> bool:
         """Whether the current node understands `text` without help (for the LLM fallback)."""
+        if self._current.kind == "answer":
+            return bool(normalise(text))  # any question: the FAQ lookup decides
         result = interpret(text, self.expectation(), self.today)
         return result.intent is not None or result.slot_value is not None
 
@@ -326,7 +335,8 @@ class DialogueEngine:
         if self._confirming:
             name = node.collect or ""
             return f"I heard {self._read_back(name, self.slots[name])}. Is that right?"
-        return self._words(node, node.prompt if node.kind == "collect" else node.say) or ""
+        words = node.prompt if node.kind in ("collect", "answer") else node.say
+        return self._words(node, words) or ""
 
     def _ask_again(
         self, prefix: str, attempt: int = 0, reprompts: list[str] | None = None
@@ -404,6 +414,8 @@ class DialogueEngine:
         return []
 
     def _understand(self, utterance: Utterance, expect: Expectation) -> list[Action]:
+        if self._current.kind == "answer":
+            return self._question(utterance.text, expect)
         if utterance.intent is None and utterance.slot_text is None:
             return self._act(interpret(utterance.text, expect, self.today))
         # Understood elsewhere (the LLM): trust only what this node could have understood.
@@ -695,6 +707,43 @@ class DialogueEngine:
             values[name] = value
         return values
 
+    # -- answers from the flow's FAQ -------------------------------------------------------
+
+    def _question(self, text: str, expect: Expectation) -> list[Action]:
+        """A turn in an answer node: a command only if it is nothing but one ("agent"), else
+        a question for the FAQ entries."""
+        command = match_intent(text, expect.intents, exact=True)
+        if command is not None or not normalise(text):
+            return self._act(Interpretation(intent=command))
+        spec = self._current.answer
+        assert spec is not None  # only called in answer nodes
+        entries = spec.knowledge.relevant(text, spec.min_relevance)
+        if not entries:
+            return self._no_answer()
+        self._pending = _Pending("answer")
+        return [AskKnowledge(question=text, entries=tuple(entries))]
+
+    def _on_answered(self, answer: Answered) -> list[Action]:
+        pending, self._pending = self._pending, None
+        if pending is None or pending.purpose != "answer":
+            return []  # an answer nobody waits for (the call moved on)
+        if answer.entry_id is None:
+            return self._no_answer()
+        self._no_match = self._no_input = 0
+        self._record("matched", intent=f"answer:{answer.entry_id}")
+        node = self._current
+        said = Say(answer.text, style=self.mood.style())  # FAQ words, not a template
+        return [said, *self._enter(self._route(node))]
+
+    def _no_answer(self) -> list[Action]:
+        node = self._current
+        assert node.answer is not None
+        self._record("matched", intent="answer:none")
+        said = self._say(node.answer.no_answer)
+        if node.on_no_answer is not None:
+            return [said, *self._enter(node.on_no_answer)]
+        return [said, *self._command("agent")]
+
     # -- leaving ----------------------------------------------------------------------------
 
     def _give_up(self, apology: str, reason: str | None = None) -> list[Action]:
@@ -741,6 +790,17 @@ class DialogueEngine:
 def _phrases(flow: Flow, intent: str) -> list[str]:
     found = flow.intents.get(intent)
     return found.phrases() if found is not None else list(GLOBAL_INTENTS.get(intent, ()))
+
+
+def _questions(node: Node) -> tuple[str, ...]:
+    """An answer node's FAQ questions and keywords, for the recogniser."""
+    if node.answer is None:
+        return ()
+    entries = node.answer.knowledge.entries
+    found = [normalise(e.question) for e in entries] + [
+        normalise(k) for e in entries for k in e.keywords
+    ]
+    return tuple(dict.fromkeys(q for q in found if q))
 
 
 def _reason(command: str) -> str | None:

@@ -14,6 +14,7 @@ from pydantic import Field
 from voicebot.dialogue.conditions import ConditionError, check_condition
 from voicebot.dialogue.emotion_policy import EmotionPolicy
 from voicebot.dialogue.flow_base import FlowModel
+from voicebot.dialogue.knowledge import Knowledge
 from voicebot.dialogue.slot_types import (
     ChoiceSlot,
     DigitsSlot,
@@ -28,7 +29,7 @@ __all__ = [
     "YesNoSlot",
 ]  # fmt: skip
 
-NodeKind = Literal["menu", "collect", "webhook", "transfer", "hangup", "say"]
+NodeKind = Literal["menu", "collect", "answer", "webhook", "transfer", "hangup", "say"]
 
 # Global commands the engine understands in every node; a flow intent with one of these names
 # adds its examples to the command instead of defining a menu choice.
@@ -90,9 +91,22 @@ class SayVariant(_Model):
     """What to say instead (of `say`, or of `prompt` in a collect node)."""
 
 
+class AnswerFrom(_Model):
+    """Answer the caller's free question from FAQ entries only (never invented)."""
+
+    knowledge: Knowledge
+    """The entries, usually `!include knowledge/<name>.yaml` (a file with `entries:`)."""
+    min_relevance: float = Field(default=0.5, gt=0, le=1)
+    """Share of the question's content words an entry must contain to be used; below it for
+    every entry the bot says `no_answer` and goes to `on_no_answer`."""
+    no_answer: str = Field(default="I'm sorry, I don't have an answer to that.", min_length=1)
+    """Said when no entry is relevant enough (or the model finds none that answers)."""
+
+
 class Node(_Model):
     """One step of the conversation. Its keys decide what it does:
-    `on` = menu, `collect` = ask for a slot, `webhook` = call the support centre's system,
+    `on` = menu, `collect` = ask for a slot, `answer` = answer a free question from FAQ
+    entries, `webhook` = call the support centre's system,
     `transfer` = hand to humans, `hangup` = end the call, otherwise say something and go on."""
 
     say: str | None = None
@@ -109,7 +123,14 @@ class Node(_Model):
     collect: str | None = None
     """Name of the slot this node asks for."""
     prompt: str | None = None
-    """The question a `collect` node asks (repeated on a retry)."""
+    """The question a `collect` (or `answer`) node asks (repeated on a retry)."""
+    answer: AnswerFrom | None = None
+    """Answer the caller's question (after `prompt`) from the FAQ entries given here, citing
+    the entry used, then go to `next`; with no relevant entry go to `on_no_answer`. With an
+    LLM configured it words the answer from the entry; without, the entry's answer is read."""
+    on_no_answer: str | None = None
+    """Answer nodes: node to go to when no entry answers the question (e.g. one offering a
+    person); default: the agent command (a person)."""
     webhook: Webhook | None = None
     """Call the support centre's system (after `say`), fill slots from its JSON answer, then
     go to `next`; `on_failure` is taken when it fails, times out or answers nonsense."""
@@ -152,6 +173,8 @@ class Node(_Model):
             return "menu"
         if self.collect is not None:
             return "collect"
+        if self.answer is not None:
+            return "answer"
         if self.webhook is not None:
             return "webhook"
         if self.transfer is not None:
@@ -163,7 +186,8 @@ class Node(_Model):
     def targets(self) -> list[str]:
         """Every node this one can lead to by its own keys (not global commands)."""
         found: list[str | None] = [*(self.on or {}).values(), *(r.goto for r in self.if_)]
-        found += [self.next, self.on_failure, self.on_max_retries, *self.commands.values()]
+        found += [self.next, self.on_failure, self.on_max_retries, self.on_no_answer]
+        found += self.commands.values()
         if self.branch is not None:
             found += [self.branch.yes, self.branch.no]
         return [t for t in found if t is not None]
@@ -236,17 +260,19 @@ class FlowProblem:
     """Errors stop a flow from loading; warnings are lint for `voicebot flows validate`."""
 
 
-_KIND_KEYS = ("on", "collect", "webhook", "transfer", "hangup")
+_KIND_KEYS = ("on", "collect", "answer", "webhook", "transfer", "hangup")
 _RETRY_KEYS = ("reprompts", "no_input_prompts", "on_max_retries", "help")
 _ENDING = ("prompt", "next", "if", "branch", "on_failure", "commands", *_RETRY_KEYS)
+_NA = "on_no_answer"
 # Keys each node kind must not carry: they would be silently ignored otherwise.
 _NOT_ALLOWED: dict[NodeKind, tuple[str, ...]] = {
-    "menu": ("prompt", "next", "if", "branch", "on_failure"),
-    "collect": ("say", "on_failure", "short_say"),
-    "webhook": ("prompt", "branch", "commands", "short_say", *_RETRY_KEYS),
-    "transfer": (*_ENDING, "short_say"),
-    "hangup": (*_ENDING, "short_say"),
-    "say": ("prompt", "branch", "on_failure", "commands", "short_say", *_RETRY_KEYS),
+    "menu": ("prompt", "next", "if", "branch", "on_failure", _NA),
+    "collect": ("say", "on_failure", "short_say", _NA),
+    "answer": ("say", "branch", "on_failure", "short_say"),
+    "webhook": ("prompt", "branch", "commands", "short_say", _NA, *_RETRY_KEYS),
+    "transfer": (*_ENDING, "short_say", _NA),
+    "hangup": (*_ENDING, "short_say", _NA),
+    "say": ("prompt", "branch", "on_failure", "commands", "short_say", _NA, *_RETRY_KEYS),
 }
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
@@ -345,7 +371,11 @@ def _check_node(flow: Flow, name: str, node: Node, queues: dict[str, Queue]) -> 
         problems.append(
             FlowProblem("missing_say", here, f"{kind} node '{name}' needs `say`", at_key=True)
         )
-    if kind in ("say", "webhook") and node.next is None:
+    if kind == "answer" and not node.prompt:
+        problems.append(
+            FlowProblem("missing_prompt", here, f"answer node '{name}' needs `prompt`", True)
+        )
+    if kind in ("say", "webhook", "answer") and node.next is None:
         problems.append(
             FlowProblem(
                 "missing_next",
@@ -355,7 +385,7 @@ def _check_node(flow: Flow, name: str, node: Node, queues: dict[str, Queue]) -> 
                 at_key=True,
             )
         )
-    for key in ("next", "on_max_retries", "on_failure"):
+    for key in ("next", "on_max_retries", "on_failure", "on_no_answer"):
         target = getattr(node, key)
         if target is not None and target not in flow.nodes:
             problems.append(_unknown("node", (*here, key), target, flow.nodes))

@@ -27,6 +27,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from voicebot.dialogue.actions import (
     Action,
+    Answered,
+    AskKnowledge,
     CallStarted,
     CallWebhook,
     DtmfDigit,
@@ -171,6 +173,11 @@ def run_test(flow: Flow, test: FlowTest, today: date | None = None) -> str | Non
                 )
             result = WebhookResult(ok=reply.fail is None, data=reply.json_, error=reply.fail or "")
             actions = [*actions, *engine.handle(result)]
+        if actions and isinstance(actions[-1], AskKnowledge):
+            # Flow tests run without a model: the best entry's own answer, as on the
+            # embedded stack.
+            best = actions[-1].entries[0]
+            actions = [*actions, *engine.handle(Answered(best.answer, best.id))]
         said = _said(actions)
         transfer = next((a for a in actions if isinstance(a, Transfer)), transfer)
         ended = next((a.reason for a in actions if isinstance(a, EndCall)), ended)

@@ -15,6 +15,7 @@ from voicebot.exceptions import VoicebotError
 SHAPES = {
     "menu": ('{{"', '"}}'),
     "collect": ('[/"', '"/]'),
+    "answer": ('[\\"', '"\\]'),
     "webhook": ('[("', '")]'),
     "transfer": ('[["', '"]]'),
     "hangup": ('(["', '"])'),
@@ -47,7 +48,10 @@ def edges(flow: Flow) -> list[Edge]:
         if node.kind == "webhook":
             target = node.on_failure or f"queue {flow.default_queue}"
             found.append(Edge(name, target, "webhook failed", exit=True))
-        if node.kind in ("menu", "collect"):
+        if node.kind == "answer":
+            target = node.on_no_answer or f"queue {flow.default_queue}"
+            found.append(Edge(name, target, "no answer", exit=node.on_no_answer is None))
+        if node.kind in ("menu", "collect", "answer"):
             target = node.on_max_retries or f"queue {flow.default_queue}"
             found.append(Edge(name, target, f"{node.max_retries} failures", exit=True))
     return found
@@ -134,6 +138,7 @@ class RenderError(VoicebotError):
 _COLOURS = {
     "menu": "#cfe2f3",
     "collect": "#d9ead3",
+    "answer": "#d0e0e3",
     "webhook": "#fff2cc",
     "say": "#eeeeee",
     "transfer": "#f4cccc",
@@ -155,6 +160,7 @@ def _detail(node: Node) -> str:
     return {
         "menu": "menu",
         "collect": f"collect {node.collect}",
+        "answer": f"answer from {len(node.answer.knowledge.entries) if node.answer else 0} FAQs",
         "webhook": "webhook",
         "transfer": f"transfer to {node.transfer}",
         "hangup": "hang up",

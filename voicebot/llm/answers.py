@@ -11,7 +11,6 @@ is read out: it is written by people, so it is always safe to say.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,84 +18,17 @@ from typing import Literal
 
 import yaml
 from loguru import logger
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ValidationError
 
+from voicebot.dialogue.knowledge import Entry, Knowledge, rank
 from voicebot.exceptions import ConfigError
 from voicebot.llm.client import LLMClient, LLMError
 from voicebot.llm.phrasing import Facts
 
 NO_ANSWER = "I'm sorry, I don't know the answer to that. Shall I put you through to a colleague?"
 NONE_ID = "none"
-_STOPWORDS = set(
-    [
-        "a",
-        "an",
-        "and",
-        "are",
-        "as",
-        "at",
-        "be",
-        "can",
-        "could",
-        "do",
-        "does",
-        "for",
-        "from",
-        "have",
-        "how",
-        "i",
-        "if",
-        "in",
-        "is",
-        "it",
-        "its",
-        "me",
-        "my",
-        "of",
-        "on",
-        "or",
-        "our",
-        "please",
-        "so",
-        "that",
-        "the",
-        "their",
-        "there",
-        "this",
-        "to",
-        "was",
-        "we",
-        "what",
-        "when",
-        "where",
-        "which",
-        "who",
-        "why",
-        "will",
-        "with",
-        "would",
-        "you",
-        "your",
-    ]
-)
 
-
-class Entry(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    id: str = Field(pattern=r"^[a-z0-9_]+$", description="Stable id the answer cites.")
-    question: str = Field(min_length=1)
-    answer: str = Field(min_length=1, description="The approved answer, said as written.")
-    keywords: tuple[str, ...] = Field((), description="Other words callers use for it.")
-
-
-class Knowledge(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    entries: tuple[Entry, ...] = Field(min_length=1)
-
-    def by_id(self, entry_id: str) -> Entry | None:
-        return next((e for e in self.entries if e.id == entry_id), None)
+__all__ = ["NO_ANSWER", "Answer", "GroundedAnswerer", "Knowledge", "load_knowledge", "rank"]
 
 
 def load_knowledge(path: Path) -> Knowledge:
@@ -111,29 +43,7 @@ def load_knowledge(path: Path) -> Knowledge:
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
         raise ConfigError(f"{path}: {problems}") from None
-    ids = [e.id for e in knowledge.entries]
-    dupes = sorted({i for i in ids if ids.count(i) > 1})
-    if dupes:
-        raise ConfigError(f"{path}: duplicate entry ids: {', '.join(dupes)}")
     return knowledge
-
-
-def _terms(text: str) -> set[str]:
-    words = re.findall(r"[a-z0-9]+", text.lower().replace("'", ""))
-    # A light stem (plural s) so "bills" finds "bill"; enough for FAQ-sized corpora.
-    return {w[:-1] if len(w) > 3 and w.endswith("s") else w for w in words} - _STOPWORDS
-
-
-def rank(question: str, knowledge: Knowledge) -> list[tuple[float, Entry]]:
-    """Entries by the share of the question's content words they contain, best first."""
-    asked = _terms(question)
-    if not asked:
-        return []
-    scored = []
-    for entry in knowledge.entries:
-        terms = _terms(" ".join([entry.question, entry.answer, *entry.keywords]))
-        scored.append((len(asked & terms) / len(asked), entry))
-    return sorted(scored, key=lambda pair: pair[0], reverse=True)
 
 
 @dataclass(frozen=True)
@@ -146,10 +56,13 @@ class Answer:
 
 
 class GroundedAnswerer:
+    """Words answers from FAQ entries: through the model when there is one (checked against
+    the entry it cites), else the entry's own approved answer."""
+
     def __init__(
         self,
         client: LLMClient | None,
-        knowledge: Knowledge,
+        knowledge: Knowledge | None = None,
         *,
         threshold: float = 0.5,
         top_k: int = 3,
@@ -160,8 +73,14 @@ class GroundedAnswerer:
         self.top_k = top_k
 
     async def answer(self, question: str) -> Answer:
-        relevant = [e for score, e in rank(question, self.knowledge) if score >= self.threshold]
-        relevant = relevant[: self.top_k]
+        """Answer from this answerer's knowledge (the entries relevant enough to `question`)."""
+        assert self.knowledge is not None, "answer() needs the knowledge; see answer_from()"
+        return await self.answer_from(
+            question, self.knowledge.relevant(question, self.threshold, self.top_k)
+        )
+
+    async def answer_from(self, question: str, relevant: Sequence[Entry]) -> Answer:
+        """Answer from `relevant` entries (best first); none: say so (offer a person)."""
         if not relevant:
             return Answer(NO_ANSWER, None, "none", "no entry relevant enough")
         best = relevant[0]

@@ -33,6 +33,8 @@ from pipecat.frames.frames import (
 from pipecat.processors.frame_processor import FrameDirection, FrameProcessor
 
 from voicebot.dialogue.actions import (
+    Answered,
+    AskKnowledge,
     BackendFault,
     CallStarted,
     CallWebhook,
@@ -51,7 +53,6 @@ from voicebot.dialogue.actions import (
 from voicebot.dialogue.emotion_policy import Estimate
 from voicebot.dialogue.engine import DialogueEngine
 from voicebot.emotion import EmotionEstimate, EmotionTracker, TurnSignals, VoiceFeatures
-from voicebot.llm.phrasing import Phrased
 from voicebot.pipeline.call import CallInfo
 from voicebot.pipeline.frames import CallStopFrame, ExpectationFrame, MarkEchoFrame
 from voicebot.pipeline.voice_features import VoiceFeaturesFrame
@@ -61,7 +62,8 @@ from voicebot.storage.calls import CallStore
 from voicebot.telephony.wire import mark_message
 
 if TYPE_CHECKING:
-    from voicebot.llm.phrasing import Phraser
+    from voicebot.llm.answers import GroundedAnswerer
+    from voicebot.llm.phrasing import Phrased, Phraser
     from voicebot.llm.understanding import LLMUnderstander
     from voicebot.transfer.apology import Apologies
     from voicebot.transfer.service import CallTransfers, PreparedTransfer
@@ -83,10 +85,12 @@ class DialogueProcessor(FrameProcessor):
         webhooks: WebhookClient | None = None,
         understander: LLMUnderstander | None = None,
         phraser: Phraser | None = None,
+        answerer: GroundedAnswerer | None = None,
     ) -> None:
         super().__init__(name="DialogueProcessor")
         self._understander = understander
         self._phraser = phraser
+        self._answerer = answerer
         self._engine = engine
         self._webhooks = webhooks or WebhookClient()
         self._tts_style: str | None = None
@@ -272,6 +276,9 @@ class DialogueProcessor(FrameProcessor):
             elif isinstance(action, CallWebhook):
                 self._expect = None  # nothing to listen for until the answer decides
                 self.create_task(self._run_webhook(action))
+            elif isinstance(action, AskKnowledge):
+                self._expect = None
+                self.create_task(self._run_answer(action))
             elif isinstance(action, Listen):
                 self._expect = action.expect
                 await self.push_frame(
@@ -327,6 +334,28 @@ class DialogueProcessor(FrameProcessor):
             self._call.call_sid, "webhook", node=node, ok=result.ok, error=result.error, ms=elapsed
         )
         await self._handle(result)
+
+    async def _run_answer(self, action: AskKnowledge) -> None:
+        node = self._engine.node
+        started = time.perf_counter()
+        if self._answerer is None:  # no LLM: the best entry's own approved words
+            best = action.entries[0]
+            answer = Answered(best.answer, best.id, "entry")
+        else:
+            worded = await self._answerer.answer_from(action.question, action.entries)
+            answer = Answered(worded.text, worded.entry_id, worded.source)
+        ms = round((time.perf_counter() - started) * 1000)
+        await self._handle(answer)
+        # After the answer is said: where the question led (replay checks the turn's node).
+        self._store.add_event(
+            self._call.call_sid,
+            "answered",
+            node=node,
+            entry_id=answer.entry_id,
+            source=answer.source,
+            ms=ms,
+            next_node=self._engine.node,
+        )
 
     async def _speak(self, say: Say) -> None:
         """Speak a reply; for an upset caller the LLM may rephrase it (sentence by sentence,

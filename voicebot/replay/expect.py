@@ -70,6 +70,11 @@ class Observed:
 
     @property
     def node(self) -> str | None:
+        """Where the turn led: the caller event's next node, or where an answer the turn
+        waited for (an FAQ answer) led."""
+        later = [e["next_node"] for e in self.after if e.get("next_node")]
+        if later:
+            return str(later[-1])
         last = self.last()
         return self.start_node if last is None else last.get("next_node")
 

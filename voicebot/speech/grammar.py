@@ -132,8 +132,25 @@ def _slot_rules(slot: SlotExpectation | None) -> tuple[str, list[str]] | None:
     return f"<{slot.type}>", builders[slot.type](slot)
 
 
+def _question_rules(expect: Expectation) -> list[str]:
+    """An answer node's FAQ questions, or one to three of its keywords ("meter reading");
+    only what the dictionary can pronounce (FAQ text is prose, not a checked grammar)."""
+    known = cmudict_words() if expect.questions else frozenset()
+    usable = [normalize_phrase(q) for q in expect.questions]
+    usable = [q for q in dict.fromkeys(usable) if q and all(w in known for w in q.split())]
+    keywords = [q for q in usable if " " not in q]
+    rules = []
+    if usable:
+        rules.append(f"<faq> = {' | '.join(usable)};")
+    if keywords:
+        rules.append(f"<keyword> = {' | '.join(keywords)};")
+        rules.append("<keywords> = <keyword> [<keyword>] [<keyword>];")
+    return rules
+
+
 def compile_jsgf(expect: Expectation) -> str:
-    """JSGF whose one public rule accepts every intent phrase and the node's slot values.
+    """JSGF whose one public rule accepts every intent phrase and the node's slot values
+    (and an answer node's FAQ questions).
 
     A free_text slot adds nothing (see `_slot_rules`). Raises ValueError when the node
     expects nothing that can be spoken against a grammar (DTMF only, or free text alone).
@@ -144,6 +161,10 @@ def compile_jsgf(expect: Expectation) -> str:
     if phrases:
         alternatives.append("<intent>")
         rules.append(f"<intent> = {' | '.join(phrases)};")
+    questions = _question_rules(expect)
+    if questions:
+        alternatives += ["<faq>", "<keywords>"] if len(questions) > 1 else ["<faq>"]
+        rules += questions
     slot = _slot_rules(expect.slot)
     if slot is not None:
         alternatives.append(slot[0])

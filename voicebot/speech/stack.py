@@ -21,6 +21,7 @@ from voicebot.speech.recognizer import PocketsphinxRecognizer
 from voicebot.speech.webrtc_vad import WebRTCVADAnalyzer, telephone_vad_params
 
 if TYPE_CHECKING:
+    from voicebot.llm.answers import GroundedAnswerer
     from voicebot.llm.phrasing import Phraser
     from voicebot.llm.understanding import LLMUnderstander
     from voicebot.settings import Settings
@@ -67,6 +68,10 @@ class EmbeddedSpeechStack:
         """No LLM phrasing in the embedded stack."""
         return None
 
+    def answerer(self) -> None:
+        """No LLM wording of FAQ answers: entries are read as written."""
+        return None
+
 
 class ConfiguredSpeechStack:
     """Each stage from the settings. Build it after `voicebot.models.require_models(settings)`
@@ -80,6 +85,7 @@ class ConfiguredSpeechStack:
         self.piper: PiperVoiceModel | None = None
         self._understander: LLMUnderstander | None = None
         self._phraser: Phraser | None = None
+        self._answerer: GroundedAnswerer | None = None
         if settings.stt == "whisper":
             from voicebot.speech.whisper_stt import WhisperConfig, WhisperRecognizer
 
@@ -116,6 +122,9 @@ class ConfiguredSpeechStack:
             from voicebot.llm.phrasing import Phraser
 
             self._phraser = Phraser(client)
+            from voicebot.llm.answers import GroundedAnswerer
+
+            self._answerer = GroundedAnswerer(client)
 
     def vad(self) -> VADProcessor:
         return VADProcessor(vad_analyzer=WebRTCVADAnalyzer(params=telephone_vad_params()))
@@ -142,6 +151,10 @@ class ConfiguredSpeechStack:
     def phraser(self) -> Phraser | None:
         """LLM phrasing of replies to upset callers (None: llm is none)."""
         return self._phraser
+
+    def answerer(self) -> GroundedAnswerer | None:
+        """FAQ answers worded by the LLM from the cited entry (None: llm is none)."""
+        return self._answerer
 
 
 class SpeechStacks:

@@ -125,6 +125,7 @@ def hotwords_for(expect: Expectation) -> str | None:
     phrases: list[str] = []
     for intent_phrases in expect.intents.values():
         phrases.extend(intent_phrases[:3])
+    phrases.extend(q for q in expect.questions if " " not in q)  # an answer node's keywords
     if expect.slot is not None:
         for value, synonyms in expect.slot.options:
             phrases.extend((value, *synonyms[:1]))

@@ -119,6 +119,7 @@ async def run_call(websocket: WebSocket, ctx: AppContext) -> None:
         ctx.store,
         understander=speech.understander(),
         phraser=speech.phraser(),
+        answerer=speech.answerer(),
     )
     dialogue.use_transfers(
         _call_transfers(websocket, ctx, call, flow), apologies(ctx.settings.tts_voice)
