@@ -36,3 +36,35 @@ async def test_a_wrong_expectation_fails_with_expected_and_actual(
         "turn 1 (keys) node: expected 'ask_block', got 'collect_card'",
         "outcome: expected 'completed', got 'hung_up'",
     ]
+
+
+async def test_replay_against_a_deployed_server_signs_the_handshake(
+    tmp_path: Path, speech: Any
+) -> None:
+    """`--url` mode: a separate server that demands signed handshakes and an admin token for
+    its call records; the right tokens pass, a wrong one fails with the reason."""
+    from voicebot.demo import local_server
+    from voicebot.settings import Settings
+    from voicebot.telephony.server import build_context
+
+    settings = Settings(
+        flows_dir=LIBRARY.parents[1] / "dialog_flows",
+        db_path=tmp_path / "calls.db",
+        twilio_auth_token="twilio-token",
+        admin_token="admin-token",
+    )
+    scenario = LIBRARY / "card_keep_card_goes_to_fraud.yaml"
+    async with local_server(build_context(settings, host="127.0.0.1", speech=speech)) as server:
+        signed = RunOptions(
+            url=server.stream_url,
+            auth_token="twilio-token",
+            admin_token="admin-token",
+            speed="fast",
+        )
+        [passed] = await run_all([scenario], signed)
+        forged = RunOptions(url=server.stream_url, auth_token="wrong", speed="fast")
+        [refused] = await run_all([scenario], forged)
+    assert passed.status == "pass", passed.problems
+    assert [t.node for t in passed.turns] == ["collect_card", "ask_block", "fraud_team"]
+    assert refused.status == "fail"
+    assert "403" in refused.reason or "refused" in refused.reason, refused.reason
