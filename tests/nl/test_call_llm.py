@@ -27,7 +27,7 @@ from voicebot.settings import Settings
 from voicebot.simulator.caller import CallerSimulator
 from voicebot.simulator.scenario import Scenario, Speak
 from voicebot.speech.stack import ConfiguredSpeechStack
-from voicebot.telephony.server import build_context
+from voicebot.telephony.server import AppContext, build_context
 
 NL_FLOWS = Path(__file__).parent / "flows"
 
@@ -77,6 +77,18 @@ async def test_out_of_grammar_call_is_understood_through_the_llm(
     assert schema["required"] == ["intent", "slot"]
 
 
+def support_line_with_llm(tmp_path: Path, ollama_server: FakeOllama) -> AppContext:
+    """The shipped support line on the embedded recogniser, with llm: ollama (loopback)."""
+    settings = Settings(
+        flows_dir=FLOWS_DIR,
+        db_path=tmp_path / "calls.db",
+        llm="ollama",
+        ollama_url=ollama_server.url,
+        ollama_model="tiny:latest",
+    )
+    return build_context(settings, host="127.0.0.1", speech=ConfiguredSpeechStack(settings))
+
+
 @pytest.mark.e2e
 async def test_an_angry_caller_hears_the_llm_rephrasing(
     tmp_path: Path, ollama_server: FakeOllama
@@ -91,14 +103,7 @@ async def test_an_angry_caller_hears_the_llm_rephrasing(
         return Reply(content=f"Right, let me sort this out. {template}", pieces=6)
 
     ollama_server.answer = answer
-    settings = Settings(
-        flows_dir=FLOWS_DIR,
-        db_path=tmp_path / "calls.db",
-        llm="ollama",
-        ollama_url=ollama_server.url,
-        ollama_model="tiny:latest",
-    )
-    ctx = build_context(settings, host="127.0.0.1", speech=ConfiguredSpeechStack(settings))
+    ctx = support_line_with_llm(tmp_path, ollama_server)
     scenario = Scenario("angry_rephrased", (Speak(DEMO_AUDIO / "youre_useless.wav"),))
     async with local_server(ctx) as server:
         result = await CallerSimulator(server.stream_url, speed=4.0).run(scenario)
@@ -134,14 +139,7 @@ async def test_a_question_is_answered_by_the_llm_citing_its_faq_entry(
         return Reply(status=500)  # no rephrasing here: the template is said
 
     ollama_server.answer = answer
-    settings = Settings(
-        flows_dir=FLOWS_DIR,
-        db_path=tmp_path / "calls.db",
-        llm="ollama",
-        ollama_url=ollama_server.url,
-        ollama_model="tiny:latest",
-    )
-    ctx = build_context(settings, host="127.0.0.1", speech=ConfiguredSpeechStack(settings))
+    ctx = support_line_with_llm(tmp_path, ollama_server)
 
     def say(text: str) -> Speak:
         return Speak(None, label=text, frames=tuple(synth_frames(text, "en-us", 160, 0.0)))
