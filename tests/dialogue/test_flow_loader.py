@@ -108,9 +108,9 @@ def test_python_object_tag_is_refused(tmp_path: Path) -> None:
     ]
 
 
-def test_file_over_one_megabyte_is_refused_unread(tmp_path: Path) -> None:
-    text = MINIMAL + "# padding\n" * 200_000
-    assert len(text) > 2_000_000
+def test_a_10_mb_file_is_refused_unread(tmp_path: Path) -> None:
+    text = MINIMAL + "# padding\n" * 1_000_000  # 10 MB
+    assert len(text) > 10_000_000
     assert problems_of(tmp_path, text) == [
         f"FILE:1:1: file_too_large: {len(text)} bytes; flow files are limited to 1000000 bytes"
     ]
