@@ -17,6 +17,11 @@ from voicebot.emotion import EmotionTracker, detect_crisis
         ("someone is breaking into my house right now", "emergency"),
         ("my husband isn't breathing", "emergency"),
         ("I can smell gas", "emergency"),
+        # What the embedded recogniser's feelings pass decodes must be understood too.
+        ("there's a fire", "emergency"),
+        ("someone is hurt", "emergency"),
+        ("my son has been badly hurt", "emergency"),
+        ("there's a lot of blood", "emergency"),
     ],
 )
 def test_crisis_kind(text: str, kind: str) -> None:
@@ -31,6 +36,8 @@ def test_crisis_kind(text: str, kind: str) -> None:
         "I want to end my contract",
         "the last bill nearly gave me a heart attack",
         "I need to update my emergency contact",
+        "these prices are bleeding me dry",
+        "we had a fire alarm test at work",
         "",
         "   ",
     ],

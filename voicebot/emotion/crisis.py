@@ -28,6 +28,10 @@ _SELF_HARM = [
 ]
 _EMERGENCY = [
     r"\b(fire in|on fire|is burning|are burning|flames)\b",
+    r"\bthere(?:'s| is) a fire\b",
+    r"\b(someone|somebody|he|she|they|my \w+) (is|'s|are|has been|have been|got) "
+    r"(badly |seriously |really )?(hurt|injured|bleeding)\b",
+    r"\b(bleeding (badly|heavily|a lot|everywhere)|(a lot|lots) of blood)\b",
     r"\b(smoke (is )?(coming|everywhere|filling)|full of smoke)\b",
     r"\b(call|need|send|get) (an|the) (ambulance|police|fire brigade|fire service)\b",
     r"\bambulance\b",
@@ -48,6 +52,7 @@ _NOT_CRISIS = [
     r"\b(nearly|almost|practically|about to|going to) (gave|give|giving) me a heart attack\b",
     r"\bgave me a heart attack\b",
     r"\bsuicide (prevention|hotline|helpline|line)\b",
+    r"\bbleeding (me|us) dry\b",
 ]
 
 _RULES: list[tuple[str, re.Pattern[str]]] = [
