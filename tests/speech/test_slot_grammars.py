@@ -15,8 +15,9 @@ from voicebot.audio.codec import (
     to_telephone,
     ulaw_decode,
 )
-from voicebot.dialogue.actions import Expectation, SlotExpectation, SlotType
-from voicebot.dialogue.slots import parse_slot
+from voicebot.dialogue.actions import Expectation, SlotExpectation
+from voicebot.dialogue.slots import SLOT_TYPES, parse_slot
+from voicebot.dialogue.slots.dispatch import SlotType
 from voicebot.speech.espeak import EspeakSynthesizer
 from voicebot.speech.grammar import compile_jsgf, grammar_words, missing_words
 from voicebot.speech.recognizer import PocketsphinxRecognizer
@@ -27,16 +28,8 @@ OPTIONS = (
     ("direct_debit", ("direct debit", "from my bank")),
     ("cheque", ("by post",)),
 )
-TYPED: tuple[SlotType, ...] = (
-    "number",
-    "currency",
-    "date",
-    "time",
-    "choice",
-    "phone",
-    "email",
-    "postcode",
-)
+# The types with grammars of their own (digits and yes/no are grammar.py's; free text has none).
+TYPED = tuple(t for t in SLOT_TYPES if t not in ("digits", "yes_no", "free_text"))
 
 
 def expectation(slot_type: SlotType, currency: str = "GBP") -> Expectation:

@@ -6,28 +6,13 @@ These plain dataclasses are the one boundary between the pure engine and everyth
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
 
 from voicebot.dialogue.emotion_policy import Estimate
 from voicebot.dialogue.knowledge import Entry
+from voicebot.dialogue.slots.dispatch import SlotType
 
 # ---------------------------------------------------------------------------------------------
 # What the engine expects next: the STT compiles its grammar from this.
-
-
-SlotType = Literal[
-    "digits",
-    "yes_no",
-    "number",
-    "currency",
-    "date",
-    "time",
-    "choice",
-    "phone",
-    "email",
-    "postcode",
-    "free_text",
-]
 
 
 @dataclass(frozen=True)

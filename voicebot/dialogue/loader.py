@@ -16,7 +16,7 @@ from pydantic import BaseModel, ValidationError
 from voicebot.dialogue import flow as flow_module
 from voicebot.dialogue import slot_types, webhooks
 from voicebot.dialogue.flow import Flow, FlowProblem, check_flow
-from voicebot.dialogue.slot_types import SLOT_TYPES
+from voicebot.dialogue.slots import SLOT_TYPES
 from voicebot.exceptions import FlowError
 
 MAX_FLOW_BYTES = 1_000_000

@@ -218,17 +218,4 @@ AnySlot = (
     | FreeTextSlot
 )
 Slot = Annotated[AnySlot, Field(discriminator="type")]
-SLOT_TYPES = (
-    "digits",
-    "yes_no",
-    "number",
-    "currency",
-    "date",
-    "time",
-    "choice",
-    "phone",
-    "email",
-    "postcode",
-    "free_text",
-)
 ConfirmableSlot = _ConfirmableSlot

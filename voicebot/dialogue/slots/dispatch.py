@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
+from typing import Literal, get_args
 
 from voicebot.dialogue.slots.choice import parse_choice
 from voicebot.dialogue.slots.contact import parse_email, parse_phone, parse_postcode
@@ -13,10 +14,11 @@ from voicebot.dialogue.slots.free_text import parse_free_text
 from voicebot.dialogue.slots.numbers import parse_currency, parse_number
 from voicebot.dialogue.slots.yes_no import parse_yes_no
 
-SLOT_TYPES = (
+SlotType = Literal[
     "digits", "yes_no", "number", "currency", "date", "time", "choice", "phone", "email",
     "postcode", "free_text",
-)  # fmt: skip
+]  # fmt: skip
+SLOT_TYPES: tuple[SlotType, ...] = get_args(SlotType)
 
 
 def parse_slot(
