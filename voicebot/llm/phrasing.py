@@ -16,72 +16,17 @@ from dataclasses import dataclass
 
 from loguru import logger
 
+from voicebot.dialogue.slots._words import DIGIT_WORDS, ORDINAL_WORDS, TEENS, TENS
+from voicebot.dialogue.slots.dates import MONTHS
 from voicebot.llm.client import LLMClient, LLMError
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 _NUMBER = re.compile(r"\d(?:[\d,. :/-]*\d)?")
-_MONTHS = [
-    "january",
-    "february",
-    "march",
-    "april",
-    "june",
-    "july",
-    "august",
-    "september",
-    "october",
-    "november",
-    "december",
-]
-_NUMBER_WORDS = set(
-    [
-        "zero",
-        "one",
-        "two",
-        "three",
-        "four",
-        "five",
-        "six",
-        "seven",
-        "eight",
-        "nine",
-        "ten",
-        "eleven",
-        "twelve",
-        "thirteen",
-        "fourteen",
-        "fifteen",
-        "sixteen",
-        "seventeen",
-        "eighteen",
-        "nineteen",
-        "twenty",
-        "thirty",
-        "forty",
-        "fifty",
-        "sixty",
-        "seventy",
-        "eighty",
-        "ninety",
-        "hundred",
-        "thousand",
-        "million",
-        "first",
-        "second",
-        "third",
-        "fourth",
-        "fifth",
-        "sixth",
-        "seventh",
-        "eighth",
-        "ninth",
-        "tenth",
-        "pounds",
-        "pence",
-        "dollars",
-        "cents",
-        "euros",
-    ]
+# "may" is left out: far more often the verb than the month.
+_MONTHS = frozenset(MONTHS) - {"may"}
+_NUMBER_WORDS = frozenset(
+    [*DIGIT_WORDS, *TEENS, *TENS, *ORDINAL_WORDS, "hundred", "thousand", "million"]
+    + ["pounds", "pence", "dollars", "cents", "euros"]
 )
 
 
