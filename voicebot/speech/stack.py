@@ -110,7 +110,10 @@ class ConfiguredSpeechStack:
             self.piper = PiperVoiceModel(settings.piper_voice)
             self.piper.warm_up()
         if settings.llm == "ollama":
+            # One client (and its time budgets) for the three uses of the model.
+            from voicebot.llm.answers import GroundedAnswerer
             from voicebot.llm.client import Budget, LLMClient
+            from voicebot.llm.phrasing import Phraser
             from voicebot.llm.understanding import LLMUnderstander
 
             client = LLMClient(
@@ -119,11 +122,7 @@ class ConfiguredSpeechStack:
                 budget=Budget(settings.llm_first_token_secs, settings.llm_total_secs),
             )
             self._understander = LLMUnderstander(client)
-            from voicebot.llm.phrasing import Phraser
-
             self._phraser = Phraser(client)
-            from voicebot.llm.answers import GroundedAnswerer
-
             self._answerer = GroundedAnswerer(client)
 
     def vad(self) -> VADProcessor:
