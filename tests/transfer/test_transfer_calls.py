@@ -67,16 +67,21 @@ def _open_hours(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(service, "utc_now", lambda: OPEN)
 
 
+def twilio_settings(tmp_path: Path, twilio_url: str) -> Settings:
+    """The shipped flows, with Twilio credentials pointing at the fake REST server."""
+    return Settings(
+        flows_dir=FLOWS_DIR,
+        db_path=tmp_path / "calls.db",
+        twilio_auth_token=TOKEN,
+        twilio_account_sid=ACCOUNT,
+        twilio_api_base_url=twilio_url,
+    )
+
+
 @pytest.fixture
 async def bench(tmp_path: Path, speech: EmbeddedSpeechStack) -> AsyncIterator[Bench]:
     async with fake_twilio(ACCOUNT, TOKEN) as twilio:
-        settings = Settings(
-            flows_dir=FLOWS_DIR,
-            db_path=tmp_path / "calls.db",
-            twilio_auth_token=TOKEN,
-            twilio_account_sid=ACCOUNT,
-            twilio_api_base_url=twilio.base_url,
-        )
+        settings = twilio_settings(tmp_path, twilio.base_url)
         ctx = build_context(settings, host="127.0.0.1", speech=speech)
         async with local_server(ctx) as server:
             yield Bench(server, twilio)
@@ -222,13 +227,7 @@ async def test_tts_fault_plays_the_presynthesised_apology_and_transfers(
     tmp_path: Path, speech: EmbeddedSpeechStack
 ) -> None:
     async with fake_twilio(ACCOUNT, TOKEN) as twilio:
-        settings = Settings(
-            flows_dir=FLOWS_DIR,
-            db_path=tmp_path / "calls.db",
-            twilio_auth_token=TOKEN,
-            twilio_account_sid=ACCOUNT,
-            twilio_api_base_url=twilio.base_url,
-        )
+        settings = twilio_settings(tmp_path, twilio.base_url)
         ctx = build_context(settings, host="127.0.0.1", speech=_BrokenTTSStack(speech))  # type: ignore[arg-type]
         async with local_server(ctx) as server:
             bench = Bench(server, twilio)
