@@ -3,11 +3,12 @@
 espeak-ng keeps global state, so the library is initialised once per process and every
 synthesis runs under one lock; callers get 16-bit mono PCM at espeak's own rate (22050 Hz).
 
-The same text synthesises to the same samples whatever was spoken before: espeak-ng's pitch
-flutter walks a table with a function-static index that no API resets, so each synthesis
-resets it (found through the library's symbol table). Without that, a recognition test or a
-replayed call heard slightly different audio depending on every prompt spoken earlier in the
-process, and an exact digit string could decode differently from one run to the next.
+The same text synthesises to the same samples whatever was spoken before. espeak-ng's wave
+generator keeps two function-static counters that no API resets: the pitch-flutter position
+and the glottal-cycle count (whose parity picks how a cycle is built). Each synthesis resets
+both to their start values, found through the library's symbol table. Without that, a
+recognition test or a replayed call heard slightly different audio depending on every prompt
+spoken earlier in the process, and a digit string could decode differently between runs.
 """
 
 from __future__ import annotations
@@ -63,7 +64,7 @@ class _Engine:
     sample_rate: int
     callback: object  # held so ctypes does not free the C trampoline
     by_language: dict[str, bytes]  # "en-gb" -> b"gmw/en": the best voice file per language
-    flutter_index: ctypes.c_int | None  # espeak-ng's static pitch-flutter position
+    counters: tuple[ctypes.c_int, ...]  # wavegen.c statics reset before each synthesis
     sink: list[bytes] | None = None
     voice: str | None = None
 
@@ -105,35 +106,39 @@ def _load() -> _Engine:
         sample_rate=rate,
         callback=_SynthCallback(on_audio),
         by_language=_languages(lib),
-        flutter_index=_flutter_index(library_path, lib),
+        counters=_wavegen_counters(library_path, lib),
     )
     lib.espeak_SetSynthCallback(engine.callback)
     return engine
 
 
-def _flutter_index(library_path: str, lib: ctypes.CDLL) -> ctypes.c_int | None:
-    """espeak-ng's `static int Flutter_ix` (wavegen.c), located through the library's symbol
-    table relative to an exported function; None when the build is stripped or differs, and
-    then synthesis still works, only without run-to-run identical audio."""
+# wavegen.c's `static int Flutter_ix` (in AdvanceParameters) and `static int cycle_count`
+# (in Wavegen): both start at 0 when the library loads; the compiler suffixes their names.
+_COUNTERS = ("Flutter_ix", "cycle_count")
+
+
+def _wavegen_counters(library_path: str, lib: ctypes.CDLL) -> tuple[ctypes.c_int, ...]:
+    """The counters in `_COUNTERS`, located through the library's symbol table relative to an
+    exported function; empty when the build is stripped or differs, and then synthesis still
+    works, only without run-to-run identical audio."""
     try:
         with open(library_path, "rb") as handle:
             symbols = ELFFile(handle).get_section_by_name(".symtab")
             if not isinstance(symbols, SymbolTableSection):
-                return None
+                return ()
             offsets = {
                 symbol.name.split(".")[0]: (symbol["st_value"], symbol["st_size"])
                 for symbol in symbols.iter_symbols()
-                if symbol.name == "espeak_Synth" or symbol.name.startswith("Flutter_ix.")
+                if symbol.name == "espeak_Synth" or symbol.name.startswith(_COUNTERS)
             }
     except (OSError, ELFError):
-        return None
-    if "espeak_Synth" not in offsets or offsets.get("Flutter_ix", (0, 0))[1] != 4:
-        return None
+        return ()
     exported = ctypes.cast(lib.espeak_Synth, ctypes.c_void_p).value
-    if exported is None:
-        return None
+    sizes = [offsets.get(name, (0, 0))[1] for name in _COUNTERS]
+    if exported is None or "espeak_Synth" not in offsets or sizes != [4] * len(_COUNTERS):
+        return ()
     base = exported - offsets["espeak_Synth"][0]
-    return ctypes.c_int.from_address(base + offsets["Flutter_ix"][0])
+    return tuple(ctypes.c_int.from_address(base + offsets[name][0]) for name in _COUNTERS)
 
 
 def _languages(lib: ctypes.CDLL) -> dict[str, bytes]:
@@ -239,8 +244,8 @@ class EspeakSynthesizer:
             _check(engine.lib.espeak_SetParameter(_PARAM_RATE, rate, 0), "rejected the rate")
             _check(engine.lib.espeak_SetParameter(_PARAM_PITCH, pitch, 0), "rejected the pitch")
             engine.sink = chunks
-            if engine.flutter_index is not None:
-                engine.flutter_index.value = 0
+            for counter in engine.counters:
+                counter.value = 0
             try:
                 result = engine.lib.espeak_Synth(
                     encoded, len(encoded) + 1, 0, _POS_CHARACTER, 0, _CHARS_UTF8, None, None
