@@ -22,7 +22,7 @@ from pipecat.tests.utils import run_test
 
 from voicebot.audio.codec import ulaw_encode
 from voicebot.exceptions import SpeechError
-from voicebot.speech.espeak import EspeakSynthesizer
+from voicebot.speech.espeak import EspeakSynthesizer, _wavegen_counters
 from voicebot.speech.espeak_tts import EspeakTTSService
 
 SENTENCE = "Thanks for calling. How can I help you today?"
@@ -70,6 +70,13 @@ def test_the_same_text_gives_the_same_samples_whatever_was_spoken_before() -> No
         synth.synthesize(before, voice=voice)
         heard[before] = synth.synthesize("by post")[0]
     assert len(set(heard.values())) == 1, [len(pcm) for pcm in heard.values()]
+
+
+def test_a_library_without_its_symbol_table_still_speaks_only_not_repeatably() -> None:
+    synth = EspeakSynthesizer()
+    assert len(synth._engine.counters) == 2  # the wheel's build: both counters found
+    assert _wavegen_counters(__file__, synth._engine.lib) == ()  # not an ELF file
+    assert _wavegen_counters("/nonexistent/libespeak-ng.so", synth._engine.lib) == ()
 
 
 def test_language_codes_resolve_like_the_command_line() -> None:

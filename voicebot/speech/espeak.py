@@ -126,17 +126,19 @@ def _wavegen_counters(library_path: str, lib: ctypes.CDLL) -> tuple[ctypes.c_int
             symbols = ELFFile(handle).get_section_by_name(".symtab")
             if not isinstance(symbols, SymbolTableSection):
                 return ()
-            offsets = {
-                symbol.name.split(".")[0]: (symbol["st_value"], symbol["st_size"])
+            found = [
+                (symbol.name.split(".")[0], symbol["st_value"], symbol["st_size"])
                 for symbol in symbols.iter_symbols()
                 if symbol.name == "espeak_Synth" or symbol.name.startswith(_COUNTERS)
-            }
+            ]
     except (OSError, ELFError):
         return ()
+    offsets = {name: (value, size) for name, value, size in found}
     exported = ctypes.cast(lib.espeak_Synth, ctypes.c_void_p).value
     sizes = [offsets.get(name, (0, 0))[1] for name in _COUNTERS]
-    if exported is None or "espeak_Synth" not in offsets or sizes != [4] * len(_COUNTERS):
-        return ()
+    unique = len(found) == len(offsets) and "espeak_Synth" in offsets
+    if exported is None or not unique or sizes != [4] * len(_COUNTERS):
+        return ()  # a counter missing, ambiguous (two statics of one name) or not an int
     base = exported - offsets["espeak_Synth"][0]
     return tuple(ctypes.c_int.from_address(base + offsets[name][0]) for name in _COUNTERS)
 
