@@ -14,11 +14,11 @@ from collections import defaultdict
 from datetime import date
 
 from voicebot import logs
-from voicebot.audio.codec import TELEPHONE_RATE, normalise_peak, resample, to_telephone, ulaw_decode
+from voicebot.audio.codec import TELEPHONE_RATE
 from voicebot.dialogue.actions import Expectation, SlotExpectation
 from voicebot.dialogue.slots import parse_slot
 from voicebot.dialogue.slots.dispatch import SlotType
-from voicebot.speech.espeak import EspeakSynthesizer
+from voicebot.replay.audio import synthesise
 from voicebot.speech.recognizer import PocketsphinxRecognizer
 
 TODAY = date(2026, 11, 21)
@@ -57,18 +57,12 @@ def expectation(slot_type: SlotType) -> Expectation:
     return Expectation(node=slot_type, intents={"agent": ("agent", "operator")}, slot=slot)
 
 
-def over_the_phone(synthesizer: EspeakSynthesizer, text: str, voice: str) -> bytes:
-    pcm, rate = synthesizer.synthesize(text, voice=voice, rate=150)
-    narrow = normalise_peak(resample(pcm, rate, TELEPHONE_RATE))
-    return ulaw_decode(to_telephone(narrow, TELEPHONE_RATE))
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--voices", nargs="+", default=["en-us", "en-us+m3", "en-gb"])
     args = parser.parse_args()
     logs.configure("ERROR")
-    recognizer, synthesizer = PocketsphinxRecognizer(), EspeakSynthesizer()
+    recognizer = PocketsphinxRecognizer()
     hits: dict[str, int] = defaultdict(int)
     misses: list[str] = []
     for slot_type, phrases in PHRASES.items():
@@ -76,7 +70,7 @@ def main() -> None:
         for phrase in phrases:
             wanted = parse_slot(slot_type, phrase, today=TODAY, options=OPTIONS)
             for voice in args.voices:
-                audio = over_the_phone(synthesizer, phrase, voice)
+                audio = synthesise(phrase, voice, rate=150)
                 result = recognizer.recognize(audio, TELEPHONE_RATE, expect)
                 heard = "" if result.rejected else result.text
                 value = parse_slot(slot_type, heard, today=TODAY, options=OPTIONS)

@@ -8,17 +8,11 @@ from datetime import date
 import pocketsphinx
 import pytest
 
-from voicebot.audio.codec import (
-    TELEPHONE_RATE,
-    normalise_peak,
-    resample,
-    to_telephone,
-    ulaw_decode,
-)
+from voicebot.audio.codec import TELEPHONE_RATE
 from voicebot.dialogue.actions import Expectation, SlotExpectation
 from voicebot.dialogue.slots import SLOT_TYPES, parse_slot
 from voicebot.dialogue.slots.dispatch import SlotType
-from voicebot.speech.espeak import EspeakSynthesizer
+from voicebot.replay.audio import synthesise
 from voicebot.speech.grammar import compile_jsgf, grammar_words, missing_words
 from voicebot.speech.recognizer import PocketsphinxRecognizer
 
@@ -203,24 +197,13 @@ def test_choice_options_are_normalised_to_dictionary_spellings() -> None:
 
 
 # --- real decodes of espeak speech over the telephone codec ------------------------------------
-# Phrases chosen from measurements (see the module's report): the wideband en-us model on
-# espeak audio decodes these right; spelled letters (postcode, e-mail) it does not.
+# Phrases chosen from measurements (`python bench/slot_recognition.py`): the wideband en-us
+# model on espeak audio decodes these right; spelled letters (postcode, e-mail) it does not.
 
 
 @pytest.fixture(scope="module")
 def recognizer() -> PocketsphinxRecognizer:
     return PocketsphinxRecognizer()
-
-
-@pytest.fixture(scope="module")
-def synthesizer() -> EspeakSynthesizer:
-    return EspeakSynthesizer()
-
-
-def over_the_phone(synthesizer: EspeakSynthesizer, text: str, voice: str) -> bytes:
-    pcm, rate = synthesizer.synthesize(text, voice=voice, rate=150)
-    narrow = normalise_peak(resample(pcm, rate, TELEPHONE_RATE))
-    return ulaw_decode(to_telephone(narrow, TELEPHONE_RATE))
 
 
 @pytest.mark.parametrize(
@@ -238,13 +221,12 @@ def over_the_phone(synthesizer: EspeakSynthesizer, text: str, voice: str) -> byt
 )
 def test_spoken_slot_decodes_and_parses(
     recognizer: PocketsphinxRecognizer,
-    synthesizer: EspeakSynthesizer,
     slot_type: SlotType,
     spoken: str,
     voice: str,
     value: str,
 ) -> None:
-    audio = over_the_phone(synthesizer, spoken, voice)
+    audio = synthesise(spoken, voice, rate=150)
     result = recognizer.recognize(audio, TELEPHONE_RATE, expectation(slot_type))
     assert not result.rejected, result
     assert parse_slot(slot_type, result.text, today=TODAY, options=OPTIONS) == value
