@@ -94,9 +94,6 @@ class Knowledge(FlowModel):
             raise ValueError(f"duplicate entry ids: {', '.join(dupes)}")
         return self
 
-    def by_id(self, entry_id: str) -> Entry | None:
-        return next((e for e in self.entries if e.id == entry_id), None)
-
     def relevant(self, question: str, min_relevance: float, top_k: int = 3) -> list[Entry]:
         """The best entries (at most `top_k`) sharing at least `min_relevance` of the
         question's content words, best first; [] when none is relevant enough."""
