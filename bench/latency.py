@@ -21,10 +21,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from voicebot.demo import demo_scenario, free_port
-from voicebot.demo_backend import ENV_VAR, BillingBackend
-from voicebot.simulator.caller import CallerSimulator, CallResult
-from voicebot.simulator.scenario import BargeIn, Scenario
+from voicebot.tools.demo import demo_scenario, free_port
+from voicebot.tools.demo_backend import ENV_VAR, BillingBackend
+from voicebot.tools.simulator.caller import CallerSimulator, CallResult
+from voicebot.tools.simulator.scenario import BargeIn, Scenario
 
 REPO = Path(__file__).resolve().parents[1]
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")

@@ -25,9 +25,9 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=2)
     args = parser.parse_args()
     logs.configure("ERROR")
-    from voicebot.replay.model import find_scenarios
-    from voicebot.replay.runner import FAST_FACTOR, RunOptions, ScenarioResult, run_all
-    from voicebot.speech.stack import EmbeddedSpeechStack
+    from voicebot.pipeline.stack import EmbeddedSpeechStack
+    from voicebot.tools.replay.model import find_scenarios
+    from voicebot.tools.replay.runner import FAST_FACTOR, RunOptions, ScenarioResult, run_all
 
     files = find_scenarios([LIBRARY])
     speech = EmbeddedSpeechStack()

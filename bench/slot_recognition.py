@@ -17,9 +17,9 @@ from voicebot import logs
 from voicebot.audio.codec import TELEPHONE_RATE
 from voicebot.dialogue.actions import Expectation, SlotExpectation
 from voicebot.dialogue.slots import parse_slot
-from voicebot.dialogue.slots.dispatch import SlotType
-from voicebot.replay.audio import synthesise
+from voicebot.flows.slot_types import SlotType
 from voicebot.speech.recognizer import PocketsphinxRecognizer
+from voicebot.tools.replay.audio import synthesise
 
 TODAY = date(2026, 11, 21)
 OPTIONS = (

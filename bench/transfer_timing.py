@@ -20,13 +20,13 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from tests.transfer.fake_twilio import fake_twilio  # noqa: E402
-from voicebot.demo import local_server  # noqa: E402
+from voicebot.server.app import build_context  # noqa: E402
 from voicebot.settings import Settings  # noqa: E402
-from voicebot.simulator.caller import CallerSimulator  # noqa: E402
-from voicebot.simulator.scenario import Keys, Scenario  # noqa: E402
-from voicebot.telephony.server import build_context  # noqa: E402
+from voicebot.tools.demo import local_server  # noqa: E402
+from voicebot.tools.simulator.caller import CallerSimulator  # noqa: E402
+from voicebot.tools.simulator.scenario import Keys, Scenario  # noqa: E402
 from voicebot.transfer.service import CallTransfers  # noqa: E402
-from voicebot.transfer.twilio_rest import TwilioCallUpdater, UpdateResult  # noqa: E402
+from voicebot.twilio.rest import TwilioCallUpdater, UpdateResult  # noqa: E402
 
 ACCOUNT, TOKEN = "AC" + "b" * 32, "bench-token"
 

@@ -27,7 +27,7 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 @pytest.fixture(scope="session")
 def speech() -> Any:
     """One embedded speech stack for every test that runs a server: the model loads once."""
-    from voicebot.speech.stack import EmbeddedSpeechStack
+    from voicebot.pipeline.stack import EmbeddedSpeechStack
 
     return EmbeddedSpeechStack()
 

@@ -1,3 +1,3 @@
-from voicebot.cli import app
+from voicebot.app.cli import app
 
 app()

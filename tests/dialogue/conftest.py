@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from voicebot.dialogue.engine import DialogueEngine
-from voicebot.dialogue.flow import Flow
-from voicebot.dialogue.loader import load_flow
+from voicebot.flows.flow import Flow
+from voicebot.flows.loader import load_flow
 
 ACME_FLOW = Path(__file__).parent / "flows" / "basic_support.yaml"
 

@@ -18,8 +18,8 @@ from voicebot.dialogue.actions import (
     Utterance,
 )
 from voicebot.dialogue.engine import DialogueEngine
-from voicebot.dialogue.loader import load_flow
 from voicebot.exceptions import FlowError
+from voicebot.flows.loader import load_flow
 from voicebot.speech.grammar import compile_jsgf
 
 FAQ = """\

@@ -21,8 +21,8 @@ from voicebot.dialogue.actions import (
     Utterance,
 )
 from voicebot.dialogue.engine import DialogueEngine, TurnRecord
-from voicebot.dialogue.flow import Flow
 from voicebot.exceptions import FlowError
+from voicebot.flows.flow import Flow
 
 GREETING = (
     "Thanks for calling Acme Energy. You can say check my balance, report an outage, or agent."

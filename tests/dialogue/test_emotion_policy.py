@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from voicebot.dialogue.actions import CallStarted, Say, Transfer, Utterance
-from voicebot.dialogue.emotion_policy import Estimate
 from voicebot.dialogue.engine import DialogueEngine
-from voicebot.dialogue.loader import load_flow
+from voicebot.flows.emotion_policy import Estimate
+from voicebot.flows.loader import load_flow
 
 FLOW = """
 flow: moods

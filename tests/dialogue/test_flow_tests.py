@@ -8,10 +8,10 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.conftest import FLOWS_DIR
-from voicebot.cli import app
-from voicebot.dialogue.flow_tests import load_test_file, run_test_files
-from voicebot.dialogue.loader import load_flows
+from voicebot.app.cli import app
+from voicebot.dialogue.conversation_tests import load_test_file, run_test_files
 from voicebot.exceptions import FlowError
+from voicebot.flows.loader import load_flows
 
 WRONG = """\
 flow: acme_support

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from voicebot.dialogue.actions import Expectation, SlotExpectation
-from voicebot.dialogue.understanding import GLOBAL_INTENTS, Interpretation, interpret
+from voicebot.dialogue.understanding import Interpretation, interpret
+from voicebot.language.commands import GLOBAL_INTENTS
 
 MENU = Expectation(
     node="greet",

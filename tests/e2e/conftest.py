@@ -9,12 +9,12 @@ from typing import Any
 import pytest
 
 from tests.conftest import DEMO_AUDIO, FLOWS_DIR
-from voicebot.demo import LocalServer, local_server
+from voicebot.pipeline.stack import EmbeddedSpeechStack
+from voicebot.server.app import build_context
 from voicebot.settings import Settings
-from voicebot.simulator.caller import CallerSimulator, CallResult
-from voicebot.simulator.scenario import Scenario
-from voicebot.speech.stack import EmbeddedSpeechStack
-from voicebot.telephony.server import build_context
+from voicebot.tools.demo import LocalServer, local_server
+from voicebot.tools.simulator.caller import CallerSimulator, CallResult
+from voicebot.tools.simulator.scenario import Scenario
 
 # Fast enough for CI, slow enough that the caller's clock stays ahead of the bot's 2x playout.
 SPEED = 4.0

@@ -9,9 +9,10 @@ import pytest
 
 from tests.conftest import DEMO_AUDIO
 from tests.e2e.conftest import CallRunner, audio, events, node_path
-from tests.telephony.test_wire import BROKEN_CAPTURES
-from voicebot.demo import demo_scenario
-from voicebot.simulator.scenario import (
+from tests.twilio.test_wire import BROKEN_CAPTURES
+from voicebot.speech.grammar import NO_PHRASES, YES_PHRASES
+from voicebot.tools.demo import demo_scenario
+from voicebot.tools.simulator.scenario import (
     BargeIn,
     DropSocket,
     HangUp,
@@ -20,7 +21,6 @@ from voicebot.simulator.scenario import (
     Scenario,
     Speak,
 )
-from voicebot.speech.grammar import NO_PHRASES, YES_PHRASES
 
 pytestmark = pytest.mark.e2e
 

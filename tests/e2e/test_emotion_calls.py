@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.e2e.conftest import CallRunner, audio, events
-from voicebot.simulator.scenario import Scenario, Speak
+from voicebot.tools.simulator.scenario import Scenario, Speak
 
 pytestmark = pytest.mark.e2e
 

@@ -3,8 +3,8 @@ a caller growing angrier is escalated by an "angry ≥ 0.7 on 2 turns" rule, not
 
 from __future__ import annotations
 
-from voicebot.dialogue.emotion_policy import EmotionPolicy, EmotionPolicyState, EscalationRule
 from voicebot.emotion import EmotionTracker
+from voicebot.flows.emotion_policy import EmotionPolicy, EmotionPolicyState, EscalationRule
 
 CALLER_GROWS_ANGRIER = [
     "I want to check my bill",

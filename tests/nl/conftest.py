@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 
 from tests.nl.fake_ollama import FakeOllama, FakeOllamaServer
-from voicebot.dialogue.flow import Flow
-from voicebot.dialogue.loader import load_flow
+from voicebot.flows.flow import Flow
+from voicebot.flows.loader import load_flow
 
 
 @pytest.fixture

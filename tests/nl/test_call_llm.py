@@ -22,12 +22,12 @@ from tests.conftest import DEMO_AUDIO, FLOWS_DIR
 from tests.e2e.conftest import events, wait_for_end
 from tests.nl.fake_ollama import FakeOllama, Reply
 from tests.nl.tiny_models import build_tiny_whisper
-from voicebot.demo import local_server
+from voicebot.pipeline.stack import ConfiguredSpeechStack
+from voicebot.server.app import AppContext, build_context
 from voicebot.settings import Settings
-from voicebot.simulator.caller import CallerSimulator
-from voicebot.simulator.scenario import Scenario, Speak
-from voicebot.speech.stack import ConfiguredSpeechStack
-from voicebot.telephony.server import AppContext, build_context
+from voicebot.tools.demo import local_server
+from voicebot.tools.simulator.caller import CallerSimulator
+from voicebot.tools.simulator.scenario import Scenario, Speak
 
 NL_FLOWS = Path(__file__).parent / "flows"
 
@@ -127,7 +127,7 @@ async def test_a_question_is_answered_by_the_llm_citing_its_faq_entry(
 ) -> None:
     """The support line's answer node with llm: ollama: the model words the answer from the
     entry it cites; the record says which entry and that the model worded it."""
-    from voicebot.replay.audio import synth_frames
+    from voicebot.tools.replay.audio import synth_frames
 
     worded = "We're open from 8 am to 8 pm on weekdays, and 9 am to 5 pm on Saturday."
 

@@ -16,14 +16,14 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from tests.nl.fake_ollama import FakeOllama
-from voicebot.cli import app
+from voicebot.app.cli import app
 from voicebot.exceptions import ConfigError
-from voicebot.models import format_report, model_report, require_models
+from voicebot.pipeline.stack import ConfiguredSpeechStack, SpeechStacks
 from voicebot.settings import Settings
 from voicebot.speech.espeak_tts import EspeakTTSService
+from voicebot.speech.models import format_report, model_report, require_models
 from voicebot.speech.piper_tts import PiperTTSService
 from voicebot.speech.pocketsphinx_stt import PocketsphinxSTTService
-from voicebot.speech.stack import ConfiguredSpeechStack, SpeechStacks
 from voicebot.speech.whisper_stt import WhisperSTTService
 
 CLOSED_PORT_URL = "http://127.0.0.1:9"  # discard port: nothing listens, refused at once

@@ -17,7 +17,7 @@ from pipecat.tests.utils import run_test
 from tests.nl.fake_ollama import FakeOllama, Reply
 from voicebot.dialogue.actions import Expectation, SlotExpectation
 from voicebot.dialogue.engine import DialogueEngine
-from voicebot.dialogue.flow import Flow
+from voicebot.flows.flow import Flow
 from voicebot.llm.client import Budget, LLMClient
 from voicebot.llm.understanding import LLMUnderstander, Understood, response_schema
 from voicebot.pipeline.call import CallInfo

@@ -28,7 +28,7 @@ from pipecat.tests.utils import run_test
 from tests.nl.tiny_models import WORDS
 from voicebot.dialogue.actions import Expectation, SlotExpectation
 from voicebot.exceptions import SpeechError
-from voicebot.pipeline.frames import ExpectationFrame
+from voicebot.speech.frames import ExpectationFrame
 from voicebot.speech.whisper_stt import (
     ModelMissingError,
     WhisperConfig,

@@ -6,11 +6,8 @@ import pocketsphinx
 import pytest
 
 from voicebot.dialogue.actions import Expectation, SlotExpectation
-from voicebot.speech.grammar import (
-    compile_jsgf,
-    missing_words,
-    normalize_phrase,
-)
+from voicebot.language.pronunciation import normalize_phrase
+from voicebot.speech.grammar import compile_jsgf, missing_words
 
 MENU = Expectation(
     node="main_menu",

@@ -29,8 +29,8 @@ from voicebot.audio.codec import (
 from voicebot.audio.wavfile import read_wav
 from voicebot.dialogue.actions import Expectation, SlotExpectation
 from voicebot.exceptions import SpeechError
-from voicebot.pipeline.frames import ExpectationFrame
 from voicebot.speech.espeak import EspeakSynthesizer
+from voicebot.speech.frames import ExpectationFrame
 from voicebot.speech.grammar import NO_PHRASES, YES_PHRASES
 from voicebot.speech.pocketsphinx_stt import PocketsphinxSTTService
 from voicebot.speech.recognizer import PocketsphinxRecognizer, Recognition

@@ -6,7 +6,7 @@ from typing import Any
 
 import yaml
 
-from voicebot.dialogue.flow import Flow, check_flow
+from voicebot.flows.flow import Flow, check_flow
 
 ROUTED_FLOW = """
 flow: routed

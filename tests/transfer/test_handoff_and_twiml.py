@@ -8,9 +8,9 @@ from typing import Any
 
 from tests.transfer.flows import routed_flow
 from tests.transfer.test_routing import MONDAY_NOON, SATURDAY, route
+from voicebot.flows.routing import RouteDecision, queues_of
 from voicebot.transfer.handoff import HandoffPacket, build_packet
-from voicebot.transfer.routing import RouteDecision, queues_of
-from voicebot.transfer.twiml import transfer_twiml
+from voicebot.twilio.twiml import transfer_twiml
 
 EVENTS: list[dict[str, Any]] = [
     {"kind": "bot_said", "text": "Welcome. Say balance or agent."},

@@ -8,8 +8,8 @@ import pytest
 import yaml
 
 from tests.transfer.flows import ROUTED_FLOW, routed_flow
-from voicebot.dialogue.flow import Flow, check_flow
-from voicebot.transfer.routing import CallerFacts, RouteDecision, decide, queues_of
+from voicebot.flows.flow import Flow, check_flow
+from voicebot.flows.routing import CallerFacts, RouteDecision, decide, queues_of
 
 MONDAY_NOON = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)  # London is on UTC in November
 MONDAY_NIGHT = datetime(2026, 11, 23, 21, 0, tzinfo=UTC)

@@ -11,12 +11,12 @@ import httpx
 import pytest
 
 from tests.transfer.flows import always_open_flow_yaml
-from voicebot.demo import LocalServer, local_server
 from voicebot.dialogue.actions import CallStarted, DtmfDigit, Transfer
 from voicebot.dialogue.engine import DialogueEngine
+from voicebot.pipeline.stack import EmbeddedSpeechStack
+from voicebot.server.app import build_context
 from voicebot.settings import Settings
-from voicebot.speech.stack import EmbeddedSpeechStack
-from voicebot.telephony.server import build_context
+from voicebot.tools.demo import LocalServer, local_server
 from voicebot.transfer.service import CallTransfers
 
 ADMIN = "admin-token-for-tests"

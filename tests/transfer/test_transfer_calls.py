@@ -15,16 +15,16 @@ import pytest
 from tests.conftest import DEMO_AUDIO, FLOWS_DIR
 from tests.e2e.conftest import SPEED, events, wait_for_end
 from tests.transfer.fake_twilio import FakeTwilio, fake_twilio
-from voicebot.demo import LocalServer, local_server
 from voicebot.exceptions import SpeechError
+from voicebot.pipeline.apologies import apologies
+from voicebot.pipeline.stack import EmbeddedSpeechStack
+from voicebot.server.app import build_context
 from voicebot.settings import Settings
-from voicebot.simulator.caller import CallerSimulator, CallResult
-from voicebot.simulator.scenario import DropSocket, Keys, Scenario, Silence, Speak
 from voicebot.speech.espeak_tts import EspeakTTSService
-from voicebot.speech.stack import EmbeddedSpeechStack
-from voicebot.telephony.server import build_context
+from voicebot.tools.demo import LocalServer, local_server
+from voicebot.tools.simulator.caller import CallerSimulator, CallResult
+from voicebot.tools.simulator.scenario import DropSocket, Keys, Scenario, Silence, Speak
 from voicebot.transfer import service
-from voicebot.transfer.apology import apologies
 
 pytestmark = pytest.mark.e2e
 
@@ -51,7 +51,7 @@ class Bench:
 
     async def after_stream(self, call_sid: str) -> str:
         # Unsigned is refused when a token is set: sign as Twilio would.
-        from voicebot.telephony import signature
+        from voicebot.twilio import signature
 
         url = f"http://127.0.0.1:{self.server.port}/twilio/after-stream"
         form = {"CallSid": call_sid, "CallStatus": "in-progress"}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tests.transfer.fake_twilio import fake_twilio
-from voicebot.transfer.twilio_rest import TwilioCallUpdater, TwilioCredentials
+from voicebot.twilio.rest import TwilioCallUpdater, TwilioCredentials
 
 ACCOUNT = "AC" + "1" * 32
 CALL = "CA" + "2" * 32

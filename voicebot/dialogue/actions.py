@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from voicebot.dialogue.emotion_policy import Estimate
-from voicebot.dialogue.knowledge import Entry
-from voicebot.dialogue.slots.dispatch import SlotType
+from voicebot.flows.emotion_policy import Estimate
+from voicebot.flows.knowledge import Entry
+from voicebot.flows.slot_types import SlotType
 
 # ---------------------------------------------------------------------------------------------
 # What the engine expects next: the STT compiles its grammar from this.

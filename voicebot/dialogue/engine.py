@@ -34,11 +34,19 @@ from voicebot.dialogue.actions import (
     Utterance,
     WebhookResult,
 )
-from voicebot.dialogue.conditions import evaluate
-from voicebot.dialogue.emotion_policy import EmotionPolicyState, Estimate
-from voicebot.dialogue.flow import Flow, Node, check_flow
 from voicebot.dialogue.keypad import KeypadEntry, keypad_entry
-from voicebot.dialogue.slot_types import (
+from voicebot.dialogue.slots import read_back
+from voicebot.dialogue.understanding import (
+    Interpretation,
+    interpret,
+    match_intent,
+    parse_expected,
+)
+from voicebot.exceptions import FlowError
+from voicebot.flows.conditions import evaluate
+from voicebot.flows.emotion_policy import EmotionPolicyState, Estimate
+from voicebot.flows.flow import Flow, Node, check_flow
+from voicebot.flows.slot_types import (
     AnySlot,
     ChoiceSlot,
     ConfirmableSlot,
@@ -47,17 +55,9 @@ from voicebot.dialogue.slot_types import (
     FreeTextSlot,
     Rule,
 )
-from voicebot.dialogue.slots import read_back
-from voicebot.dialogue.understanding import (
-    GLOBAL_INTENTS,
-    Interpretation,
-    interpret,
-    match_intent,
-    normalise,
-    parse_expected,
-)
-from voicebot.dialogue.webhooks import Webhook, as_slot_text, pick
-from voicebot.exceptions import FlowError
+from voicebot.flows.webhooks import Webhook, as_slot_text, pick
+from voicebot.language.commands import GLOBAL_INTENTS
+from voicebot.language.words import normalise
 
 MASK = "****"
 NO_MATCH = "Sorry, I didn't catch that. "

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from voicebot.dialogue.slot_types import (
+from voicebot.flows.slot_types import (
     AnySlot,
     ChoiceSlot,
     CurrencySlot,

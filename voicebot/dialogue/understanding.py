@@ -5,26 +5,12 @@ Deterministic phrase matching and slot parsing only; an LLM policy can replace i
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date
 
 from voicebot.dialogue.actions import Expectation, SlotExpectation
 from voicebot.dialogue.slots import parse_digits, parse_slot, parse_yes_no
-
-# Commands understood in every node (flows may add phrases through same-named intents).
-# fmt: off
-GLOBAL_INTENTS: dict[str, tuple[str, ...]] = {
-    "agent": (
-        "agent", "operator", "representative", "a person", "a real person", "speak to someone",
-        "talk to someone", "human", "a human",
-    ),
-    "repeat": ("repeat", "repeat that", "say that again", "come again", "pardon"),
-    "help": ("help", "what can i say", "what are my options", "i need help"),
-    "start_over": ("start over", "start again", "main menu", "go back to the start"),
-    "goodbye": ("goodbye", "bye", "good bye", "bye bye"),
-}
-# fmt: on
+from voicebot.language.words import normalise
 
 
 @dataclass(frozen=True)
@@ -33,12 +19,6 @@ class Interpretation:
 
     intent: str | None = None
     slot_value: str | None = None
-
-
-def normalise(text: str) -> str:
-    """Lower case, apostrophes dropped ("that's" -> "thats"), other punctuation as spaces."""
-    text = text.lower().replace("'", "").replace("\u2019", "")
-    return " ".join(re.findall(r"[a-z0-9]+", text))
 
 
 def interpret(text: str, expect: Expectation, today: date | None = None) -> Interpretation:

@@ -20,8 +20,8 @@ import yaml
 from loguru import logger
 from pydantic import ValidationError
 
-from voicebot.dialogue.knowledge import Entry, Knowledge, rank
 from voicebot.exceptions import ConfigError
+from voicebot.flows.knowledge import Entry, Knowledge, rank
 from voicebot.llm.client import LLMClient, LLMError
 from voicebot.llm.phrasing import Facts
 

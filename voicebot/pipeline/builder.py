@@ -7,10 +7,10 @@ from collections.abc import Mapping
 from pipecat.pipeline.pipeline import Pipeline
 from pipecat.transports.base_transport import BaseTransport
 
-from voicebot.dialogue.flow import Flow
+from voicebot.flows.flow import Flow
 from voicebot.pipeline.dialogue_processor import DialogueProcessor
+from voicebot.pipeline.stack import SpeechStack
 from voicebot.pipeline.voice_features import VoiceFeaturesProcessor
-from voicebot.speech.stack import SpeechStack
 
 
 def build_pipeline(

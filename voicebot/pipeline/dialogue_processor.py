@@ -50,22 +50,23 @@ from voicebot.dialogue.actions import (
     Transfer,
     Utterance,
 )
-from voicebot.dialogue.emotion_policy import Estimate
 from voicebot.dialogue.engine import DialogueEngine
 from voicebot.emotion import EmotionEstimate, EmotionTracker, TurnSignals, VoiceFeatures
+from voicebot.flows.emotion_policy import Estimate
 from voicebot.pipeline.call import CallInfo
-from voicebot.pipeline.frames import CallStopFrame, ExpectationFrame, MarkEchoFrame
 from voicebot.pipeline.voice_features import VoiceFeaturesFrame
 from voicebot.pipeline.webhook_client import WebhookClient
 from voicebot.speech.espeak_tts import EspeakTTSSettings
+from voicebot.speech.frames import ExpectationFrame
 from voicebot.storage.calls import CallStore
-from voicebot.telephony.wire import mark_message
+from voicebot.twilio.frames import CallStopFrame, MarkEchoFrame
+from voicebot.twilio.wire import mark_message
 
 if TYPE_CHECKING:
     from voicebot.llm.answers import GroundedAnswerer
     from voicebot.llm.phrasing import Phrased, Phraser
     from voicebot.llm.understanding import LLMUnderstander
-    from voicebot.transfer.apology import Apologies
+    from voicebot.pipeline.apologies import Apologies
     from voicebot.transfer.service import CallTransfers, PreparedTransfer
 
 INTER_DIGIT_TIMEOUT_SECS = 3.0

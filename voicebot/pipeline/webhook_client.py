@@ -10,7 +10,7 @@ import httpx
 from loguru import logger
 
 from voicebot.dialogue.actions import CallWebhook, WebhookResult
-from voicebot.dialogue.webhooks import expand_env
+from voicebot.flows.webhooks import expand_env
 
 MAX_ANSWER_BYTES = 1_000_000
 

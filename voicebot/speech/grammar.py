@@ -8,15 +8,12 @@ Pure: no audio, no decoder; the pronunciation dictionary is only read to report 
 
 from __future__ import annotations
 
-import re
-from collections.abc import Collection, Iterable
-from functools import lru_cache
-from pathlib import Path
+from collections.abc import Collection
 
 from voicebot.dialogue.actions import Expectation, SlotExpectation
+from voicebot.language.pronunciation import cmudict_words, normalize_phrase
+from voicebot.language.words import DIGIT_WORDS
 from voicebot.speech import slot_grammars
-
-DIGIT_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 
 # Callers confirm in many ways; every phrase here is in cmudict as spelled ("that's" included).
 YES_PHRASES = (
@@ -32,44 +29,6 @@ NO_PHRASES = (
 # measured on 8-digit turns it doubled decode time (~500 vs ~270 ms) for no accuracy gain,
 # so only short codes (PINs, extensions) get it.
 MAX_LENGTH_WITH_DOUBLE = 6
-
-_ONES = DIGIT_WORDS + (
-    "ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen",
-    "eighteen", "nineteen",
-)  # fmt: skip
-_TENS = ("", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety")
-_SYMBOLS = {"&": " and ", "%": " percent ", "+": " plus ", "@": " at "}
-_TOKEN = re.compile(r"[a-z]+(?:'[a-z]+)*|\d+")
-
-
-def normalize_phrase(phrase: str) -> str:
-    """Lower-case, spell out numerals and drop punctuation, as the dictionary spells words."""
-    text = phrase.lower().replace("\u2019", "'")
-    for symbol, word in _SYMBOLS.items():
-        text = text.replace(symbol, word)
-    words: list[str] = []
-    for token in _TOKEN.findall(text):
-        words.extend(_spell_number(token) if token.isdigit() else [token])
-    return " ".join(words)
-
-
-def _spell_number(digits: str) -> list[str]:
-    # Leading zeros and long runs are read digit by digit ("007", "0800 123"), as people say them.
-    if digits.startswith("0") or len(digits) > 6:
-        return [DIGIT_WORDS[int(d)] for d in digits]
-    return _number_words(int(digits))
-
-
-def _number_words(n: int) -> list[str]:
-    if n < 20:
-        return [_ONES[n]]
-    if n < 100:
-        return [_TENS[n // 10]] + ([_ONES[n % 10]] if n % 10 else [])
-    if n < 1000:
-        rest = _number_words(n % 100) if n % 100 else []
-        return [_ONES[n // 100], "hundred"] + rest
-    rest = _number_words(n % 1000) if n % 1000 else []
-    return _number_words(n // 1000) + ["thousand"] + rest
 
 
 def _intent_phrases(expect: Expectation) -> list[str]:
@@ -194,19 +153,3 @@ def missing_words(expect: Expectation, dictionary: Collection[str] | None = None
     """Grammar words the pronunciation dictionary (cmudict by default) cannot pronounce."""
     known = dictionary if dictionary is not None else cmudict_words()
     return {word for word in grammar_words(expect) if word not in known}
-
-
-@lru_cache(maxsize=1)
-def cmudict_words() -> frozenset[str]:
-    """Headwords of the dictionary shipped in the pocketsphinx wheel (alternates folded)."""
-    import pocketsphinx  # deferred: the compiler itself needs no recogniser
-
-    path = Path(pocketsphinx.get_model_path("en-us/cmudict-en-us.dict"))
-    return frozenset(_headwords(path.read_text(encoding="utf-8").splitlines()))
-
-
-def _headwords(lines: Iterable[str]) -> Iterable[str]:
-    for line in lines:
-        head = line.split(" ", 1)[0]
-        if head:
-            yield head.split("(", 1)[0]

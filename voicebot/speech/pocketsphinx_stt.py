@@ -22,7 +22,7 @@ from pipecat.utils.time import time_now_iso8601
 
 from voicebot.dialogue.actions import Expectation
 from voicebot.exceptions import SpeechError
-from voicebot.pipeline.frames import ExpectationFrame
+from voicebot.speech.frames import ExpectationFrame
 from voicebot.speech.recognizer import PocketsphinxRecognizer, Recognition
 
 CALLER_ID = "caller"

@@ -31,7 +31,7 @@ from pipecat.utils.time import time_now_iso8601
 from voicebot.audio.codec import resample
 from voicebot.dialogue.actions import Expectation
 from voicebot.exceptions import SpeechError
-from voicebot.pipeline.frames import ExpectationFrame
+from voicebot.speech.frames import ExpectationFrame
 
 CALLER_ID = "caller"
 WHISPER_RATE = 16000

@@ -13,8 +13,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from voicebot.flows.routing import RouteDecision
 from voicebot.storage.calls import mask_number
-from voicebot.transfer.routing import RouteDecision
 
 VERSION: Literal[1] = 1
 LAST_TURNS = 6

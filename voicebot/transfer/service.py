@@ -15,14 +15,14 @@ from typing import Any
 from loguru import logger
 
 from voicebot.dialogue.actions import Transfer
-from voicebot.dialogue.flow import Flow
+from voicebot.flows.flow import Flow
+from voicebot.flows.routing import CallerFacts, decide, queues_of
 from voicebot.settings import Settings
 from voicebot.storage.calls import CallStore
 from voicebot.transfer.desktop import AgentDesktopNotifier
 from voicebot.transfer.handoff import HandoffPacket, build_packet, emotion_trajectory
-from voicebot.transfer.routing import CallerFacts, decide, queues_of
-from voicebot.transfer.twilio_rest import TwilioCallUpdater, TwilioCredentials
-from voicebot.transfer.twiml import transfer_twiml
+from voicebot.twilio.rest import TwilioCallUpdater, TwilioCredentials
+from voicebot.twilio.twiml import transfer_twiml
 
 Clock = Callable[[], datetime]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from voicebot.dialogue.slots._words import ORDINAL_UNITS, UNITS, words
+from voicebot.language.words import ORDINAL_UNITS, UNITS, words
 
 Options = Sequence[tuple[str, Sequence[str]]]
 _POSITION_WORDS = ("number", "option", "press", "pressed", "choice")

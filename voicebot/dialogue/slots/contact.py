@@ -9,8 +9,8 @@ from __future__ import annotations
 import itertools
 import re
 
-from voicebot.dialogue.slots._words import LETTERS, NATO, REPEATS, TEENS, TENS, UNITS, words
 from voicebot.dialogue.slots.digits import parse_digits
+from voicebot.language.words import LETTERS, NATO, REPEATS, TEENS, TENS, UNITS, words
 
 # --- phone -------------------------------------------------------------------------------------
 

@@ -10,8 +10,8 @@ import calendar
 import re
 from datetime import date, timedelta
 
-from voicebot.dialogue.slots._words import TEENS, TENS, UNITS, ordinal_value, words
 from voicebot.dialogue.slots.numbers import read_number
+from voicebot.language.words import TEENS, TENS, UNITS, ordinal_value, words
 
 # fmt: off
 MONTHS = (

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from voicebot.dialogue.slots._words import REPEATS, TEENS, TENS, UNITS, words
+from voicebot.language.words import REPEATS, TEENS, TENS, UNITS, words
 
 # Number words whose place value a digit string does not have; guessing would silently drop
 # digits ("five hundred" is not "5").

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
-from typing import Literal, get_args
 
 from voicebot.dialogue.slots.choice import parse_choice
 from voicebot.dialogue.slots.contact import parse_email, parse_phone, parse_postcode
@@ -13,12 +12,7 @@ from voicebot.dialogue.slots.digits import parse_digits
 from voicebot.dialogue.slots.free_text import parse_free_text
 from voicebot.dialogue.slots.numbers import parse_currency, parse_number
 from voicebot.dialogue.slots.yes_no import parse_yes_no
-
-SlotType = Literal[
-    "digits", "yes_no", "number", "currency", "date", "time", "choice", "phone", "email",
-    "postcode", "free_text",
-]  # fmt: skip
-SLOT_TYPES: tuple[SlotType, ...] = get_args(SlotType)
+from voicebot.flows.slot_types import SLOT_TYPES
 
 
 def parse_slot(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from voicebot.dialogue.slots._words import words
+from voicebot.language.words import words
 
 _FILLERS = frozenset(
     ("um", "umm", "uh", "uhh", "er", "erm", "err", "ah", "eh", "hmm", "mm", "mmm", "hm", "oh")

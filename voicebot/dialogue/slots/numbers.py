@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from voicebot.dialogue.slots._words import TEENS, TENS, UNITS
+from voicebot.language.words import TEENS, TENS, UNITS
 
 _SCALES = {"thousand": 1000, "million": 1_000_000, "billion": 1_000_000_000}
 # "oh" and "o" are zero only inside digit-by-digit runs; on their own they are interjections.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from voicebot.dialogue.slots._words import words
+from voicebot.language.words import words
 
 # Decisive phrases, matched at each word position (longest first); the earliest one wins, so
 # "no that's right" is no and "that's not right" is no ("not right" starts before "right").

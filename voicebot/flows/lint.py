@@ -1,0 +1,169 @@
+"""Lint for flows that load: things that are legal but would hurt a caller or an admin.
+
+Each rule has a stable code (used by `voicebot flows validate` and CI): `unreachable_node`,
+`no_way_out`, `keypad_missing` (warnings); `duplicate_example`, `unknown_word`,
+`empty_grammar` (errors).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+from voicebot.flows.flow import ChoiceSlot, Flow, FlowProblem
+from voicebot.language.commands import GLOBAL_INTENTS
+from voicebot.language.pronunciation import cmudict_words, normalize_phrase
+from voicebot.language.words import normalise
+
+NUMERIC_SLOTS = ("digits", "number", "currency", "date", "time", "phone")
+
+# Nodes the engine enters from anywhere: the global agent and goodbye commands.
+GLOBAL_NODES = ("agent", "goodbye")
+
+
+def lint_flow(flow: Flow) -> list[FlowProblem]:
+    return [
+        *_unreachable(flow),
+        *_no_way_out(flow),
+        *_keypad_missing(flow),
+        *_duplicate_examples(flow),
+        *_unknown_words(flow),
+        *_empty_grammar(flow),
+    ]
+
+
+def successors(flow: Flow, name: str) -> list[str]:
+    """Nodes a node can lead to through the flow itself (not the global commands)."""
+    return [t for t in flow.nodes[name].targets() if t in flow.nodes]
+
+
+def _reachable(flow: Flow, starts: list[str]) -> set[str]:
+    seen = set(starts)
+    queue = deque(starts)
+    while queue:
+        for target in successors(flow, queue.popleft()):
+            if target not in seen:
+                seen.add(target)
+                queue.append(target)
+    return seen
+
+
+def _unreachable(flow: Flow) -> list[FlowProblem]:
+    starts = [flow.start_node, *(n for n in GLOBAL_NODES if n in flow.nodes)]
+    reached = _reachable(flow, starts)
+    return [
+        FlowProblem(
+            "unreachable_node",
+            ("nodes", name),
+            f"no path from the start node '{flow.start_node}' leads to node '{name}'",
+            at_key=True,
+            severity="warning",
+        )
+        for name in flow.nodes
+        if name not in reached
+    ]
+
+
+def _no_way_out(flow: Flow) -> list[FlowProblem]:
+    """Nodes from which no path ends the call: only 'agent' or 'goodbye' would get out."""
+    ends = {n for n, node in flow.nodes.items() if node.kind in ("transfer", "hangup")}
+    return [
+        FlowProblem(
+            "no_way_out",
+            ("nodes", name),
+            f"no path from node '{name}' reaches a transfer or hangup node; callers can only "
+            "leave by asking for an agent or saying goodbye",
+            at_key=True,
+            severity="warning",
+        )
+        for name in flow.nodes
+        if name not in ends and not (_reachable(flow, [name]) & ends)
+    ]
+
+
+def _keypad_missing(flow: Flow) -> list[FlowProblem]:
+    return [
+        FlowProblem(
+            "keypad_missing",
+            ("slots", name, "dtmf"),
+            f"numeric slot '{name}' cannot be keyed in: callers the recogniser mishears "
+            "have no way through (set dtmf: true)",
+            severity="warning",
+        )
+        for name, slot in flow.slots.items()
+        if slot.type in NUMERIC_SLOTS and not getattr(slot, "dtmf", False)
+    ]
+
+
+def _duplicate_examples(flow: Flow) -> list[FlowProblem]:
+    """The same phrase for two choices of one menu (or a menu choice and a global command):
+    the recogniser can only ever pick one of them."""
+    problems: list[FlowProblem] = []
+    for name, node in flow.nodes.items():
+        owner = {
+            normalise(phrase): f"global command '{command}'"
+            for command, phrases in GLOBAL_INTENTS.items()
+            for phrase in phrases
+        }
+        for intent in node.on or {}:
+            if intent in GLOBAL_INTENTS or intent not in flow.intents:
+                continue
+            for i, example in enumerate(flow.intents[intent].examples):
+                phrase = normalise(example)
+                other = owner.setdefault(phrase, f"intent '{intent}'")
+                if other != f"intent '{intent}'":
+                    problems.append(
+                        FlowProblem(
+                            "duplicate_example",
+                            ("intents", intent, "examples", i),
+                            f"'{example}' is also an example of {other} in menu node '{name}'",
+                        )
+                    )
+    return problems
+
+
+def _grammar_phrases(flow: Flow) -> list[tuple[tuple[str | int, ...], str]]:
+    """Every phrase the recogniser's grammars take from the flow, with where it is written."""
+    found: list[tuple[tuple[str | int, ...], str]] = []
+    for intent, definition in flow.intents.items():
+        found += [
+            (("intents", intent, "examples", i), e) for i, e in enumerate(definition.examples)
+        ]
+        for word, alternatives in definition.synonyms.items():
+            found += [(("intents", intent, "synonyms", word), a) for a in alternatives]
+    for name, slot in flow.slots.items():
+        if isinstance(slot, ChoiceSlot):
+            for option, synonyms in slot.options.items():
+                here = ("slots", name, "options", option)
+                found += [(here, option.replace("_", " ")), *((here, s) for s in synonyms)]
+    return found
+
+
+def _unknown_words(flow: Flow) -> list[FlowProblem]:
+    """Words the recogniser's pronunciation dictionary lacks cannot be in a grammar."""
+    dictionary = cmudict_words()
+    problems: list[FlowProblem] = []
+    for path, phrase in _grammar_phrases(flow):
+        missing = sorted(set(normalize_phrase(phrase).split()) - dictionary)
+        if missing:
+            problems.append(
+                FlowProblem(
+                    "unknown_word",
+                    path,
+                    f"the recogniser cannot hear {', '.join(repr(w) for w in missing)} "
+                    f"(not in its pronunciation dictionary); rephrase '{phrase}'",
+                )
+            )
+    return problems
+
+
+def _empty_grammar(flow: Flow) -> list[FlowProblem]:
+    """A phrase with no speakable word ("???", "-") would put nothing in the grammar."""
+    return [
+        FlowProblem(
+            "empty_grammar",
+            path,
+            f"'{phrase}' has no words the recogniser could hear",
+        )
+        for path, phrase in _grammar_phrases(flow)
+        if not normalize_phrase(phrase).split()
+    ]

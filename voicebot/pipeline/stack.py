@@ -1,0 +1,177 @@
+"""Speech stacks: models loaded once per process, services made once per call.
+
+`EmbeddedSpeechStack` is webrtcvad + pocketsphinx + espeak-ng. `ConfiguredSpeechStack` picks each
+stage from the settings (`stt: pocketsphinx|whisper`, `tts: espeak|piper`, `llm: none|ollama`)
+and has the same methods, plus `understander()` for the LLM fallback.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Protocol
+
+from pipecat.processors.audio.vad_processor import VADProcessor
+from pipecat.services.stt_service import STTService
+from pipecat.services.tts_service import TTSService
+
+from voicebot.speech.espeak_tts import EspeakTTSService
+from voicebot.speech.pocketsphinx_stt import PocketsphinxSTTService
+from voicebot.speech.recognizer import PocketsphinxRecognizer
+from voicebot.speech.webrtc_vad import WebRTCVADAnalyzer, telephone_vad_params
+
+if TYPE_CHECKING:
+    from voicebot.llm.answers import GroundedAnswerer
+    from voicebot.llm.phrasing import Phraser
+    from voicebot.llm.understanding import LLMUnderstander
+    from voicebot.settings import Settings
+    from voicebot.speech.piper_tts import PiperVoiceModel
+    from voicebot.speech.whisper_stt import WhisperRecognizer
+
+Styles = Mapping[str, tuple[int | None, int | None]]
+
+
+class SpeechStack(Protocol):
+    """What the pipeline builder needs from a stack."""
+
+    def vad(self) -> VADProcessor: ...
+    def stt(self) -> STTService: ...
+    def tts(self, styles: Styles | None = None) -> TTSService: ...
+
+
+class EmbeddedSpeechStack:
+    """webrtcvad + pocketsphinx + espeak-ng: works right after `pip install`, no downloads."""
+
+    def __init__(self, *, tts_voice: str = "en-us") -> None:
+        # Loading the acoustic model takes a while; every call shares this one.
+        self.recognizer = PocketsphinxRecognizer()
+        self.recognizer.warm_up()
+        self.tts_voice = tts_voice
+
+    def vad(self) -> VADProcessor:
+        return VADProcessor(vad_analyzer=WebRTCVADAnalyzer(params=telephone_vad_params()))
+
+    def stt(self) -> PocketsphinxSTTService:
+        return PocketsphinxSTTService(recognizer=self.recognizer)
+
+    def tts(
+        self, styles: Mapping[str, tuple[int | None, int | None]] | None = None
+    ) -> EspeakTTSService:
+        """`styles`: named (rate, pitch) the dialogue switches between per reply."""
+        return EspeakTTSService(voice=self.tts_voice, styles=styles)
+
+    def understander(self) -> None:
+        """No LLM in the embedded stack (the same method as ConfiguredSpeechStack's)."""
+        return None
+
+    def phraser(self) -> None:
+        """No LLM phrasing in the embedded stack."""
+        return None
+
+    def answerer(self) -> None:
+        """No LLM wording of FAQ answers: entries are read as written."""
+        return None
+
+
+class ConfiguredSpeechStack:
+    """Each stage from the settings. Build it after `speech.models.require_models(settings)`
+    so a missing model fails at startup with its fetch command (or falls back, if configured).
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.whisper: WhisperRecognizer | None = None
+        self.pocketsphinx: PocketsphinxRecognizer | None = None
+        self.piper: PiperVoiceModel | None = None
+        self._understander: LLMUnderstander | None = None
+        self._phraser: Phraser | None = None
+        self._answerer: GroundedAnswerer | None = None
+        if settings.stt == "whisper":
+            from voicebot.speech.whisper_stt import WhisperConfig, WhisperRecognizer
+
+            self.whisper = WhisperRecognizer(
+                WhisperConfig(
+                    model=settings.whisper_model,
+                    compute_type=settings.whisper_compute_type,
+                    beam_size=settings.whisper_beam_size,
+                    threads=settings.whisper_threads,
+                    workers=settings.whisper_workers,
+                    max_pending=settings.whisper_max_pending,
+                    language=settings.whisper_language,
+                )
+            )
+            self.whisper.warm_up()
+        else:
+            self.pocketsphinx = PocketsphinxRecognizer()
+            self.pocketsphinx.warm_up()
+        if settings.tts == "piper":
+            from voicebot.speech.piper_tts import PiperVoiceModel
+
+            self.piper = PiperVoiceModel(settings.piper_voice)
+            self.piper.warm_up()
+        if settings.llm == "ollama":
+            # One client (and its time budgets) for the three uses of the model.
+            from voicebot.llm.answers import GroundedAnswerer
+            from voicebot.llm.client import Budget, LLMClient
+            from voicebot.llm.phrasing import Phraser
+            from voicebot.llm.understanding import LLMUnderstander
+
+            client = LLMClient(
+                settings.ollama_url,
+                settings.ollama_model,
+                budget=Budget(settings.llm_first_token_secs, settings.llm_total_secs),
+            )
+            self._understander = LLMUnderstander(client)
+            self._phraser = Phraser(client)
+            self._answerer = GroundedAnswerer(client)
+
+    def vad(self) -> VADProcessor:
+        return VADProcessor(vad_analyzer=WebRTCVADAnalyzer(params=telephone_vad_params()))
+
+    def stt(self) -> STTService:
+        if self.whisper is not None:
+            from voicebot.speech.whisper_stt import WhisperSTTService
+
+            return WhisperSTTService(self.whisper)
+        assert self.pocketsphinx is not None
+        return PocketsphinxSTTService(recognizer=self.pocketsphinx)
+
+    def tts(self, styles: Styles | None = None) -> TTSService:
+        if self.piper is not None:
+            from voicebot.speech.piper_tts import PiperTTSService, scales_from_prosody
+
+            return PiperTTSService(self.piper, styles=scales_from_prosody(styles or {}))
+        return EspeakTTSService(voice=self.settings.tts_voice, styles=styles)
+
+    def understander(self) -> LLMUnderstander | None:
+        """The LLM understanding fallback for a call's DialogueProcessor (None: llm is none)."""
+        return self._understander
+
+    def phraser(self) -> Phraser | None:
+        """LLM phrasing of replies to upset callers (None: llm is none)."""
+        return self._phraser
+
+    def answerer(self) -> GroundedAnswerer | None:
+        """FAQ answers worded by the LLM from the cited entry (None: llm is none)."""
+        return self._answerer
+
+
+class SpeechStacks:
+    """One stack per distinct stage choice, for flows that override the settings' choice."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._stacks: dict[tuple[str, str, str], ConfiguredSpeechStack] = {}
+        self._lock = threading.Lock()
+
+    def for_flow(self, overrides: Mapping[str, Any] | None = None) -> ConfiguredSpeechStack:
+        """The stack for a flow's `speech:` overrides (e.g. {"stt": "whisper"})."""
+        from voicebot.settings import Settings
+        from voicebot.speech.models import require_models
+
+        merged = Settings.model_validate({**self.settings.model_dump(), **(overrides or {})})
+        key = (merged.stt, merged.tts, merged.llm)
+        with self._lock:
+            if key not in self._stacks:
+                self._stacks[key] = ConfiguredSpeechStack(require_models(merged))
+            return self._stacks[key]

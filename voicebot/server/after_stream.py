@@ -1,0 +1,130 @@
+"""What Twilio hears when the media stream ends (`<Connect action>`) or a queue reports back.
+
+- The call had a transfer the REST API did not carry out: answer its stored TwiML.
+- The stream ended mid-call (socket drop, crash): route the caller to the queue that fits
+  where they were, instead of dropping them.
+- The call finished normally: hang up.
+- A queue was full or its target did not answer: its overflow queue, else hang up politely.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from datetime import datetime
+
+from twilio.twiml.voice_response import VoiceResponse
+
+from voicebot.flows.flow import Flow
+from voicebot.flows.routing import RouteDecision, queues_of
+from voicebot.settings import Settings
+from voicebot.storage.calls import CallStore
+from voicebot.transfer.service import CallTransfers, dropped_call_transfer
+from voicebot.twilio.twiml import hang_up, overflow_twiml
+
+# Twilio may ask before the call's own task has written its end reason.
+END_REASON_WAIT_SECS = 1.0
+# End reasons after which the caller is routed to a person rather than hung up on.
+UNEXPECTED_ENDS = {"stream_dropped", None}
+# Queue results that mean nobody took the call (Enqueue QueueResult, Dial DialCallStatus).
+NOT_ANSWERED = {"queue-full", "system-error", "error", "busy", "no-answer", "failed"}
+
+
+async def after_stream_twiml(
+    store: CallStore,
+    flows: Mapping[str, Flow],
+    settings: Settings,
+    call_sid: str,
+    base_url: str | None,
+    now: datetime | None = None,
+    caller: str | None = None,
+) -> str:
+    """`caller`: the `From` Twilio posts (the record keeps only a masked caller ID), so a
+    dropped VIP caller is still routed as a VIP."""
+    handoff = store.call_handoff(call_sid)
+    if handoff is None:
+        record = store.get_call(call_sid)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + END_REASON_WAIT_SECS
+        while record is not None and record["end_reason"] is None and loop.time() < deadline:
+            await asyncio.sleep(0.05)
+            handoff = store.call_handoff(call_sid)
+            if handoff is not None:
+                break
+            record = store.get_call(call_sid)
+        if handoff is None:
+            if record is None or record["end_reason"] not in UNEXPECTED_ENDS:
+                return hang_up()
+            flow = flows.get(record["flow"]) or flows.get(settings.flow)
+            if flow is None:
+                return hang_up()
+            transfers = CallTransfers(
+                flow_name=record["flow"],
+                flow=flow,
+                call_sid=call_sid,
+                caller=caller,
+                store=store,
+                settings=settings,
+                base_url=base_url,
+                clock=(lambda: now) if now is not None else None,
+            )
+            prepared = transfers.prepare(dropped_call_transfer(flow, record))
+            store.set_handoff_status(prepared.packet.id, "after_stream")
+            store.add_event(call_sid, "transfer_via", method="after_stream", dropped=True)
+            return prepared.twiml
+    if handoff["status"] == "rest_redirected":
+        return hang_up()  # Twilio already moved the call; this request is stale
+    store.set_handoff_status(handoff["packet"]["id"], "after_stream")
+    store.add_event(
+        call_sid, "transfer_via", method="after_stream", handoff=handoff["packet"]["id"]
+    )
+    return str(handoff["twiml"])
+
+
+def queue_result_twiml(
+    store: CallStore,
+    flows: Mapping[str, Flow],
+    call_sid: str,
+    queue: str,
+    form: Mapping[str, str],
+    base_url: str | None,
+) -> str:
+    """Twilio's report from `<Enqueue action>`/`<Dial action>`/`<Record action>`."""
+    result = form.get("QueueResult") or form.get("DialCallStatus") or ""
+    if form.get("RecordingUrl"):
+        store.add_event(call_sid, "callback_requested", queue=queue, recording=form["RecordingUrl"])
+        return hang_up()
+    store.add_event(call_sid, "queue_result", queue=queue, result=result)
+    record = store.get_call(call_sid)
+    handoff = store.call_handoff(call_sid)
+    flow = flows.get(record["flow"]) if record else None
+    if result not in NOT_ANSWERED or flow is None or handoff is None:
+        return hang_up()
+    queues = queues_of(flow)
+    overflow = queues[queue].overflow if queue in queues else None
+    if overflow is None:
+        response = VoiceResponse()
+        response.say("I'm sorry, nobody is free to take your call. Please try again later.")
+        response.hangup()
+        return str(response)
+    packet = handoff["packet"]
+    decision = RouteDecision(
+        queue=overflow,
+        requested_queue=packet["requested_queue"],
+        reason=packet["reason"],
+        priority=int(packet["priority"]),
+        action="queue",
+        vip=bool(packet["vip"]),
+    )
+    attributes = {
+        "call_sid": call_sid,
+        "handoff_id": packet["id"],
+        "queue": overflow,
+        "reason": packet["reason"],
+        "priority": decision.priority,
+        "vip": decision.vip,
+        "intent": packet["intent"],
+        "summary": packet["summary"],
+    }
+    store.add_event(call_sid, "overflow", from_queue=queue, to_queue=overflow)
+    return overflow_twiml(overflow, queues, decision, attributes, base_url)

@@ -1,0 +1,57 @@
+"""Hot reload of dialogue flows while the server runs.
+
+A saved edit that loads replaces the flows new calls get (calls already running keep the
+version they started with: each holds its own engine over its own flow). An edit that fails
+to load is logged with every problem and changes nothing, so the previous version serves on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import watchfiles
+from loguru import logger
+
+from voicebot.exceptions import FlowError
+from voicebot.flows.flow import Flow
+from voicebot.flows.loader import load_flows
+
+if TYPE_CHECKING:
+    from voicebot.server.app import AppContext
+
+# Group the bursts editors write (temp file, rename) without exceeding the 2 s promise.
+DEBOUNCE_MS = 300
+
+
+def reload_flows(directory: Path, current: dict[str, Flow], default: str) -> dict[str, Flow]:
+    """The flows to serve after an edit: the new set if it loads and still has the default
+    flow, otherwise `current`, with the reason logged."""
+    try:
+        flows = load_flows(directory)
+    except FlowError as error:
+        for problem in error.problems:
+            logger.error(f"flow edit rejected, previous version still serving: {problem}")
+        return current
+    if default not in flows:
+        logger.error(f"flow edit rejected: the default flow '{default}' is gone from {directory}")
+        return current
+    logger.info(f"flows reloaded: {', '.join(sorted(flows))}")
+    return flows
+
+
+async def watch_flows(ctx: AppContext, stop: asyncio.Event) -> None:
+    """Reload `ctx.flows` whenever a YAML file in the flows directory changes: a flow, or a
+    shared file in a sub-folder that flows `!include` (the conversation tests do not count)."""
+    settings = ctx.settings
+    directory = Path(settings.flows_dir)
+    tests = (directory / "tests").resolve()
+
+    def is_flow(_change: watchfiles.Change, path: str) -> bool:
+        return path.endswith((".yaml", ".yml")) and not Path(path).is_relative_to(tests)
+
+    async for _changes in watchfiles.awatch(
+        directory, watch_filter=is_flow, debounce=DEBOUNCE_MS, stop_event=stop
+    ):
+        ctx.flows = reload_flows(directory, ctx.flows, settings.flow)

@@ -1,1 +1,0 @@
-"""Twilio telephony: the Media Streams wire format, webhooks, signatures and the web server."""

@@ -1,0 +1,135 @@
+"""Replay a captured call (`serve --record-fixtures`): the exact inbound frames, on their clock.
+
+Only the handshake is new (`connected`, and `start` with a fresh call SID so the server keeps
+the original record); every later frame is sent verbatim at its captured time ÷ speed. A gap
+marker (sensitive input left out of the capture) is sent as that many frames of silence.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import json
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import websockets
+
+from voicebot.tools.simulator.caller import FRAME_SECS, ULAW_SILENCE, CallResult
+from voicebot.twilio.signature import HEADER, sign
+
+
+def read_capture(path: Path) -> list[dict[str, Any]]:
+    """The capture's lines; ValueError naming the line when one is not a capture entry."""
+    lines = []
+    for number, text in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not text.strip():
+            continue
+        try:
+            line = json.loads(text)
+        except ValueError:
+            raise ValueError(f"{path}:{number}: not JSON") from None
+        if not isinstance(line, dict) or "t" not in line or not ({"frame", "gap"} & set(line)):
+            raise ValueError(f"{path}:{number}: expected {{t, frame}} or {{t, gap}}")
+        lines.append(line)
+    return lines
+
+
+def _stream_sid(lines: list[dict[str, Any]]) -> str:
+    for line in lines:
+        with contextlib.suppress(ValueError, AttributeError, TypeError):
+            sid = json.loads(line.get("frame", "")).get("streamSid")
+            if sid:
+                return str(sid)
+    return "MZ" + uuid.uuid4().hex
+
+
+async def replay_capture(
+    url: str,
+    lines: list[dict[str, Any]],
+    *,
+    call_sid: str,
+    caller: str,
+    parameters: dict[str, str],
+    speed: float = 1.0,
+    auth_token: str | None = None,
+    reply_timeout: float = 10.0,
+) -> CallResult:
+    result = CallResult(call_sid=call_sid)
+    headers = {HEADER: sign(auth_token, url)} if auth_token else {}
+    try:
+        ws = await websockets.connect(
+            url, additional_headers=headers, max_size=None, open_timeout=min(10.0, reply_timeout)
+        )
+    except Exception as exc:  # reported in the verdict, never raised into the run
+        result.error = f"could not connect to {url}: {exc}"
+        return result
+    stream_sid = _stream_sid(lines)
+    closed = asyncio.Event()
+
+    async def receive() -> None:
+        try:
+            async for raw in ws:
+                message = json.loads(raw)
+                if message.get("event") == "media":
+                    payload = base64.b64decode(message["media"]["payload"])
+                    result.bot_audio.append((len(result.caller_audio), payload))
+        except websockets.ConnectionClosed:
+            pass
+        finally:
+            result.ended_by = result.ended_by or "bot"
+            closed.set()
+
+    receiver = asyncio.create_task(receive())
+    try:
+        await ws.send(json.dumps({"event": "connected", "protocol": "Call", "version": "1.0.0"}))
+        start = {
+            "streamSid": stream_sid,
+            "accountSid": "AC" + uuid.uuid4().hex,
+            "callSid": call_sid,
+            "tracks": ["inbound"],
+            "customParameters": {"caller": caller, **parameters},
+            "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1},
+        }
+        await ws.send(json.dumps({"event": "start", "streamSid": stream_sid, "start": start}))
+        began = time.monotonic()
+        for line in lines:
+            wait = began + float(line["t"]) / speed - time.monotonic()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            if closed.is_set():
+                result.error = "server closed the stream before the capture ended"
+                break
+            if "gap" in line:
+                for _ in range(int(line["gap"].get("media", 0))):
+                    media = {"payload": base64.b64encode(ULAW_SILENCE).decode("ascii")}
+                    await ws.send(
+                        json.dumps({"event": "media", "streamSid": stream_sid, "media": media})
+                    )
+                    result.caller_audio.append(ULAW_SILENCE)
+                    await asyncio.sleep(FRAME_SECS / speed / 4)
+                continue
+            frame = line["frame"]
+            with contextlib.suppress(ValueError, KeyError, TypeError, AttributeError):
+                parsed = json.loads(frame)
+                if parsed.get("event") == "media":
+                    result.caller_audio.append(base64.b64decode(parsed["media"]["payload"]))
+                elif parsed.get("event") == "stop":
+                    result.ended_by = "caller"
+            await ws.send(frame)
+        else:
+            try:
+                await asyncio.wait_for(closed.wait(), timeout=reply_timeout * 2)
+            except TimeoutError:
+                result.error = "the server did not end the call after the capture ended"
+    except websockets.ConnectionClosed:
+        if result.ended_by != "caller":
+            result.error = "server closed the stream mid-call"
+    finally:
+        await ws.close()
+        receiver.cancel()
+        await asyncio.gather(receiver, return_exceptions=True)
+    return result

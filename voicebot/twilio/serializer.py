@@ -1,0 +1,77 @@
+"""Twilio Media Streams ⇄ pipecat frames, tolerant of bad frames.
+
+pipecat's TwilioFrameSerializer raises on bad base64 (which stops its transport reading the
+call) and ignores `mark`/`stop`; this one drops and counts every bad frame and turns marks and
+stops into frames the dialogue processor acts on.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from loguru import logger
+from pipecat.audio.dtmf.types import KeypadEntry
+from pipecat.audio.utils import ulaw_to_pcm
+from pipecat.frames.frames import Frame, InputAudioRawFrame, InputDTMFFrame
+from pipecat.serializers.twilio import TwilioFrameSerializer
+
+from voicebot.exceptions import WireError
+from voicebot.twilio import wire
+from voicebot.twilio.frames import CallStopFrame, MarkEchoFrame
+
+
+class BadFrameCounter:
+    """Counts dropped frames by kind and logs each kind once per call."""
+
+    def __init__(self, call_sid: str = "") -> None:
+        self.call_sid = call_sid
+        self.counts: Counter[str] = Counter()
+
+    def add(self, error: WireError) -> None:
+        self.counts[error.kind] += 1
+        if self.counts[error.kind] == 1:
+            # The frame itself may carry caller audio or digits: log only its kind.
+            logger.bind(call_sid=self.call_sid, kind=error.kind).warning(
+                f"dropped malformed Twilio frame ({error.kind}); further ones only counted"
+            )
+
+
+class TwilioMediaStreamSerializer(TwilioFrameSerializer):
+    """pipecat's Twilio serializer with strict parsing, bad-frame counting, marks and stop.
+
+    Never hangs up the call itself: a call that was just transferred must stay up, and a
+    finished call is ended by closing the stream (Twilio then asks `/twilio/after-stream`).
+    """
+
+    def __init__(self, stream_sid: str, call_sid: str, bad_frames: BadFrameCounter) -> None:
+        super().__init__(
+            stream_sid,
+            call_sid,
+            params=TwilioFrameSerializer.InputParams(auto_hang_up=False),
+        )
+        self.bad_frames = bad_frames
+
+    async def deserialize(self, data: str | bytes) -> Frame | None:
+        try:
+            message = wire.parse_message(data)
+        except WireError as error:
+            self.bad_frames.add(error)
+            return None
+        if isinstance(message, wire.Media):
+            if message.track not in ("inbound", "inbound_track") or not message.payload:
+                return None
+            pcm = await ulaw_to_pcm(
+                message.payload, self._twilio_sample_rate, self._sample_rate, self._input_resampler
+            )
+            if not pcm:
+                return None
+            return InputAudioRawFrame(audio=pcm, num_channels=1, sample_rate=self._sample_rate)
+        if isinstance(message, wire.Dtmf):
+            return InputDTMFFrame(KeypadEntry(message.digit))
+        if isinstance(message, wire.Mark):
+            return MarkEchoFrame(mark=message.name)
+        if isinstance(message, wire.Stop):
+            return CallStopFrame()
+        if isinstance(message, wire.Start):
+            self.bad_frames.add(WireError("duplicate_start", "second start on one stream"))
+        return None
