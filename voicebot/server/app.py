@@ -20,7 +20,12 @@ from voicebot.exceptions import ConfigError
 from voicebot.flows.flow import Flow
 from voicebot.flows.loader import load_flows
 from voicebot.pipeline.apologies import apologies
-from voicebot.pipeline.stack import ConfiguredSpeechStack, EmbeddedSpeechStack, SpeechStacks
+from voicebot.pipeline.stack import (
+    ConfiguredSpeechStack,
+    EmbeddedSpeechStack,
+    SpeechStacks,
+    fixed_prompts,
+)
 from voicebot.server import flow_watcher
 from voicebot.server.after_stream import after_stream_twiml, queue_result_twiml
 from voicebot.server.stream import run_call
@@ -208,7 +213,8 @@ def build_context(
             f"default flow '{settings.flow}' not found in {settings.flows_dir} "
             f"(found: {', '.join(sorted(flows)) or 'none'})"
         )
-    stacks = SpeechStacks(settings)
+    prompts = fixed_prompts(flows.values())  # piper says these from memory
+    stacks = SpeechStacks(settings, prime=prompts)
     for flow in flows.values():  # a flow's own stages load now: a missing model stops here
         if flow.speech is not None and flow.speech.overrides():
             stacks.for_flow(flow.speech.overrides())
@@ -218,6 +224,6 @@ def build_context(
         flows=flows,
         store=CallStore(settings.db_path),
         # The stages the settings choose; a missing model stops here with its fetch command.
-        speech=speech or ConfiguredSpeechStack(require_models(settings)),
+        speech=speech or ConfiguredSpeechStack(require_models(settings), prime=prompts),
         require_signature=settings.twilio_auth_token is not None,
     )
