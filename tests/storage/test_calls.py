@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from voicebot.storage.calls import CallStore, mask_number
@@ -37,3 +38,21 @@ def test_unknown_call_is_none(tmp_path: Path) -> None:
 def test_mask_number() -> None:
     assert mask_number("+15005550006") == "********0006"
     assert mask_number(None) is None
+
+
+def test_calls_are_listed_by_time_and_flow_and_open_ones_found(tmp_path: Path) -> None:
+    store = CallStore(tmp_path / "calls.db")
+    for sid, flow in (("CA1", "acme_support"), ("CA2", "card_services"), ("CA3", "acme_support")):
+        store.start_call(sid, "MZ", flow, None)
+        store.add_event(sid, "bot_said", text=f"hello {sid}")
+        time.sleep(0.01)
+    store.end_call("CA2", "completed")
+    listed = store.list_calls()
+    assert [c["call_sid"] for c in listed] == ["CA3", "CA2", "CA1"]
+    assert listed[0] == store.get_call("CA3")
+    assert [c["call_sid"] for c in store.list_calls(flow="acme_support", limit=1)] == ["CA3"]
+    middle = listed[1]["started_at"]
+    assert [c["call_sid"] for c in store.list_calls(since=middle)] == ["CA3", "CA2"]
+    assert [c["call_sid"] for c in store.list_calls(until=middle)] == ["CA1"]
+    assert [c["call_sid"] for c in store.open_calls()] == ["CA1", "CA3"]
+    assert store.open_calls()[0]["events"][0]["text"] == "hello CA1"

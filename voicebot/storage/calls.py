@@ -97,25 +97,62 @@ class CallStore:
             self._seq.pop(call_sid, None)
 
     def get_call(self, call_sid: str) -> dict[str, Any] | None:
+        records = self._records("WHERE call_sid = ?", (call_sid,))
+        return records[0] if records else None
+
+    def list_calls(
+        self,
+        since: float | None = None,
+        until: float | None = None,
+        flow: str | None = None,
+        limit: int | None = None,
+    ) -> list[dict[str, Any]]:
+        """Calls that started in [since, until), newest first, shaped like `get_call`."""
+        where: list[str] = []
+        params: list[Any] = []
+        for clause, value in (("started_at >= ?", since), ("started_at < ?", until)):
+            if value is not None:
+                where.append(clause)
+                params.append(value)
+        if flow is not None:
+            where.append("flow = ?")
+            params.append(flow)
+        sql = f"WHERE {' AND '.join(where)}" if where else ""
+        sql += " ORDER BY started_at DESC, call_sid"
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(limit)
+        return self._records(sql, tuple(params))
+
+    def open_calls(self) -> list[dict[str, Any]]:
+        """Calls with no end yet (live, or left open by a process that died), oldest first."""
+        return self._records("WHERE ended_at IS NULL ORDER BY started_at, call_sid", ())
+
+    def _records(self, clauses: str, params: tuple[Any, ...]) -> list[dict[str, Any]]:
         with self._lock:
-            row = self._db.execute(
+            rows = self._db.execute(
                 "SELECT call_sid, stream_sid, flow, caller, started_at, ended_at, end_reason"
-                " FROM calls WHERE call_sid = ?",
-                (call_sid,),
-            ).fetchone()
-            if row is None:
-                return None
-            events = self._db.execute(
-                "SELECT seq, at, kind, data FROM events WHERE call_sid = ? ORDER BY seq",
-                (call_sid,),
+                f" FROM calls {clauses}",
+                params,
             ).fetchall()
+            sids = [row[0] for row in rows]
+            events: dict[str, list[dict[str, Any]]] = {sid: [] for sid in sids}
+            for chunk in range(0, len(sids), 500):
+                batch = sids[chunk : chunk + 500]
+                marks = ", ".join("?" * len(batch))
+                for sid, seq, at, kind, data in self._db.execute(
+                    "SELECT call_sid, seq, at, kind, data FROM events"
+                    f" WHERE call_sid IN ({marks}) ORDER BY call_sid, seq",
+                    batch,
+                ):
+                    events[sid].append({"seq": seq, "at": at, "kind": kind, **json.loads(data)})
         keys = ("call_sid", "stream_sid", "flow", "caller", "started_at", "ended_at", "end_reason")
-        record: dict[str, Any] = dict(zip(keys, row, strict=True))
-        record["events"] = [
-            {"seq": seq, "at": at, "kind": kind, **json.loads(data)}
-            for seq, at, kind, data in events
-        ]
-        return record
+        records: list[dict[str, Any]] = []
+        for row in rows:
+            record: dict[str, Any] = dict(zip(keys, row, strict=True))
+            record["events"] = events[record["call_sid"]]
+            records.append(record)
+        return records
 
     # -- handoffs: one per transfer, with the TwiML that carries it out -----------------------
 
