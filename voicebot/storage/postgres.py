@@ -13,7 +13,7 @@ from typing import Any
 
 import psycopg
 
-from voicebot.exceptions import StoreUnavailable
+from voicebot.exceptions import ConfigError, StoreUnavailable
 from voicebot.storage.sql import SqlCallStore
 
 CONNECT_TIMEOUT_SECS = 3
@@ -39,10 +39,14 @@ class PostgresCallStore(SqlCallStore):
     def _connect(self) -> psycopg.Connection[Any]:
         try:
             return psycopg.connect(self.url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_SECS)
-        except psycopg.OperationalError as error:
-            reason = str(error).strip().splitlines()[-1] if str(error).strip() else "no reason"
-            raise StoreUnavailable(
-                f"cannot connect to PostgreSQL at {redact_url(self.url)}: {reason}"
+        except psycopg.Error as error:
+            reason = redact_url(" ".join(str(error).split()))  # one line, no password
+            if isinstance(error, psycopg.OperationalError):
+                raise StoreUnavailable(
+                    f"cannot connect to PostgreSQL at {redact_url(self.url)}: {reason}"
+                ) from error
+            raise ConfigError(
+                f"VOICEBOT_DATABASE_URL is not a PostgreSQL URL psycopg understands: {reason}"
             ) from error
 
     def _is_outage(self, error: Exception) -> bool:
