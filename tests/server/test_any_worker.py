@@ -135,10 +135,8 @@ async def test_a_call_dropped_after_a_reload_is_routed_by_the_version_it_started
                               | full)  # fmt: skip
     assert 'workflowSid="WW0123456789abcdef0123456789abcdef"' in old_overflow  # billing
     assert ">vip</Enqueue>" in new_overflow
-    record = server.ctx.store.get_call("CAold")
-    assert record is not None and record["flow_version"] != server.ctx.store.get_call("CAnew")[
-        "flow_version"
-    ]  # type: ignore[index]
+    old_record, new_record = (server.ctx.store.get_call(sid) for sid in ("CAold", "CAnew"))
+    assert old_record and new_record and old_record["flow_version"] != new_record["flow_version"]
 
 
 async def test_a_call_dropped_on_worker_a_is_recovered_by_worker_b_as_a_would_have(
