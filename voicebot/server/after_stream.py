@@ -21,6 +21,7 @@ from typing import Any
 from loguru import logger
 from twilio.twiml.voice_response import VoiceResponse
 
+from voicebot.dialogue.wording import NOBODY_FREE
 from voicebot.exceptions import StoreUnavailable
 from voicebot.flows.flow import Flow
 from voicebot.flows.routing import RouteDecision, queues_of
@@ -161,7 +162,7 @@ def queue_result_twiml(
     overflow = queues[queue].overflow if queue in queues else None
     if overflow is None:
         response = VoiceResponse()
-        response.say("I'm sorry, nobody is free to take your call. Please try again later.")
+        response.say(NOBODY_FREE)
         response.hangup()
         return str(response)
     packet = handoff["packet"]
