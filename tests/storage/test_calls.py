@@ -3,12 +3,16 @@ committed as they happen, end reason written once, calls listed, flow versions k
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pytest
 
+from tests.conftest import REPO
 from voicebot.exceptions import ConfigError
 from voicebot.storage import open_store
 from voicebot.storage.calls import CallStore, mask_number
@@ -148,3 +152,29 @@ def test_an_unsupported_database_url_is_one_clear_error(tmp_path: Path) -> None:
 def test_mask_number() -> None:
     assert mask_number("+15005550006") == "********0006"
     assert mask_number(None) is None
+
+
+WRITER = """
+import sys
+from voicebot.storage import open_store
+store = open_store(sys.argv[1], "unused.db")
+for n in range(int(sys.argv[3])):
+    store.add_event("CA1", "turn", n=n, by=sys.argv[2])
+"""
+
+
+def test_two_processes_writing_one_call_at_once_lose_nothing(database_url: str) -> None:
+    """Issue 14's failure: two processes on one SQLite file hit UNIQUE(call_sid, seq)."""
+    store = opened(database_url)
+    store.start_call("CA1", "MZ1", "acme_support", None)
+    env = {"PYTHONPATH": str(REPO), "PATH": os.environ.get("PATH", "")}
+    writers = [
+        subprocess.Popen([sys.executable, "-c", WRITER, database_url, name, "150"], env=env)
+        for name in ("a", "b")
+    ]
+    assert [w.wait(timeout=120) for w in writers] == [0, 0]
+    record = store.get_call("CA1")
+    assert record is not None
+    for name in ("a", "b"):  # each process's events in its own order, none lost
+        assert [e["n"] for e in record["events"] if e["by"] == name] == list(range(150))
+    assert [e["seq"] for e in record["events"]] == list(range(1, 301))

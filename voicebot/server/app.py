@@ -33,6 +33,7 @@ from voicebot.storage.workers import WorkerLease
 from voicebot.twilio import signature, twiml
 
 TWIML = "application/xml"
+SHUTDOWN_FLUSH_SECS = 5.0
 
 
 @dataclass
@@ -84,6 +85,9 @@ def create_app(ctx: AppContext, *, watch_flows: bool = False) -> FastAPI:
                 await watcher
         finally:
             lease.stop()
+            # Writes queued while the database was away: a last chance to write them.
+            if not await asyncio.to_thread(ctx.store.flush, SHUTDOWN_FLUSH_SECS):
+                logger.error(f"{ctx.store.pending_writes} call store writes lost at shutdown")
 
     app = FastAPI(title="voicebot", docs_url=None, redoc_url=None, lifespan=lifespan)
     app.state.ctx = ctx

@@ -149,12 +149,13 @@ class SqlCallStore:
             if self._down:
                 return
             self._down = True
+            # The previous flusher cleared `_flusher` when it finished, under this lock.
+            if self._flusher is None:
+                self._flusher = threading.Thread(
+                    target=self._flush_when_back, name="call-store-retry", daemon=True
+                )
+                self._flusher.start()
         logger.warning(f"call store unreachable, queueing writes until it returns: {error}")
-        if self._flusher is None or not self._flusher.is_alive():
-            self._flusher = threading.Thread(
-                target=self._flush_when_back, name="call-store-retry", daemon=True
-            )
-            self._flusher.start()
 
     def _flush_when_back(self) -> None:
         delay = RETRY_FIRST_SECS
@@ -181,6 +182,7 @@ class SqlCallStore:
             with self._pending_lock:
                 if not self._pending:
                     self._down = False
+                    self._flusher = None
                     return True
                 sql, params = self._pending[0]
             writes: Sequence[Write] = params if sql == "" else [(sql, params)]

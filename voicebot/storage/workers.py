@@ -91,10 +91,14 @@ class WorkerLease:
         """Register, close calls lost by dead workers, start beating; the SIDs closed."""
         pid = os.getpid()
         self.store.start_worker(this_host(), pid, process_start(pid))
-        lost = recover_lost_calls(self.store, stale_after=self.stale_after)
+        # Beat before anything else can fail: a silent worker's calls are closed by others.
         self._thread = threading.Thread(target=self._beat, name="worker-heartbeat", daemon=True)
         self._thread.start()
-        return lost
+        try:
+            return recover_lost_calls(self.store, stale_after=self.stale_after)
+        except StoreError as error:  # the next beat tries again
+            logger.warning(f"lost calls not checked at start-up: {error}")
+            return []
 
     def _beat(self) -> None:
         store: CallStore | None = None
