@@ -56,15 +56,22 @@ async def test_voice_webhook_requires_a_valid_signature(signed_server: LocalServ
     )
 
 
-async def test_after_stream_hangs_up_cleanly(signed_server: LocalServer) -> None:
+async def test_after_a_stream_that_never_started_the_caller_goes_to_a_person(
+    signed_server: LocalServer,
+) -> None:
+    # Twilio connected the call but its stream never delivered a usable `start`: the caller
+    # heard nothing, so hanging up on them would be the worst answer.
     url = f"http://127.0.0.1:{signed_server.port}/twilio/after-stream"
-    form = {"CallSid": "CA1", "CallStatus": "in-progress"}
+    form = {"CallSid": "CA1", "CallStatus": "in-progress", "From": "+441234567890"}
     async with httpx.AsyncClient() as client:
         response = await client.post(
             url, data=form, headers={signature.HEADER: signature.sign(TOKEN, url, form)}
         )
     assert response.status_code == 200
-    assert response.text.endswith("<Response><Hangup /></Response>")
+    assert "<Enqueue" in response.text and "general" in response.text
+    record = signed_server.ctx.store.get_call("CA1")
+    assert record is not None and record["end_reason"] == "stream_dropped"
+    assert [e["kind"] for e in record["events"]][:1] == ["stream_never_started"]
 
 
 async def test_forged_stream_handshake_is_refused_with_403(signed_server: LocalServer) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 from twilio.twiml.voice_response import VoiceResponse
 
@@ -53,6 +54,8 @@ async def after_stream_twiml(
                 break
             record = store.get_call(call_sid)
         if handoff is None:
+            if record is None and call_sid and settings.flow in flows:
+                record = _stream_never_started(store, settings.flow, call_sid, caller)
             if record is None or record["end_reason"] not in UNEXPECTED_ENDS:
                 return hang_up()
             flow = flows.get(record["flow"]) or flows.get(settings.flow)
@@ -79,6 +82,18 @@ async def after_stream_twiml(
         call_sid, "transfer_via", method="after_stream", handoff=handoff["packet"]["id"]
     )
     return str(handoff["twiml"])
+
+
+def _stream_never_started(
+    store: CallStore, flow: str, call_sid: str, caller: str | None
+) -> dict[str, Any] | None:
+    """A call Twilio connected whose stream never delivered a usable `start` (it closed, or
+    sent only frames voicebot could not read): the caller heard nothing, so they go to a
+    person like any dropped call, and the record says why."""
+    store.start_call(call_sid, "", flow, caller)
+    store.add_event(call_sid, "stream_never_started")
+    store.end_call(call_sid, "stream_dropped")
+    return store.get_call(call_sid)
 
 
 def queue_result_twiml(
