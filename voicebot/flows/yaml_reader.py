@@ -74,7 +74,14 @@ class _Bounded(Composer):
             self._depth -= 1
 
 
-if yaml.__with_libyaml__:
+if TYPE_CHECKING or not yaml.__with_libyaml__:  # every wheel voicebot installs has libyaml
+
+    class _FlowYamlLoaderBase(_Bounded, yaml.SafeLoader):
+        def __init__(self, stream: str, name: str = "<unicode string>") -> None:
+            yaml.SafeLoader.__init__(self, stream)
+            self.name = name
+
+else:
     from yaml._yaml import CParser
 
     class _FlowYamlLoaderBase(_Bounded, CParser, SafeConstructor, Resolver):
@@ -87,13 +94,6 @@ if yaml.__with_libyaml__:
             Composer.__init__(self)
             SafeConstructor.__init__(self)
             Resolver.__init__(self)
-
-else:  # pragma: no cover - every PyYAML wheel voicebot installs has libyaml
-
-    class _FlowYamlLoaderBase(_Bounded, yaml.SafeLoader):  # type: ignore[no-redef]
-        def __init__(self, stream: str, name: str = "<unicode string>") -> None:
-            yaml.SafeLoader.__init__(self, stream)
-            self.name = name
 
 
 class FlowYamlLoader(_FlowYamlLoaderBase):
