@@ -68,6 +68,9 @@ def load_flows(directory: str | Path) -> dict[str, Flow]:
         except FlowError as exc:
             problems += exc.problems
             continue
+        except Exception as exc:  # a bug of ours, not the admin's: still name the file
+            problems.append(f"{path}:1:1: load_failed: {type(exc).__name__} while loading")
+            continue
         if loaded.flow in flows:
             problems.append(
                 f"{path}:1:1: duplicate_flow: flow '{loaded.flow}' is also defined in "
