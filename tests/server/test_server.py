@@ -115,6 +115,34 @@ def test_unsigned_requests_only_on_loopback_or_insecure_dev(tmp_path: Path) -> N
         build_context(settings, host="0.0.0.0")
 
 
+def test_admin_routes_are_never_served_off_loopback_without_a_token(tmp_path: Path) -> None:
+    # Only the Twilio token set: /calls and /handoffs would answer anyone on 0.0.0.0.
+    settings = Settings(flows_dir=FLOWS_DIR, db_path=tmp_path / "c.db", twilio_auth_token=TOKEN)
+    with pytest.raises(ConfigError, match="VOICEBOT_ADMIN_TOKEN is not set") as refused:
+        build_context(settings, host="0.0.0.0")
+    assert "refusing to serve them on 0.0.0.0" in str(refused.value)
+    # With the token, on loopback, or explicitly insecure, it starts.
+    admin = settings.model_copy(update={"admin_token": ADMIN})
+    assert build_context(admin, host="0.0.0.0").settings.admin_token == ADMIN
+    assert build_context(settings, host="127.0.0.1").settings.admin_token is None
+    assert build_context(settings, host="0.0.0.0", insecure_dev=True).require_signature
+
+
+def test_serve_refuses_with_one_line_when_admin_routes_would_be_open(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("VOICEBOT_TWILIO_AUTH_TOKEN", TOKEN)
+    monkeypatch.delenv("VOICEBOT_ADMIN_TOKEN", raising=False)
+    result = CliRunner().invoke(
+        cli,
+        ["serve", "--host", "0.0.0.0", "--flows-dir", str(FLOWS_DIR), "--db", str(tmp_path / "c")],
+    )
+    assert result.exit_code == 1
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and "VOICEBOT_ADMIN_TOKEN is not set" in lines[0], result.output
+    assert "Traceback" not in result.output
+
+
 def test_a_broken_flow_stops_the_server_from_starting(tmp_path: Path) -> None:
     flows = tmp_path / "flows"
     flows.mkdir()
