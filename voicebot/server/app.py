@@ -216,13 +216,20 @@ def build_context(
     """Load everything a server needs before it accepts a call; fail with one clear error.
 
     Without an auth token, unsigned Twilio requests are accepted only on loopback or with an
-    explicit `insecure_dev`; anywhere else the server refuses to start.
+    explicit `insecure_dev`; anywhere else the server refuses to start. The same holds for the
+    admin routes (call records, handoffs) without an admin token.
     """
     if not settings.twilio_auth_token and not (insecure_dev or is_loopback(host)):
         raise ConfigError(
             f"VOICEBOT_TWILIO_AUTH_TOKEN is not set, so Twilio requests cannot be verified; "
             f"refusing to serve unsigned requests on {host}. Set the token, bind to "
             f"127.0.0.1, or pass --insecure-dev."
+        )
+    if not settings.admin_token and not (insecure_dev or is_loopback(host)):
+        raise ConfigError(
+            f"VOICEBOT_ADMIN_TOKEN is not set, so call records and handoffs (/calls, "
+            f"/handoffs) would be open to anyone; refusing to serve them on {host}. Set the "
+            f"token, bind to 127.0.0.1, or pass --insecure-dev."
         )
     store = open_store(settings.database_url, settings.db_path)  # unreachable: one line, here
     flows = load_flows(settings.flows_dir)
