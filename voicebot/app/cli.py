@@ -24,7 +24,10 @@ def serve(
     host: str = typer.Option("127.0.0.1", help="Address to bind."),
     port: int = typer.Option(8080, min=1, max=65535, help="Port to listen on."),
     insecure_dev: bool = typer.Option(
-        False, "--insecure-dev", help="Accept unsigned Twilio requests on a non-loopback address."
+        False,
+        "--insecure-dev",
+        help="Accept unsigned Twilio requests, and serve admin routes without a token, on a "
+        "non-loopback address.",
     ),
     flows_dir: Path | None = typer.Option(None, help="Folder of flow YAML files."),
     db: Path | None = typer.Option(None, help="SQLite file for call records."),
@@ -56,6 +59,11 @@ def serve(
         typer.echo(
             "WARNING: VOICEBOT_TWILIO_AUTH_TOKEN is not set: accepting UNSIGNED Twilio requests "
             f"on {host} ({'--insecure-dev' if insecure_dev else 'loopback only'})."
+        )
+    if not settings.admin_token:
+        typer.echo(
+            "WARNING: VOICEBOT_ADMIN_TOKEN is not set: /calls and /handoffs answer without a "
+            f"token on {host} ({'--insecure-dev' if insecure_dev else 'loopback only'})."
         )
     typer.echo(f"Flows: {', '.join(sorted(ctx.flows))}; default '{settings.flow}'.")
     typer.echo(f"Watching {settings.flows_dir} for flow edits (new calls get them).")
