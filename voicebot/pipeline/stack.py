@@ -38,10 +38,10 @@ def fixed_prompts(flows: Iterable[Flow]) -> list[str]:
     """What piper synthesises once at start-up: the engine's apologies and "didn't catch
     that", and each flow's greeting, re-prompts, no-input prompts and help (without slot
     placeholders: those are composed per call)."""
-    from voicebot.dialogue.engine import APOLOGY, NO_INPUT, NO_MATCH
-    from voicebot.pipeline.apologies import FAILED, HOLD
+    from voicebot.dialogue import wording as w
 
-    texts = [*APOLOGY.values(), NO_MATCH, NO_INPUT, HOLD, FAILED]
+    texts = [*w.APOLOGY.values(), w.NO_MATCH, w.NO_INPUT, w.RETRY_SLOT, w.TRANSFER_TO_AGENT]
+    texts += [w.GOODBYE, w.HOLD, w.TRANSFER_FAILED]
     for flow in flows:
         start = flow.nodes[flow.start_node]
         texts += [t for t in (start.say, start.prompt) if t]
