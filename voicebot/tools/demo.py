@@ -194,7 +194,9 @@ async def transfer_call(ctx: AppContext, server: LocalServer, fixtures: Path, sp
     typer.echo(f"  caller           {packet['caller']}")
     typer.echo(f"  summary          {packet['summary']}")
     base = f"http://127.0.0.1:{server.port}"
-    twiml = await after_stream_twiml(ctx.store, ctx.flows, ctx.settings, call_sid, base)
+    twiml = await after_stream_twiml(
+        ctx.store, ctx.flows, ctx.settings, call_sid, base, versions=ctx.flow_versions
+    )
     typer.echo(f"  TwiML to Twilio  {twiml.split('?>', 1)[-1]}")
     return result.error is None and handoff["packet"]["reason"] == "caller_asked_for_agent"
 
