@@ -266,23 +266,25 @@ def flows_graph(
         None,
         "-o",
         "--output",
-        help="Write here instead of stdout: .svg or .png draws the graph, else Mermaid text.",
+        help="Write here instead of stdout: .svg or .png draws the graph (Graphviz), .dot "
+        "writes Graphviz DOT, anything else Mermaid text.",
     ),
 ) -> None:
     """The flow as a picture: nodes, transitions, conditions, webhooks, transfers, retry exits."""
     from voicebot.flows.folder import flow_file
-    from voicebot.flows.graph import mermaid, render
+    from voicebot.flows.graph import dot, mermaid, render
     from voicebot.flows.loader import load_flow
 
     try:
         loaded = load_flow(flow_file(flow, _flows_dir()))
-        if output is not None and output.suffix.lower() in (".svg", ".png"):
+        suffix = output.suffix.lower() if output is not None else ""
+        if output is not None and suffix in (".svg", ".png"):
             render(loaded, output)
         elif output is None:
             typer.echo(mermaid(loaded), nl=False)
             return
         else:
-            output.write_text(mermaid(loaded), encoding="utf-8")
+            output.write_text(dot(loaded) if suffix == ".dot" else mermaid(loaded), "utf-8")
     except VoicebotError as error:
         fail(error)
     except OSError as error:
