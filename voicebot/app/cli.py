@@ -127,6 +127,7 @@ def replay(
 ) -> None:
     """Replay recorded calls against the bot; exit 0 only if every scenario passes."""
     logs.configure("WARNING")  # before pipecat is imported: it logs a banner on import
+    from voicebot.tools.replay.command import UsageError
     from voicebot.tools.replay.command import replay as run_replay
 
     try:
@@ -136,6 +137,9 @@ def replay(
             paths, url=url, auth_token=auth_token, admin_token=admin_token, speed=speed,  # type: ignore[arg-type]
             jobs=jobs, junit=junit, report=report, out_dir=audio_dir, reply_timeout=timeout,
         )  # fmt: skip
+    except UsageError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(code=2) from None
     except VoicebotError as error:
         fail(error)
         return
