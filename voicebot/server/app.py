@@ -18,6 +18,7 @@ from starlette.requests import HTTPConnection
 
 from voicebot.exceptions import ConfigError, StoreError
 from voicebot.flows.flow import Flow
+from voicebot.flows.folder import flows_folder
 from voicebot.flows.loader import load_flows
 from voicebot.pipeline.apologies import apologies
 from voicebot.pipeline.stack import ConfiguredSpeechStack, EmbeddedSpeechStack, SpeechStacks
@@ -232,7 +233,7 @@ def build_context(
             f"token, bind to 127.0.0.1, or pass --insecure-dev."
         )
     store = open_store(settings.database_url, settings.db_path)  # unreachable: one line, here
-    flows = load_flows(settings.flows_dir)
+    flows = load_flows(flows_folder(settings.flows_dir))
     apologies(settings.tts_voice)  # synthesised now, so they play even if TTS fails mid-call
     if settings.flow not in flows:
         raise ConfigError(
