@@ -21,7 +21,12 @@ from voicebot.flows.flow import Flow
 from voicebot.flows.folder import flows_folder
 from voicebot.flows.loader import load_flows
 from voicebot.pipeline.apologies import apologies
-from voicebot.pipeline.stack import ConfiguredSpeechStack, EmbeddedSpeechStack, SpeechStacks
+from voicebot.pipeline.stack import (
+    ConfiguredSpeechStack,
+    EmbeddedSpeechStack,
+    SpeechStacks,
+    fixed_prompts,
+)
 from voicebot.server import flow_watcher
 from voicebot.server.after_stream import after_stream_twiml, queue_result_twiml
 from voicebot.server.flow_versions import FlowVersions
@@ -240,7 +245,8 @@ def build_context(
             f"default flow '{settings.flow}' not found in {settings.flows_dir} "
             f"(found: {', '.join(sorted(flows)) or 'none'})"
         )
-    stacks = SpeechStacks(settings)
+    prompts = fixed_prompts(flows.values())  # piper says these from memory
+    stacks = SpeechStacks(settings, prime=prompts)
     for flow in flows.values():  # a flow's own stages load now: a missing model stops here
         if flow.speech is not None and flow.speech.overrides():
             stacks.for_flow(flow.speech.overrides())
@@ -250,6 +256,6 @@ def build_context(
         flows=flows,
         store=store,
         # The stages the settings choose; a missing model stops here with its fetch command.
-        speech=speech or ConfiguredSpeechStack(require_models(settings)),
+        speech=speech or ConfiguredSpeechStack(require_models(settings), prime=prompts),
         require_signature=settings.twilio_auth_token is not None,
     )
