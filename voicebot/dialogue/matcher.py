@@ -63,6 +63,8 @@ class Match:
     margin: float = 0.0
     unsure: bool = False
     """Rejected, but close enough that a second opinion (the LLM) may find the intent."""
+    sure: bool = False
+    """Accepted with evidence enough for a risky move (hang up, leave the node unchecked)."""
 
     @property
     def accepted(self) -> bool:
@@ -130,14 +132,20 @@ class IntentMatcher:
         if candidate is None:
             return Match(None, 0.0, "none")
         if evidence == "exact":
-            return Match(candidate, 1.0, "exact", candidate, 1.0, 1.0)
+            return Match(candidate, 1.0, "exact", candidate, 1.0, 1.0, sure=True)
         score = self.score(cosine, margin, lexical)
         c = self.calibration
         accepted = candidate if score >= c.accept else None
         return Match(
-            accepted, round(score, 4), evidence if accepted else "none", candidate,
-            round(cosine, 4), round(margin, 4), unsure=accepted is None and score >= c.unsure,
-        )  # fmt: skip
+            intent=accepted,
+            score=round(score, 4),
+            evidence=evidence if accepted else "none",
+            candidate=candidate,
+            cosine=round(cosine, 4),
+            margin=round(margin, 4),
+            unsure=accepted is None and score >= c.unsure,
+            sure=accepted is not None and score >= c.high,
+        )
 
     def score(self, cosine: float, margin: float, lexical: float) -> float:
         c = self.calibration
