@@ -59,7 +59,7 @@ ESPEAK_HELD_OUT = ("en-gb-scotland", "en-029", "en-us-nyc")  # voices the projec
 ESPEAK_PROJECT = ("en-us+f3",)
 CATEGORY_NODE = {
     "menu": "menu", "wrapped": "menu", "paraphrase": "menu", "off_topic": "menu",
-    "crisis": "menu", "noise": "menu", "yes_no": "yes_no", "digits": "digits", "dates": "date",
+    "crisis": "menu", "noise": "menu", "angry": "menu", "yes_no": "yes_no", "digits": "digits", "dates": "date",
 }  # fmt: skip
 
 
@@ -231,6 +231,9 @@ def judge(
     slot = next((a for a in actions if isinstance(a, SetSlot)), None)
     accepted = moved or slot is not None
     meaning = turn.meaning
+    if turn.category == "angry":
+        label = engine.state.call_facts["emotion"]
+        return ("right" if label == meaning else "wrong"), False, crisis, hung_up
     if meaning == "crisis":
         return ("right" if crisis else "checked" if _checks(engine, "crisis") else "wrong",
                 accepted, crisis, hung_up)  # fmt: skip
