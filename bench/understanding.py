@@ -59,7 +59,8 @@ ESPEAK_HELD_OUT = ("en-gb-scotland", "en-029", "en-us-nyc")  # voices the projec
 ESPEAK_PROJECT = ("en-us+f3",)
 CATEGORY_NODE = {
     "menu": "menu", "wrapped": "menu", "paraphrase": "menu", "off_topic": "menu",
-    "crisis": "menu", "noise": "menu", "angry": "menu", "yes_no": "yes_no", "digits": "digits", "dates": "date",
+    "crisis": "menu", "noise": "menu", "angry": "menu", "yes_no": "yes_no", "digits": "digits",
+    "dates": "date",
 }  # fmt: skip
 
 
