@@ -22,6 +22,7 @@ from voicebot.speech.recognizer import PocketsphinxRecognizer
 from voicebot.speech.webrtc_vad import WebRTCVADAnalyzer, telephone_vad_params
 
 if TYPE_CHECKING:
+    from voicebot.dialogue.matcher import IntentMatcher
     from voicebot.flows.flow import Flow
     from voicebot.llm.answers import GroundedAnswerer
     from voicebot.llm.phrasing import Phraser
@@ -79,6 +80,10 @@ class EmbeddedSpeechStack:
         """`styles`: named (rate, pitch) the dialogue switches between per reply."""
         return EspeakTTSService(voice=self.tts_voice, styles=styles)
 
+    def matcher(self) -> None:
+        """Grammar decodes need no intent matcher (the same method as ConfiguredSpeechStack's)."""
+        return None
+
     def understander(self) -> None:
         """No LLM in the embedded stack (the same method as ConfiguredSpeechStack's)."""
         return None
@@ -107,6 +112,7 @@ class ConfiguredSpeechStack:
         self.pocketsphinx: PocketsphinxRecognizer | None = None
         self.piper: PiperVoiceModel | None = None
         self._understander: LLMUnderstander | None = None
+        self._matcher: IntentMatcher | None = None
         self._phraser: Phraser | None = None
         self._answerer: GroundedAnswerer | None = None
         if settings.stt == "whisper":
@@ -126,6 +132,11 @@ class ConfiguredSpeechStack:
                 )
             )
             self.whisper.warm_up()
+            # Whisper writes what was said, not a grammar phrase: the matcher maps it to intents.
+            from voicebot.dialogue.matcher import IntentMatcher
+            from voicebot.language.embedding import MiniLMEmbedder
+
+            self._matcher = IntentMatcher(MiniLMEmbedder())
         else:
             self.pocketsphinx = PocketsphinxRecognizer()
             self.pocketsphinx.warm_up()
@@ -176,6 +187,10 @@ class ConfiguredSpeechStack:
     def phraser(self) -> Phraser | None:
         """LLM phrasing of replies to upset callers (None: llm is none)."""
         return self._phraser
+
+    def matcher(self) -> IntentMatcher | None:
+        """The intent matcher for open-vocabulary transcripts (None: grammar decoding)."""
+        return self._matcher
 
     def answerer(self) -> GroundedAnswerer | None:
         """FAQ answers worded by the LLM from the cited entry (None: llm is none)."""
