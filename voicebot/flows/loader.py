@@ -16,7 +16,9 @@ from pydantic import BaseModel, ValidationError
 from voicebot.exceptions import FlowError
 from voicebot.flows import flow as flow_module
 from voicebot.flows import slot_types, webhooks
-from voicebot.flows.flow import Flow, FlowProblem, check_flow
+from voicebot.flows.checks import check_flow
+from voicebot.flows.flow import Flow
+from voicebot.flows.problems import FlowProblem
 from voicebot.flows.slot_types import SLOT_TYPES
 
 MAX_FLOW_BYTES = 1_000_000
