@@ -259,7 +259,8 @@ async def test_an_unfinished_number_becomes_a_no_match_after_the_hold(
     )
     transcripts = [f for f in down if isinstance(f, TranscriptionFrame)]
     assert [t.text for t in transcripts] == [""]
-    assert transcripts[0].result.partial
+    result = transcripts[0].result
+    assert result is not None and result.partial
 
 
 async def test_service_reports_failures_as_error_frames(
