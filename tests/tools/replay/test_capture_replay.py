@@ -77,4 +77,3 @@ async def test_a_hang_up_before_the_caller_keyed_is_a_failure(
         "server closed the stream mid-call",
         "server closed the stream before the capture ended",
     )
-
