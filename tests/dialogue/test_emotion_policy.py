@@ -3,6 +3,7 @@ shorter menus, the offer of a person, and the voice style of each reply."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -50,7 +51,7 @@ def engine(tmp_path: Path) -> DialogueEngine:
     return engine
 
 
-def says(actions: list[object]) -> list[Say]:
+def says(actions: Sequence[object]) -> list[Say]:
     return [a for a in actions if isinstance(a, Say)]
 
 

@@ -164,7 +164,12 @@ def _prepared(tmp_path: Any, now: Any, events: list[dict[str, Any]], emotion: li
         settings=Settings(),
         clock=lambda: now,
     )
-    handoff = {"intent": "check_balance", "slots": {}, "emotion": emotion, "node": "greet"}
+    handoff: dict[str, object] = {
+        "intent": "check_balance",
+        "slots": {},
+        "emotion": emotion,
+        "node": "greet",
+    }
     return transfers.prepare(Transfer("billing", "caller_asked_for_agent", handoff)).packet
 
 

@@ -41,8 +41,9 @@ from voicebot.dialogue.nodes import enter, give_up, route
 from voicebot.dialogue.state import CallState, TurnRecord
 from voicebot.dialogue.understanding import interpret, interpret_open
 from voicebot.exceptions import FlowError
+from voicebot.flows.checks import check_flow
 from voicebot.flows.emotion_policy import EmotionPolicyState
-from voicebot.flows.flow import Flow, check_flow
+from voicebot.flows.flow import Flow
 from voicebot.language.words import normalise
 
 

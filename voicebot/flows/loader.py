@@ -18,8 +18,10 @@ from pydantic import BaseModel
 from voicebot.exceptions import FlowError
 from voicebot.flows import flow as flow_module
 from voicebot.flows import slot_types, webhooks
-from voicebot.flows.flow import Flow, FlowProblem, check_flow
+from voicebot.flows.checks import check_flow
+from voicebot.flows.flow import Flow
 from voicebot.flows.parts import Dropped, validate_parts
+from voicebot.flows.problems import FlowProblem
 from voicebot.flows.slot_types import SLOT_TYPES
 from voicebot.flows.yaml_reader import FlowYamlLoader, format_at, read_yaml
 

@@ -17,7 +17,9 @@ from pipecat.services.stt_service import STTService
 from pipecat.services.tts_service import TTSService
 
 from voicebot.dialogue.wording import APOLOGY, HOLD, NO_INPUT, NO_MATCH, TRANSFER_FAILED
+from voicebot.settings import Settings
 from voicebot.speech.espeak_tts import EspeakTTSService
+from voicebot.speech.models import require_models
 from voicebot.speech.pocketsphinx_stt import PocketsphinxSTTService
 from voicebot.speech.recognizer import PocketsphinxRecognizer
 from voicebot.speech.webrtc_vad import WebRTCVADAnalyzer, telephone_vad_params
@@ -28,7 +30,6 @@ if TYPE_CHECKING:
     from voicebot.llm.answers import GroundedAnswerer
     from voicebot.llm.phrasing import Phraser
     from voicebot.llm.understanding import LLMUnderstander
-    from voicebot.settings import Settings
     from voicebot.speech.piper_tts import PiperVoiceModel
     from voicebot.speech.whisper_stt import WhisperRecognizer
 
@@ -206,9 +207,6 @@ class SpeechStacks:
 
     def for_flow(self, overrides: Mapping[str, Any] | None = None) -> ConfiguredSpeechStack:
         """The stack for a flow's `speech:` overrides (e.g. {"stt": "whisper"})."""
-        from voicebot.settings import Settings
-        from voicebot.speech.models import require_models
-
         merged = Settings.model_validate({**self.settings.model_dump(), **(overrides or {})})
         with self._lock:
             effective = require_models(merged)

@@ -50,7 +50,7 @@ class AppContext:
     speech: EmbeddedSpeechStack | ConfiguredSpeechStack
     require_signature: bool
     fixture_recorder: Any = None
-    """`serve --record-fixtures`: a voicebot.replay.recorder.FixtureRecorder, or None."""
+    """`serve --record-fixtures`: a voicebot.tools.replay.recorder.FixtureRecorder, or None."""
     stacks: SpeechStacks | None = None
     """Stacks for flows whose `speech:` differs from the settings (built at start-up)."""
     flow_versions: FlowVersions = field(init=False)
