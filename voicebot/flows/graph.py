@@ -1,12 +1,14 @@
 """A flow as a picture: Mermaid flowchart text of its nodes, transitions, transfers and exits,
-and the same graph drawn as SVG or PNG (networkx + matplotlib, the `graph` extra).
+and the same graph drawn as SVG or PNG (networkx + matplotlib, the `graph` extra), optionally
+coloured and labelled with figures (the call funnel).
 
 Mermaid renders in GitHub, GitLab and most Markdown editors.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import io
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from voicebot.exceptions import VoicebotError
@@ -30,6 +32,17 @@ class Edge:
     label: str = ""
     exit: bool = False
     """A failure exit or a transfer (drawn dashed)."""
+
+
+@dataclass(frozen=True)
+class Figures:
+    """What to draw over the plain graph: a fill colour and extra label lines per node, a
+    label per edge (source, target), and a title."""
+
+    node_colour: dict[str, str] = field(default_factory=dict)
+    node_note: dict[str, str] = field(default_factory=dict)
+    edge_note: dict[tuple[str, str], str] = field(default_factory=dict)
+    title: str = ""
 
 
 def edges(flow: Flow) -> list[Edge]:
@@ -71,8 +84,16 @@ def mermaid(flow: Flow) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render(flow: Flow, path: Path) -> None:
+def render(flow: Flow, path: Path, figures: Figures | None = None) -> None:
     """Draw the flow into an SVG or PNG file (by the file's suffix)."""
+    fmt = path.suffix.lower().lstrip(".")
+    if fmt not in ("svg", "png"):
+        raise RenderError(f"cannot draw into '{path.name}': use a .svg or .png file name")
+    path.write_bytes(draw(flow, fmt, figures))
+
+
+def draw(flow: Flow, fmt: str, figures: Figures | None = None) -> bytes:
+    """The flow drawn as `fmt` ("svg" or "png"), with `figures` over it when given."""
     try:
         import matplotlib
 
@@ -83,13 +104,20 @@ def render(flow: Flow, path: Path) -> None:
         raise RenderError(
             "drawing a flow needs the graph extra: pip install 'voicebot[graph]'"
         ) from exc
-    if path.suffix.lower() not in (".svg", ".png"):
-        raise RenderError(f"cannot draw into '{path.name}': use a .svg or .png file name")
+    if fmt not in ("svg", "png"):
+        raise RenderError(f"cannot draw as '{fmt}': use svg or png")
+    figures = figures or Figures()
     graph = nx.MultiDiGraph()
     for name, node in flow.nodes.items():
-        graph.add_node(name, label=f"{name}\n({_detail(node)})")
+        note = figures.node_note.get(name)
+        label = f"{name}\n({_detail(node)})" + (f"\n{note}" if note else "")
+        graph.add_node(name, label=label)
     for edge in edges(flow):
-        graph.add_edge(edge.source, edge.target, label=edge.label, exit=edge.exit)
+        label = edge.label
+        count = figures.edge_note.get((edge.source, edge.target))
+        if count:
+            label = f"{label} ({count})" if label else f"({count})"
+        graph.add_edge(edge.source, edge.target, label=label, exit=edge.exit)
     for name in graph.nodes:
         graph.nodes[name].setdefault("label", name)
     # Layers by distance from the start; queues (and nodes only global commands reach) last.
@@ -103,7 +131,9 @@ def render(flow: Flow, path: Path) -> None:
     widest = max(
         sum(1 for _, d in graph.nodes(data=True) if d["layer"] == i) for i in range(layers)
     )
-    figure = plt.figure(figsize=(max(8, 2.6 * widest), max(6, 1.7 * layers)))
+    tall = 1.0 + 0.25 * max((n.count("\n") for n in figures.node_note.values()), default=0)
+    size = 2600 if not figures.node_note else 5200
+    figure = plt.figure(figsize=(max(8, 2.6 * widest * tall), max(6, 1.7 * layers * tall)))
     for exit_edges, style in ((False, "solid"), (True, "dashed")):
         chosen = [(u, v) for u, v, d in graph.edges(data=True) if d["exit"] is exit_edges]
         nx.draw_networkx_edges(
@@ -112,23 +142,29 @@ def render(flow: Flow, path: Path) -> None:
             edgelist=chosen,
             style=style,
             arrows=True,
-            node_size=2600,
+            node_size=size,
             connectionstyle="arc3,rad=0.08",
             edge_color="#555555",
         )
-    colours = [_COLOURS.get(getattr(flow.nodes.get(n), "kind", "queue"), "#f4cccc") for n in graph]
-    nx.draw_networkx_nodes(graph, positions, node_color=colours, node_shape="s", node_size=2600)
+    colours = [
+        figures.node_colour.get(n)
+        or _COLOURS.get(getattr(flow.nodes.get(n), "kind", "queue"), "#f4cccc")
+        for n in graph
+    ]
+    nx.draw_networkx_nodes(graph, positions, node_color=colours, node_shape="s", node_size=size)
     nx.draw_networkx_labels(
         graph, positions, labels=nx.get_node_attributes(graph, "label"), font_size=7
     )
     labels = {(u, v): d["label"] for u, v, d in graph.edges(data=True) if d["label"]}
     nx.draw_networkx_edge_labels(graph, positions, edge_labels=labels, font_size=6)
-    plt.title(f"flow {flow.flow}")
+    plt.title(figures.title or f"flow {flow.flow}")
     plt.axis("off")
+    out = io.BytesIO()
     # Text as text in SVG (searchable, smaller) rather than glyph outlines.
     with matplotlib.rc_context({"svg.fonttype": "none"}):
-        figure.savefig(path, bbox_inches="tight")
+        figure.savefig(out, format=fmt, bbox_inches="tight")
     plt.close(figure)
+    return out.getvalue()
 
 
 class RenderError(VoicebotError):

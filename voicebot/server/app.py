@@ -7,7 +7,7 @@ import hmac
 import ipaddress
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -21,7 +21,7 @@ from voicebot.flows.flow import Flow
 from voicebot.flows.loader import load_flows
 from voicebot.pipeline.apologies import apologies
 from voicebot.pipeline.stack import ConfiguredSpeechStack, EmbeddedSpeechStack, SpeechStacks
-from voicebot.server import flow_watcher
+from voicebot.server import admin, flow_watcher
 from voicebot.server.after_stream import after_stream_twiml, queue_result_twiml
 from voicebot.server.stream import run_call
 from voicebot.settings import Settings
@@ -43,6 +43,8 @@ class AppContext:
     """`serve --record-fixtures`: a voicebot.replay.recorder.FixtureRecorder, or None."""
     stacks: SpeechStacks | None = None
     """Stacks for flows whose `speech:` differs from the settings (built at start-up)."""
+    flow_health: flow_watcher.FlowHealth = field(default_factory=flow_watcher.FlowHealth)
+    """When the flows loaded, and the problems of an edit that was rejected."""
 
     def speech_for(self, flow: Flow) -> EmbeddedSpeechStack | ConfiguredSpeechStack:
         """The speech stack `flow`'s calls use."""
@@ -171,6 +173,7 @@ def create_app(ctx: AppContext, *, watch_flows: bool = False) -> FastAPI:
     async def healthz() -> dict[str, Any]:
         return {"status": "ok", "flows": sorted(ctx.flows)}
 
+    admin.install(app, ctx)
     return app
 
 

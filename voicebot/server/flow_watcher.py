@@ -8,6 +8,8 @@ to load is logged with every problem and changes nothing, so the previous versio
 from __future__ import annotations
 
 import asyncio
+import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -25,19 +27,35 @@ if TYPE_CHECKING:
 DEBOUNCE_MS = 300
 
 
-def reload_flows(directory: Path, current: dict[str, Flow], default: str) -> dict[str, Flow]:
+@dataclass
+class FlowHealth:
+    """When the serving flows loaded, and why the last rejected edit was (for the dashboard)."""
+
+    loaded_at: float = field(default_factory=time.time)
+    reloaded_at: float | None = None
+    rejected: list[str] = field(default_factory=list)
+    """Every problem of the last edit that failed to load; empty once an edit loads."""
+
+
+def reload_flows(
+    directory: Path, current: dict[str, Flow], default: str, health: FlowHealth | None = None
+) -> dict[str, Flow]:
     """The flows to serve after an edit: the new set if it loads and still has the default
-    flow, otherwise `current`, with the reason logged."""
+    flow, otherwise `current`, with the reason logged (and kept in `health`)."""
+    health = health or FlowHealth()
     try:
         flows = load_flows(directory)
     except FlowError as error:
         for problem in error.problems:
             logger.error(f"flow edit rejected, previous version still serving: {problem}")
+        health.rejected = list(error.problems)
         return current
     if default not in flows:
         logger.error(f"flow edit rejected: the default flow '{default}' is gone from {directory}")
+        health.rejected = [f"the default flow '{default}' is gone from {directory}"]
         return current
     logger.info(f"flows reloaded: {', '.join(sorted(flows))}")
+    health.reloaded_at, health.rejected = time.time(), []
     return flows
 
 
@@ -54,4 +72,4 @@ async def watch_flows(ctx: AppContext, stop: asyncio.Event) -> None:
     async for _changes in watchfiles.awatch(
         directory, watch_filter=is_flow, debounce=DEBOUNCE_MS, stop_event=stop
     ):
-        ctx.flows = reload_flows(directory, ctx.flows, settings.flow)
+        ctx.flows = reload_flows(directory, ctx.flows, settings.flow, ctx.flow_health)

@@ -21,6 +21,7 @@ from pipecat.workers.runner import WorkerRunner
 
 from voicebot.dialogue.engine import DialogueEngine
 from voicebot.exceptions import VoicebotError, WireError
+from voicebot.flows.version import flow_version
 from voicebot.pipeline.apologies import apologies
 from voicebot.pipeline.builder import build_pipeline, tts_styles
 from voicebot.pipeline.call import CallInfo
@@ -102,6 +103,7 @@ async def run_call(websocket: WebSocket, ctx: AppContext) -> None:
     )
     bad_frames.call_sid = call.call_sid
     ctx.store.start_call(call.call_sid, call.stream_sid, flow_name, call.caller)
+    ctx.store.add_event(call.call_sid, "flow_version", flow=flow_name, version=flow_version(flow))
     log = logger.bind(call_sid=call.call_sid)
     log.info(f"call started on flow '{flow_name}'")
     # `serve --record-fixtures`: the recorder sees each inbound frame and, at the end, the record.

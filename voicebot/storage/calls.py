@@ -160,9 +160,68 @@ class CallStore:
             ).fetchall()
         return [_handoff(row) for row in rows]
 
+    # -- many calls at once: analytics and the admin dashboard ---------------------------------
+
+    def list_calls(
+        self,
+        since: float | None = None,
+        until: float | None = None,
+        flow: str | None = None,
+        limit: int | None = None,
+    ) -> list[dict[str, Any]]:
+        """Calls that started in [since, until) (Unix times), newest first, each shaped like
+        `get_call`."""
+        where, args = _call_filter(since, until, flow)
+        return self._records(where, args, limit)
+
+    def open_calls(self) -> list[dict[str, Any]]:
+        """Calls with no end recorded (live, or left open by a worker that died), oldest first."""
+        return list(reversed(self._records(" WHERE ended_at IS NULL", [], None)))
+
+    def _records(self, where: str, args: list[Any], limit: int | None) -> list[dict[str, Any]]:
+        columns = ", ".join(_CALL_KEYS)
+        sql = f"SELECT {columns} FROM calls{where} ORDER BY started_at DESC, rowid DESC"
+        if limit is not None:
+            sql += " LIMIT ?"
+            args = [*args, limit]
+        with self._lock:
+            rows = self._db.execute(sql, args).fetchall()
+            records = {row[0]: dict(zip(_CALL_KEYS, row, strict=True)) for row in rows}
+            for record in records.values():
+                record["events"] = []
+            sids = list(records)
+            for start in range(0, len(sids), 500):
+                chunk = sids[start : start + 500]
+                marks = ", ".join("?" * len(chunk))
+                for call_sid, seq, at, kind, data in self._db.execute(
+                    "SELECT call_sid, seq, at, kind, data FROM events"
+                    f" WHERE call_sid IN ({marks}) ORDER BY call_sid, seq",
+                    chunk,
+                ):
+                    records[call_sid]["events"].append(
+                        {"seq": seq, "at": at, "kind": kind, **json.loads(data)}
+                    )
+        return list(records.values())
+
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+
+_CALL_KEYS = ("call_sid", "stream_sid", "flow", "caller", "started_at", "ended_at", "end_reason")
+
+
+def _call_filter(
+    since: float | None, until: float | None, flow: str | None
+) -> tuple[str, list[Any]]:
+    clauses: list[str] = []
+    args: list[Any] = []
+    wanted = (("started_at >= ?", since), ("started_at < ?", until), ("flow = ?", flow))
+    for clause, value in wanted:
+        if value is not None:
+            clauses.append(clause)
+            args.append(value)
+    return (" WHERE " + " AND ".join(clauses) if clauses else ""), args
 
 
 def _handoff(row: tuple[str, str, str]) -> dict[str, Any]:

@@ -1,0 +1,15 @@
+"""A flow's version: a short fingerprint of what it does, recorded with every call.
+
+Taken from the validated flow (includes resolved), so a comment or layout edit keeps the
+version and any change a caller could notice makes a new one; the same on every machine.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from voicebot.flows.flow import Flow
+
+
+def flow_version(flow: Flow) -> str:
+    return hashlib.sha256(flow.model_dump_json().encode()).hexdigest()[:12]
