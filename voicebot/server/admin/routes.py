@@ -23,6 +23,7 @@ from markupsafe import Markup
 from voicebot.analytics import CallDigest, NodeFunnel, digest, funnel, over_time, report
 from voicebot.analytics.funnel import figures as funnel_figures
 from voicebot.analytics.period import PeriodError, period
+from voicebot.analytics.source import calls_from
 from voicebot.flows.flow import Flow
 from voicebot.flows.graph import RenderError, draw
 from voicebot.flows.validate import validate_paths
@@ -251,8 +252,7 @@ class _Pictures:
 def _select(
     ctx: AppContext, given: dict[str, str], since: float | None, until: float | None
 ) -> list[CallDigest]:
-    records = ctx.store.list_calls(since=since, until=until, flow=given["flow"] or None)
-    calls = [digest(r) for r in records]
+    calls = calls_from(ctx.store, since, until, given["flow"] or None)
     wanted: dict[str, Callable[[CallDigest], object]] = {
         "outcome": lambda c: c.outcome,
         "queue": lambda c: c.transfer_queue,
