@@ -26,7 +26,7 @@ from voicebot.audio.codec import (
 from voicebot.audio.wavfile import read_wav, write_wav
 from voicebot.exceptions import AudioFileError
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 FIXTURES_DIR = REPO / "audio_fixtures"
 SYNTH_CACHE = FIXTURES_DIR / "synth"
 RAW_ULAW = {".ulaw", ".mulaw", ".raw", ".ul"}
