@@ -141,5 +141,5 @@ async def test_transcripts_are_escaped_not_run(client: httpx.AsyncClient) -> Non
 async def test_flow_health_lists_loaded_versions(client: httpx.AsyncClient) -> None:
     health = (await client.get("/admin/api/flows", headers=BEARER)).json()
     assert {f["flow"] for f in health["loaded"]} == {"acme_support", "card_services"}
-    assert all(len(f["version"]) == 12 for f in health["loaded"])
+    assert all(len(f["version"]) == 16 for f in health["loaded"])
     assert (await client.get("/admin/api/live", headers=BEARER)).json()[0]["call_sid"] == "CA09"

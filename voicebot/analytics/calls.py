@@ -99,7 +99,8 @@ def digest(record: Mapping[str, Any]) -> CallDigest:
     transfer: Mapping[str, Any] | None = None
     handoff_queue: str | None = None
     handoffs = 0
-    version: str | None = None
+    # The store's column where it has one, else the event calls wrote at their start.
+    version: str | None = record.get("flow_version") or None
     emotions: list[str] = []
     latencies: list[int] = []
 
@@ -116,7 +117,7 @@ def digest(record: Mapping[str, Any]) -> CallDigest:
     for event in events:
         kind = event.get("kind")
         if kind == "flow_version":
-            version = str(event.get("version") or "") or None
+            version = version or str(event.get("version") or "") or None
         elif kind == "nodes_entered":
             for node in event.get("nodes") or []:
                 if isinstance(node, str) and node:

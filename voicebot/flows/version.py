@@ -1,7 +1,7 @@
 """A flow's version: a short fingerprint of what it does, recorded with every call.
 
-Taken from the validated flow (includes resolved), so a comment or layout edit keeps the
-version and any change a caller could notice makes a new one; the same on every machine.
+The hash of the loaded flow's canonical JSON (includes resolved), so a comment or layout edit
+keeps the version and any change a caller could notice makes a new one; the same everywhere.
 """
 
 from __future__ import annotations
@@ -12,4 +12,4 @@ from voicebot.flows.flow import Flow
 
 
 def flow_version(flow: Flow) -> str:
-    return hashlib.sha256(flow.model_dump_json().encode()).hexdigest()[:12]
+    return hashlib.sha256(flow.model_dump_json().encode()).hexdigest()[:16]

@@ -19,7 +19,7 @@ def stacked_bars(
     left, bottom, pad = 34, 38, 8
     inner_w, inner_h = width - left - pad, height - bottom - pad
     step = inner_w / len(rows)
-    bar = max(2.0, step * 0.7)
+    bar = min(48.0, max(2.0, step * 0.7))
     parts = [
         f'<svg class="chart" role="img" viewBox="0 0 {width} {height}" width="{width}" '
         f'height="{height}" xmlns="http://www.w3.org/2000/svg">',
