@@ -30,6 +30,7 @@ import pytest
 
 from tests.conftest import FLOWS_DIR, REPO
 from tests.e2e.conftest import SPEED, audio, wait_for_end
+from voicebot.flows.flow import Flow
 from voicebot.flows.routing import CallerFacts, decide, queues_of
 from voicebot.flows.version import flow_version
 from voicebot.pipeline.stack import EmbeddedSpeechStack
@@ -47,10 +48,15 @@ from voicebot.tools.simulator.scenario import (
 )
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
+# Read at import: the suite's autouse fixture clears VOICEBOT_* variables before each test.
+SCREENSHOT = os.environ.get("VOICEBOT_DASHBOARD_SCREENSHOT")
 
 ADMIN = "dashboard-e2e-admin-token"
 PIN = "9071"
 """Keyed into a sensitive slot: it must never reach a page."""
+PATIENCE = 15.0
+"""Every node's no-input timer, in real seconds: long enough that a caller slowed down by a
+busy machine is not taken for silent (the timers do not follow the simulator's speed)."""
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 ARTIFACTS = REPO / "test-artifacts" / "dashboard"
 
@@ -58,7 +64,7 @@ SCENARIOS = {
     "contained": (Keys("1"), Keys("23453583"), Keys("1"), Keys(PIN), Keys("2")),
     "agent": (Keys("0"),),
     "no_match": (Keys("9"), Keys("9")),
-    "no_input": (Silence(30), Silence(30)),  # the menu waits 6 s of real time
+    "no_input": (Silence(PATIENCE * SPEED + 8), Silence(PATIENCE * SPEED + 8)),
     "angry": (Speak(audio("youre_useless")), Speak(audio("cancel_my_account"))),
     "crisis": (Speak(audio("i_want_to_end_my_life")),),
     "lookup_failed": (Keys("1"), Keys("87654321"), Keys("1"), Keys(PIN)),
@@ -87,6 +93,7 @@ def calls(tmp_path_factory: pytest.TempPathFactory, speech: EmbeddedSpeechStack)
     db = tmp_path_factory.mktemp("dashboard") / "calls.db"
     settings = Settings(flows_dir=FLOWS_DIR, db_path=db, admin_token=ADMIN)
     found = Calls(build_context(settings, host="127.0.0.1", speech=speech), db)
+    found.ctx.flows = {name: patient(flow) for name, flow in found.ctx.flows.items()}
     ready, stop = threading.Event(), threading.Event()
 
     async def serve() -> None:
@@ -122,6 +129,14 @@ def calls(tmp_path_factory: pytest.TempPathFactory, speech: EmbeddedSpeechStack)
     yield found
     stop.set()
     thread.join(timeout=30)
+
+
+def patient(flow: Flow) -> Flow:
+    nodes = {
+        name: node.model_copy(update={"no_input_timeout": PATIENCE})
+        for name, node in flow.nodes.items()
+    }
+    return flow.model_copy(update={"nodes": nodes})
 
 
 def expected_billing_queue() -> str:
@@ -274,7 +289,7 @@ def test_the_overview_shows_the_reports_figures(page: Any, calls: Calls) -> None
     assert text_of(page, "containment-rate") == f"{report['containment']['rate'] * 100:.1f} %"
     for reason in report["transfers"]["by_reason"]:
         assert reason in text_of(page, "by-reason")
-    if target := os.environ.get("VOICEBOT_DASHBOARD_SCREENSHOT"):
+    if target := SCREENSHOT:
         page.save_screenshot(target)
 
 

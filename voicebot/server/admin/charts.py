@@ -21,8 +21,8 @@ def stacked_bars(
     step = inner_w / len(rows)
     bar = min(48.0, max(2.0, step * 0.7))
     parts = [
-        f'<svg class="chart" role="img" viewBox="0 0 {width} {height}" width="{width}" '
-        f'height="{height}" xmlns="http://www.w3.org/2000/svg">',
+        f'<svg class="chart" role="img" viewBox="0 0 {width} {height}" width="100%" '
+        f'style="max-width:{width}px" xmlns="http://www.w3.org/2000/svg">',
         f'<line x1="{left}" y1="{pad + inner_h}" x2="{width - pad}" y2="{pad + inner_h}" '
         'stroke="#888"/>',
         f'<text x="{left - 4}" y="{pad + 8}" text-anchor="end" font-size="10">{top}</text>',
@@ -56,7 +56,7 @@ def stacked_bars(
             f'<rect x="{legend_x}" y="{height - 14}" width="10" height="10" fill="{colour}"/>'
             f'<text x="{legend_x + 14}" y="{height - 5}" font-size="10">{name}</text>'
         )
-        legend_x += 90
+        legend_x += 84
     parts.append("</svg>")
     return "".join(parts)
 

@@ -132,8 +132,8 @@ def admin_router(ctx: AppContext) -> APIRouter:
         return render(
             request, "overview.html", report=report.build_report(calls), given=given,
             flows=sorted(ctx.flows),
-            by_day=Markup(charts.stacked_bars(over_time(calls, "day"))),
-            by_hour=Markup(charts.stacked_bars(over_time(calls, "hour"))),
+            by_day=Markup(charts.stacked_bars(over_time(calls, "day"), width=560)),
+            by_hour=Markup(charts.stacked_bars(over_time(calls, "hour"), width=560)),
             bars=lambda counts: Markup(charts.bar_list(counts)),
         )  # fmt: skip
 
