@@ -63,6 +63,10 @@ def serve(
         )
     typer.echo(f"Flows: {', '.join(sorted(ctx.flows))}; default '{settings.flow}'.")
     typer.echo(f"Watching {settings.flows_dir} for flow edits (new calls get them).")
+    if settings.admin_token:
+        typer.echo(f"Admin dashboard: http://{host}:{port}/admin (log in with the admin token).")
+    else:
+        typer.echo("Admin dashboard off: set VOICEBOT_ADMIN_TOKEN to serve /admin.")
     uvicorn.run(create_app(ctx, watch_flows=True), host=host, port=port, log_level="info")
 
 
