@@ -89,7 +89,7 @@ def test_openers_are_not_on_every_turn_nor_repeated(engine: DialogueEngine) -> N
         actions = engine.handle(Utterance("purple", emotion=Estimate("frustrated", 0.5)))
         first = says(actions)[0].text
         openers.append(None if first.startswith("Sorry, I didn't") else first)
-        engine._no_match = 0  # stay in the node: this test is about openers, not retries
+        engine.state.no_match = 0  # stay in the node: this test is about openers, not retries
     used = [o for o in openers if o is not None]
     assert len(used) >= 2 and None in openers
     assert openers[0] is not None  # the first upset turn gets one

@@ -15,6 +15,7 @@ from datetime import datetime
 
 from twilio.twiml.voice_response import VoiceResponse
 
+from voicebot.dialogue.wording import NOBODY_FREE
 from voicebot.flows.flow import Flow
 from voicebot.flows.routing import RouteDecision, queues_of
 from voicebot.settings import Settings
@@ -104,7 +105,7 @@ def queue_result_twiml(
     overflow = queues[queue].overflow if queue in queues else None
     if overflow is None:
         response = VoiceResponse()
-        response.say("I'm sorry, nobody is free to take your call. Please try again later.")
+        response.say(NOBODY_FREE)
         response.hangup()
         return str(response)
     packet = handoff["packet"]

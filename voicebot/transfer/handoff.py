@@ -14,11 +14,11 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from voicebot.flows.routing import RouteDecision
+from voicebot.privacy import MASK
 from voicebot.storage.calls import mask_number
 
 VERSION: Literal[1] = 1
 LAST_TURNS = 6
-MASK = "****"
 
 
 class Turn(BaseModel):
