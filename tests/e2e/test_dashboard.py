@@ -190,6 +190,21 @@ def test_report_json_counts_exactly_the_calls_made(calls: Calls) -> None:
     assert report_json(calls, "--flow", "card_services")["calls"] == 0
 
 
+def test_the_funnel_counts_every_node_the_calls_passed(calls: Calls) -> None:
+    with httpx.Client(base_url=calls.url, headers={"Authorization": f"Bearer {ADMIN}"}) as client:
+        nodes = {n["node"]: n for n in client.get("/admin/api/funnel/acme_support").json()}
+    assert nodes["greet"]["reached"] == 9  # the dropped call heard the greeting too
+    assert nodes["greet"]["lost"] == {
+        "no_match": 1, "no_input": 1, "hang_up": 0, "transfer": 3, "dropped": 1,
+    }  # fmt: skip
+    assert nodes["collect_account"]["reached"] == 3
+    assert nodes["collect_account"]["lost"]["hang_up"] == 1
+    # Say nodes the engine chained through count too.
+    assert (nodes["read_balance"]["reached"], nodes["lookup_failed"]["reached"]) == (1, 1)
+    assert nodes["collect_pin"]["lost"]["transfer"] == 1  # the failed look-up's caller
+    assert nodes["goodbye"]["finished"] == 1
+
+
 def test_admin_is_refused_without_the_token(calls: Calls) -> None:
     with httpx.Client(base_url=calls.url, follow_redirects=False) as client:
         assert client.get("/admin/api/report").status_code == 401

@@ -153,11 +153,11 @@ def _median(values: list[int]) -> float | None:
 
 def to_text(nodes: list[NodeFunnel]) -> str:
     """The funnel as a table for a terminal, one node a line."""
-    head = f"{'node':<22} {'reached':>7} {'lost':>5}  {'why':<34} {'turns':>5} {'latency':>8}"
+    head = f"{'node':<22} {'reached':>7} {'lost':>5}  {'why':<44} {'turns':>5} {'latency':>8}"
     lines = [head]
     for n in nodes:
         why = ", ".join(f"{k.replace('_', '-')} {v}" for k, v in sorted(n.lost.items()) if v)
         turns = "-" if n.turns_median is None else f"{n.turns_median:g}"
         ms = "-" if n.latency_median_ms is None else f"{n.latency_median_ms:.0f} ms"
-        lines.append(f"{n.node:<22} {n.reached:>7} {n.lost_total:>5}  {why:<34} {turns:>5} {ms:>8}")
+        lines.append(f"{n.node:<22} {n.reached:>7} {n.lost_total:>5}  {why:<44} {turns:>5} {ms:>8}")
     return "\n".join(lines)

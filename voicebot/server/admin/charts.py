@@ -68,7 +68,7 @@ def bar_list(counts: Mapping[str, int], colour: str = "#3d85c6") -> str:
     top = max(counts.values()) or 1
     rows = [
         f'<tr><th scope="row">{escape(key)}</th><td class="num">{value}</td>'
-        f'<td><svg width="200" height="12" aria-hidden="true"><rect width="{200 * value / top:.1f}"'
+        f'<td><svg width="140" height="12" aria-hidden="true"><rect width="{140 * value / top:.1f}"'
         f' height="12" fill="{colour}"/></svg></td></tr>'
         for key, value in counts.items()
     ]
