@@ -20,6 +20,11 @@ class Settings(BaseModel):
     flows_dir: Path = Field(Path("dialog_flows"), description="Folder of dialogue flow YAML files.")
     flow: str = Field("acme_support", description="Flow a call runs unless the call names one.")
     db_path: Path = Field(Path("var/calls.db"), description="SQLite file of call records.")
+    database_url: str | None = Field(
+        None,
+        description="PostgreSQL call store (postgresql://user:password@host:port/db) shared "
+        "by several workers; unset: the SQLite file db_path.",
+    )
     twilio_auth_token: str | None = Field(
         None, description="Checks X-Twilio-Signature on webhooks and the stream handshake."
     )

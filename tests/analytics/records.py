@@ -61,8 +61,7 @@ class CallWriter:
 def start(
     store: CallStore, sid: str, flow: str = "acme_support", version: str = "v1"
 ) -> CallWriter:
-    store.start_call(sid, f"MZ{sid}", flow, "+15005550006")
-    store.add_event(sid, "flow_version", flow=flow, version=version)
+    store.start_call(sid, f"MZ{sid}", flow, "+15005550006", flow_version=version)
     return CallWriter(store, sid)
 
 

@@ -12,13 +12,13 @@ from typer.testing import CliRunner
 from tests.analytics.records import known_calls
 from tests.conftest import FLOWS_DIR
 from voicebot.app.cli import app as cli
-from voicebot.storage.calls import CallStore
+from voicebot.storage.sqlite import SqliteCallStore
 
 
 @pytest.fixture
 def db(tmp_path: Path) -> Path:
     path = tmp_path / "calls.db"
-    store = CallStore(path)
+    store = SqliteCallStore(path)
     known_calls(store)
     store.close()
     return path

@@ -32,8 +32,8 @@ from tests.conftest import FLOWS_DIR, REPO
 from tests.e2e.conftest import SPEED, audio, wait_for_end
 from voicebot.flows.flow import Flow
 from voicebot.flows.routing import CallerFacts, decide, queues_of
-from voicebot.flows.version import flow_version
 from voicebot.pipeline.stack import EmbeddedSpeechStack
+from voicebot.server.admin.routes import version_of
 from voicebot.server.app import AppContext, build_context
 from voicebot.settings import Settings
 from voicebot.tools.demo import local_server
@@ -184,7 +184,7 @@ def test_report_json_counts_exactly_the_calls_made(calls: Calls) -> None:
     assert report["emotion"]["escalations"] == {"emotion_escalation": 1, "crisis": 1}
     assert report["emotion"]["turns"]["angry"] == 2
     assert report["handoffs"] == {"total": 6, "calls": 6}
-    version = flow_version(calls.ctx.flows["acme_support"])
+    version = version_of(calls.ctx.flows["acme_support"])
     assert report["flows"] == {"acme_support": {"calls": 9, "versions": {version: 9}}}
     assert report["latency_ms"]["replies"] >= report["turns"] - report["no_input"]["turns"]
     assert report_json(calls, "--flow", "card_services")["calls"] == 0
@@ -340,7 +340,7 @@ def test_a_call_page_shows_its_turns_and_never_the_masked_pin(page: Any, calls: 
     assert "Thanks for calling Acme Energy" in timeline and "collect_pin" in timeline
     assert "keyed ****" in timeline
     assert text_of(page, "outcome") == "contained"
-    assert text_of(page, "flow-version") == flow_version(calls.ctx.flows["acme_support"])
+    assert text_of(page, "flow-version") == version_of(calls.ctx.flows["acme_support"])
     for path in (f"/admin/calls/{sid}", "/admin", "/admin/calls", "/admin/funnel"):
         page.get(f"{calls.url}{path}")
         assert PIN not in page.page_source, path
@@ -356,6 +356,6 @@ def test_the_funnel_and_health_pages_render(page: Any, calls: Calls) -> None:
     assert page.execute_script("return arguments[0].naturalWidth", image) > 0
     assert "greet" in text_of(page, "funnel-table")
     page.get(f"{calls.url}/admin/flows")
-    assert flow_version(calls.ctx.flows["acme_support"]) in text_of(page, "loaded")
+    assert version_of(calls.ctx.flows["acme_support"]) in text_of(page, "loaded")
     page.get(f"{calls.url}/admin/live")
     assert "No call is in progress" in text_of(page, "no-live")

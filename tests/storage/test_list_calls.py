@@ -6,11 +6,11 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from voicebot.storage.calls import CallStore
+from voicebot.storage import open_store
 
 
-def test_calls_by_period_flow_and_limit_newest_first(tmp_path: Path) -> None:
-    store = CallStore(tmp_path / "calls.db")
+def test_calls_by_period_flow_and_limit_newest_first(database_url: str, tmp_path: Path) -> None:
+    store = open_store(database_url, tmp_path / "unused.db")
     store.start_call("CA1", "MZ1", "acme_support", "+441234567890")
     store.add_event("CA1", "bot_said", text="Hello")
     store.end_call("CA1", "completed")

@@ -99,8 +99,7 @@ def digest(record: Mapping[str, Any]) -> CallDigest:
     transfer: Mapping[str, Any] | None = None
     handoff_queue: str | None = None
     handoffs = 0
-    # The store's column where it has one, else the event calls wrote at their start.
-    version: str | None = record.get("flow_version") or None
+    version = str(record.get("flow_version") or "") or None
     emotions: list[str] = []
     latencies: list[int] = []
 
@@ -116,9 +115,7 @@ def digest(record: Mapping[str, Any]) -> CallDigest:
 
     for event in events:
         kind = event.get("kind")
-        if kind == "flow_version":
-            version = version or str(event.get("version") or "") or None
-        elif kind == "nodes_entered":
+        if kind == "nodes_entered":
             for node in event.get("nodes") or []:
                 if isinstance(node, str) and node:
                     path.append(node)

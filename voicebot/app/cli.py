@@ -207,7 +207,9 @@ def report(
     output: Path = typer.Option(
         None, "-o", "--output", help="With --funnel: draw it on the flow graph (.svg or .png)."
     ),
-    db: Path = typer.Option(None, help="SQLite file of call records [VOICEBOT_DB_PATH]."),
+    db: Path = typer.Option(
+        None, help="SQLite file of call records [VOICEBOT_DB_PATH]; VOICEBOT_DATABASE_URL wins."
+    ),
 ) -> None:
     """What happened on the calls: containment, transfers, hang-ups, failures, latency, emotion."""
     import json
@@ -217,7 +219,7 @@ def report(
     from voicebot.analytics.report import to_csv, to_text
     from voicebot.analytics.source import calls_from
     from voicebot.settings import Settings
-    from voicebot.storage.calls import CallStore
+    from voicebot.storage import open_store
 
     def usage(message: str) -> None:
         typer.echo(f"error: {message}", err=True)
@@ -236,13 +238,17 @@ def report(
     except VoicebotError as error:
         fail(error)
         return
-    if not Path(settings.db_path).exists():
+    if not settings.database_url and not Path(settings.db_path).exists():
         usage(f"no call records at {settings.db_path} (give --db or set VOICEBOT_DB_PATH)")
-    store = CallStore(settings.db_path)
     try:
-        calls = calls_from(store, start, stop, funnel or flow)
-    finally:
-        store.close()
+        store = open_store(settings.database_url, settings.db_path)
+        try:
+            calls = calls_from(store, start, stop, funnel or flow)
+        finally:
+            store.close()
+    except VoicebotError as error:  # the database is unreachable: one line
+        fail(error)
+        return
     if funnel is None:
         figures_ = build_report(calls)
         if as_json:

@@ -16,20 +16,24 @@ from fastapi.responses import Response
 from loguru import logger
 from starlette.requests import HTTPConnection
 
-from voicebot.exceptions import ConfigError
+from voicebot.exceptions import ConfigError, StoreError
 from voicebot.flows.flow import Flow
 from voicebot.flows.loader import load_flows
 from voicebot.pipeline.apologies import apologies
 from voicebot.pipeline.stack import ConfiguredSpeechStack, EmbeddedSpeechStack, SpeechStacks
 from voicebot.server import admin, flow_watcher
 from voicebot.server.after_stream import after_stream_twiml, queue_result_twiml
+from voicebot.server.flow_versions import FlowVersions
 from voicebot.server.stream import run_call
 from voicebot.settings import Settings
 from voicebot.speech.models import require_models
+from voicebot.storage import open_store
 from voicebot.storage.calls import CallStore
+from voicebot.storage.workers import WorkerLease
 from voicebot.twilio import signature, twiml
 
 TWIML = "application/xml"
+SHUTDOWN_FLUSH_SECS = 5.0
 
 
 @dataclass
@@ -45,6 +49,11 @@ class AppContext:
     """Stacks for flows whose `speech:` differs from the settings (built at start-up)."""
     flow_health: flow_watcher.FlowHealth = field(default_factory=flow_watcher.FlowHealth)
     """When the flows loaded, and the problems of an edit that was rejected."""
+    flow_versions: FlowVersions = field(init=False)
+    """Every flow version a call started on (in the store): how webhooks route a call."""
+
+    def __post_init__(self) -> None:
+        self.flow_versions = FlowVersions(self.store)
 
     def speech_for(self, flow: Flow) -> EmbeddedSpeechStack | ConfiguredSpeechStack:
         """The speech stack `flow`'s calls use."""
@@ -59,16 +68,28 @@ def create_app(ctx: AppContext, *, watch_flows: bool = False) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        if not watch_flows:
-            yield
-            return
-        stop = asyncio.Event()
-        watcher = asyncio.create_task(flow_watcher.watch_flows(ctx, stop))
+        # This process owns the calls it starts; calls of workers that died are closed.
+        lease = WorkerLease(ctx.store)
         try:
-            yield
+            lease.start()
+        except StoreError as error:
+            logger.warning(f"call store: worker not registered ({error})")
+        try:
+            if not watch_flows:
+                yield
+                return
+            stop = asyncio.Event()
+            watcher = asyncio.create_task(flow_watcher.watch_flows(ctx, stop))
+            try:
+                yield
+            finally:
+                stop.set()
+                await watcher
         finally:
-            stop.set()
-            await watcher
+            lease.stop()
+            # Writes queued while the database was away: a last chance to write them.
+            if not await asyncio.to_thread(ctx.store.flush, SHUTDOWN_FLUSH_SECS):
+                logger.error(f"{ctx.store.pending_writes} call store writes lost at shutdown")
 
     app = FastAPI(title="voicebot", docs_url=None, redoc_url=None, lifespan=lifespan)
     app.state.ctx = ctx
@@ -121,7 +142,7 @@ def create_app(ctx: AppContext, *, watch_flows: bool = False) -> FastAPI:
         base, _ = base_urls(request)
         body = await after_stream_twiml(
             ctx.store, ctx.flows, ctx.settings, form.get("CallSid", ""), base,
-            caller=form.get("From"),
+            caller=form.get("From"), versions=ctx.flow_versions,
         )  # fmt: skip
         return Response(body, media_type=TWIML)
 
@@ -130,7 +151,9 @@ def create_app(ctx: AppContext, *, watch_flows: bool = False) -> FastAPI:
         form = await signed_form(request)
         base, _ = base_urls(request)
         queue = request.query_params.get("queue", "")
-        body = queue_result_twiml(ctx.store, ctx.flows, form.get("CallSid", ""), queue, form, base)
+        body = queue_result_twiml(
+            ctx.store, ctx.flows, form.get("CallSid", ""), queue, form, base, ctx.flow_versions
+        )
         return Response(body, media_type=TWIML)
 
     @app.get("/handoffs")
@@ -204,6 +227,7 @@ def build_context(
             f"refusing to serve unsigned requests on {host}. Set the token, bind to "
             f"127.0.0.1, or pass --insecure-dev."
         )
+    store = open_store(settings.database_url, settings.db_path)  # unreachable: one line, here
     flows = load_flows(settings.flows_dir)
     apologies(settings.tts_voice)  # synthesised now, so they play even if TTS fails mid-call
     if settings.flow not in flows:
@@ -219,7 +243,7 @@ def build_context(
         stacks=stacks,
         settings=settings,
         flows=flows,
-        store=CallStore(settings.db_path),
+        store=store,
         # The stages the settings choose; a missing model stops here with its fetch command.
         speech=speech or ConfiguredSpeechStack(require_models(settings)),
         require_signature=settings.twilio_auth_token is not None,

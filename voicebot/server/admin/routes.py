@@ -27,7 +27,7 @@ from voicebot.analytics.source import calls_from
 from voicebot.flows.flow import Flow
 from voicebot.flows.graph import RenderError, draw
 from voicebot.flows.validate import validate_paths
-from voicebot.flows.version import flow_version
+from voicebot.server.flow_versions import flow_version
 from voicebot.server.admin import auth, charts
 
 if TYPE_CHECKING:
@@ -241,7 +241,7 @@ class _Pictures:
         self._last: tuple[object, bytes] | None = None
 
     def funnel(self, flow: Flow, nodes: list[NodeFunnel], fmt: str) -> bytes:
-        key = (flow.flow, flow_version(flow), fmt, [n.as_dict() for n in nodes])
+        key = (flow.flow, version_of(flow), fmt, [n.as_dict() for n in nodes])
         with self._lock:
             if self._last is None or self._last[0] != key:
                 title = f"flow {flow.flow}: calls per node"
@@ -329,7 +329,7 @@ def _health(ctx: AppContext) -> dict[str, Any]:
         "directory": str(directory),
         "default": ctx.settings.flow,
         "loaded": [
-            {"flow": name, "version": flow_version(flow), "nodes": len(flow.nodes)}
+            {"flow": name, "version": version_of(flow), "nodes": len(flow.nodes)}
             for name, flow in sorted(ctx.flows.items())
         ],
         "loaded_at": health.loaded_at,
@@ -338,6 +338,11 @@ def _health(ctx: AppContext) -> dict[str, Any]:
         # What `voicebot flows validate` says of the files as they are now.
         "problems": [str(d) for d in validate_paths([directory])],
     }
+
+
+def version_of(flow: Flow) -> str:
+    """The version calls on `flow` record (computed here: the dashboard writes nothing)."""
+    return flow_version(flow.model_dump_json())
 
 
 def _local(target: str) -> str:
