@@ -54,9 +54,11 @@ SCREENSHOT = os.environ.get("VOICEBOT_DASHBOARD_SCREENSHOT")
 ADMIN = "dashboard-e2e-admin-token"
 PIN = "9071"
 """Keyed into a sensitive slot: it must never reach a page."""
-PATIENCE = 15.0
-"""Every node's no-input timer, in real seconds: long enough that a caller slowed down by a
-busy machine is not taken for silent (the timers do not follow the simulator's speed)."""
+PATIENCE, QUICK = 60.0, 3.0
+"""No-input timers in real seconds (they do not follow the simulator's speed): acme_support
+waits long enough that a caller slowed down by a busy machine is not taken for silent; the
+silent caller rings card_services, which gives up quickly."""
+SILENT_FLOW = "card_services"
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 ARTIFACTS = REPO / "test-artifacts" / "dashboard"
 
@@ -64,7 +66,7 @@ SCENARIOS = {
     "contained": (Keys("1"), Keys("23453583"), Keys("1"), Keys(PIN), Keys("2")),
     "agent": (Keys("0"),),
     "no_match": (Keys("9"), Keys("9")),
-    "no_input": (Silence(PATIENCE * SPEED + 8), Silence(PATIENCE * SPEED + 8)),
+    "no_input": (Silence(QUICK * SPEED + 8), Silence(QUICK * SPEED + 8)),
     "angry": (Speak(audio("youre_useless")), Speak(audio("cancel_my_account"))),
     "crisis": (Speak(audio("i_want_to_end_my_life")),),
     "lookup_failed": (Keys("1"), Keys("87654321"), Keys("1"), Keys(PIN)),
@@ -93,7 +95,10 @@ def calls(tmp_path_factory: pytest.TempPathFactory, speech: EmbeddedSpeechStack)
     db = tmp_path_factory.mktemp("dashboard") / "calls.db"
     settings = Settings(flows_dir=FLOWS_DIR, db_path=db, admin_token=ADMIN)
     found = Calls(build_context(settings, host="127.0.0.1", speech=speech), db)
-    found.ctx.flows = {name: patient(flow) for name, flow in found.ctx.flows.items()}
+    found.ctx.flows = {
+        name: waiting(flow, QUICK if name == SILENT_FLOW else PATIENCE)
+        for name, flow in found.ctx.flows.items()
+    }
     ready, stop = threading.Event(), threading.Event()
 
     async def serve() -> None:
@@ -108,7 +113,9 @@ def calls(tmp_path_factory: pytest.TempPathFactory, speech: EmbeddedSpeechStack)
                         simulator = CallerSimulator(
                             server.stream_url, speed=SPEED, reply_timeout=30.0
                         )
-                        return await simulator.run(Scenario(name, SCENARIOS[name]))
+                        flow = {"flow": SILENT_FLOW} if name == "no_input" else {}
+                        scenario = Scenario(name, SCENARIOS[name], parameters=flow)
+                        return await simulator.run(scenario)
 
                 runs = [place(name) for name in SCENARIOS]
                 for name, result in zip(SCENARIOS, await asyncio.gather(*runs), strict=True):
@@ -131,9 +138,9 @@ def calls(tmp_path_factory: pytest.TempPathFactory, speech: EmbeddedSpeechStack)
     thread.join(timeout=30)
 
 
-def patient(flow: Flow) -> Flow:
+def waiting(flow: Flow, secs: float) -> Flow:
     nodes = {
-        name: node.model_copy(update={"no_input_timeout": PATIENCE})
+        name: node.model_copy(update={"no_input_timeout": secs})
         for name, node in flow.nodes.items()
     }
     return flow.model_copy(update={"nodes": nodes})
@@ -175,7 +182,7 @@ def test_report_json_counts_exactly_the_calls_made(calls: Calls) -> None:
         "caller_asked_for_agent": 1, "crisis": 1, "emotion_escalation": 1, "flow_transfer": 1,
         "no_input_limit": 1, "no_match_limit": 1,
     }  # fmt: skip
-    queues = {"general": 3, "priority": 2}
+    queues = {"general": 2, "priority": 2, "cards": 1}
     queues[expected_billing_queue()] = queues.get(expected_billing_queue(), 0) + 1
     assert report["transfers"]["by_queue"] == dict(sorted(queues.items()))
     assert report["hang_ups"]["by_node"] == {"collect_account": 1}
@@ -184,18 +191,22 @@ def test_report_json_counts_exactly_the_calls_made(calls: Calls) -> None:
     assert report["emotion"]["escalations"] == {"emotion_escalation": 1, "crisis": 1}
     assert report["emotion"]["turns"]["angry"] == 2
     assert report["handoffs"] == {"total": 6, "calls": 6}
-    version = version_of(calls.ctx.flows["acme_support"])
-    assert report["flows"] == {"acme_support": {"calls": 9, "versions": {version: 9}}}
+    acme, cards = (version_of(calls.ctx.flows[name]) for name in ("acme_support", SILENT_FLOW))
+    assert report["flows"] == {
+        "acme_support": {"calls": 8, "versions": {acme: 8}},
+        SILENT_FLOW: {"calls": 1, "versions": {cards: 1}},
+    }
     assert report["latency_ms"]["replies"] >= report["turns"] - report["no_input"]["turns"]
-    assert report_json(calls, "--flow", "card_services")["calls"] == 0
+    assert report_json(calls, "--flow", SILENT_FLOW)["outcomes"]["transferred"] == 1
+    assert report_json(calls, "--flow", "acme_support")["calls"] == 8
 
 
 def test_the_funnel_counts_every_node_the_calls_passed(calls: Calls) -> None:
     with httpx.Client(base_url=calls.url, headers={"Authorization": f"Bearer {ADMIN}"}) as client:
         nodes = {n["node"]: n for n in client.get("/admin/api/funnel/acme_support").json()}
-    assert nodes["greet"]["reached"] == 9  # the dropped call heard the greeting too
+    assert nodes["greet"]["reached"] == 8  # the dropped call heard the greeting too
     assert nodes["greet"]["lost"] == {
-        "no_match": 1, "no_input": 1, "hang_up": 0, "transfer": 3, "dropped": 1,
+        "no_match": 1, "no_input": 0, "hang_up": 0, "transfer": 3, "dropped": 1,
     }  # fmt: skip
     assert nodes["collect_account"]["reached"] == 3
     assert nodes["collect_account"]["lost"]["hang_up"] == 1
