@@ -172,7 +172,8 @@ def to_text(report: Mapping[str, Any]) -> str:
         f"handoffs       {report['handoffs']['total']}",
     ]
     for name, flow in report["flows"].items():
-        lines.append(f"flow {name:<9} {flow['calls']} calls; versions {listing(flow['versions'])}")
+        calls = f"{flow['calls']} call{'' if flow['calls'] == 1 else 's'}"
+        lines.append(f"flow {name:<9} {calls}; versions {listing(flow['versions'])}")
     return "\n".join(lines)
 
 
