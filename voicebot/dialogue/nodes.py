@@ -22,7 +22,7 @@ def enter(state: CallState, name: str, reason: str | None = None) -> list[Action
         node = state.flow.nodes[name]
         state.node = name
         state.entered.append(name)
-        state.confirming, state.keys = False, ""
+        state.confirming, state.keys, state.check = False, "", None
         state.reset_counters()
         text = words(state, node, node.say)
         if text and node.kind != "menu":

@@ -87,6 +87,11 @@ class CallState:
         self.confirming = False
         """The node is reading its slot back and waits for yes or no."""
         self.confidence = 1.0
+        self.open_vocabulary = False
+        """The last speech turn came from an open-vocabulary recogniser (what was said, not the
+        nearest grammar phrase)."""
+        self.check: str | None = None
+        """An intent (or "crisis") the bot asked the caller to confirm before acting on it."""
         self.keys = ""
         """Digits keyed so far in a keypad entry."""
         self.pending: Pending | None = None

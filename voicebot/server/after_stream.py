@@ -85,6 +85,8 @@ async def _after_stream(
                 break
             record = store.get_call(call_sid)
         if handoff is None:
+            if record is None and call_sid and settings.flow in flows:
+                record = _stream_never_started(store, settings.flow, call_sid, caller)
             if record is None or record["end_reason"] not in UNEXPECTED_ENDS:
                 return hang_up()
             return _dropped(store, flows, settings, record, base_url, now, caller, versions)
@@ -127,6 +129,18 @@ def _dropped(
     store.set_handoff_status(prepared.packet.id, "after_stream")
     store.add_event(call_sid, "transfer_via", method="after_stream", dropped=True)
     return prepared.twiml
+
+
+def _stream_never_started(
+    store: CallStore, flow: str, call_sid: str, caller: str | None
+) -> dict[str, Any] | None:
+    """A call Twilio connected whose stream never delivered a usable `start` (it closed, or
+    sent only frames voicebot could not read): the caller heard nothing, so they go to a
+    person like any dropped call, and the record says why."""
+    store.start_call(call_sid, "", flow, caller)
+    store.add_event(call_sid, "stream_never_started")
+    store.end_call(call_sid, "stream_dropped")
+    return store.get_call(call_sid)
 
 
 def queue_result_twiml(

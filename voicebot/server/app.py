@@ -18,9 +18,15 @@ from starlette.requests import HTTPConnection
 
 from voicebot.exceptions import ConfigError, StoreError
 from voicebot.flows.flow import Flow
+from voicebot.flows.folder import flows_folder
 from voicebot.flows.loader import load_flows
 from voicebot.pipeline.apologies import apologies
-from voicebot.pipeline.stack import ConfiguredSpeechStack, EmbeddedSpeechStack, SpeechStacks
+from voicebot.pipeline.stack import (
+    ConfiguredSpeechStack,
+    EmbeddedSpeechStack,
+    SpeechStacks,
+    fixed_prompts,
+)
 from voicebot.server import admin, flow_watcher
 from voicebot.server.after_stream import after_stream_twiml, queue_result_twiml
 from voicebot.server.flow_versions import FlowVersions
@@ -219,7 +225,8 @@ def build_context(
     """Load everything a server needs before it accepts a call; fail with one clear error.
 
     Without an auth token, unsigned Twilio requests are accepted only on loopback or with an
-    explicit `insecure_dev`; anywhere else the server refuses to start.
+    explicit `insecure_dev`; anywhere else the server refuses to start. The same holds for the
+    admin routes (call records, handoffs) without an admin token.
     """
     if not settings.twilio_auth_token and not (insecure_dev or is_loopback(host)):
         raise ConfigError(
@@ -227,15 +234,22 @@ def build_context(
             f"refusing to serve unsigned requests on {host}. Set the token, bind to "
             f"127.0.0.1, or pass --insecure-dev."
         )
+    if not settings.admin_token and not (insecure_dev or is_loopback(host)):
+        raise ConfigError(
+            f"VOICEBOT_ADMIN_TOKEN is not set, so call records and handoffs (/calls, "
+            f"/handoffs) would be open to anyone; refusing to serve them on {host}. Set the "
+            f"token, bind to 127.0.0.1, or pass --insecure-dev."
+        )
     store = open_store(settings.database_url, settings.db_path)  # unreachable: one line, here
-    flows = load_flows(settings.flows_dir)
+    flows = load_flows(flows_folder(settings.flows_dir))
     apologies(settings.tts_voice)  # synthesised now, so they play even if TTS fails mid-call
     if settings.flow not in flows:
         raise ConfigError(
             f"default flow '{settings.flow}' not found in {settings.flows_dir} "
             f"(found: {', '.join(sorted(flows)) or 'none'})"
         )
-    stacks = SpeechStacks(settings)
+    prompts = fixed_prompts(flows.values())  # piper says these from memory
+    stacks = SpeechStacks(settings, prime=prompts)
     for flow in flows.values():  # a flow's own stages load now: a missing model stops here
         if flow.speech is not None and flow.speech.overrides():
             stacks.for_flow(flow.speech.overrides())
@@ -245,6 +259,6 @@ def build_context(
         flows=flows,
         store=store,
         # The stages the settings choose; a missing model stops here with its fetch command.
-        speech=speech or ConfiguredSpeechStack(require_models(settings)),
+        speech=speech or ConfiguredSpeechStack(require_models(settings), prime=prompts),
         require_signature=settings.twilio_auth_token is not None,
     )
