@@ -88,6 +88,7 @@ def dot(flow: Flow, figures: Figures | None = None) -> str:
     colour per node kind, failure exits and transfers dashed, queues as cylinders at the foot;
     with `figures`, their colours, notes and edge labels instead of the plain ones."""
     figures = figures or Figures()
+    shown: set[tuple[str, str]] = set()  # edge figures drawn: one per pair of nodes
     title = _quote(figures.title or f"flow {flow.flow}")
     lines = [
         f"digraph {title} {{",
@@ -107,11 +108,12 @@ def dot(flow: Flow, figures: Figures | None = None) -> str:
     drawn = [e for e in edges(flow) if e not in implicit]
     for name, node in flow.nodes.items():
         notes = [
-            f"{e.label} → {flow.default_queue}" + _count(figures, e) for e in implicit
+            f"{e.label} → {flow.default_queue}" + _count(figures, e, shown) for e in implicit
             if e.source == name
         ]  # fmt: skip
         figure = figures.node_note.get(name)
-        label = _quote("\n".join([name, f"({_detail(node)})", *notes, *([figure] if figure else [])]))
+        notes += [figure] if figure else []
+        label = _quote("\n".join([name, f"({_detail(node)})", *notes]))
         shape = _DOT_SHAPES[node.kind]
         colour = figures.node_colour.get(name) or _COLOURS[node.kind]
         lines.append(f'  {_quote(name)} [label={label}, shape={shape}, fillcolor="{colour}"];')
@@ -124,7 +126,7 @@ def dot(flow: Flow, figures: Figures | None = None) -> str:
         ]
         lines.append("  }")
     for edge in drawn:
-        text = (edge.label + _count(figures, edge)).strip()
+        text = (edge.label + _count(figures, edge, shown)).strip()
         attributes = [f"label={_quote(' ' + text + ' ')}"] if text else []
         if edge.exit:
             attributes += ["style=dashed", 'color="#b45f06"', 'fontcolor="#b45f06"']
@@ -164,9 +166,15 @@ def draw(flow: Flow, fmt: str, figures: Figures | None = None) -> bytes:
     return bytes(drawn or b"")
 
 
-def _count(figures: Figures, edge: Edge) -> str:
-    note = figures.edge_note.get((edge.source, edge.target))
-    return f" ({note})" if note else ""
+def _count(figures: Figures, edge: Edge, shown: set[tuple[str, str]]) -> str:
+    """The edge's figure; where several edges join the same two nodes (two intents to one
+    node), the figure is for them all and is shown on the first only."""
+    pair = (edge.source, edge.target)
+    note = figures.edge_note.get(pair)
+    if not note or pair in shown:
+        return ""
+    shown.add(pair)
+    return f" ({note})"
 
 
 class RenderError(VoicebotError):
