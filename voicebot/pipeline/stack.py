@@ -16,6 +16,7 @@ from pipecat.processors.audio.vad_processor import VADProcessor
 from pipecat.services.stt_service import STTService
 from pipecat.services.tts_service import TTSService
 
+from voicebot.dialogue.wording import APOLOGY, HOLD, NO_INPUT, NO_MATCH, TRANSFER_FAILED
 from voicebot.speech.espeak_tts import EspeakTTSService
 from voicebot.speech.pocketsphinx_stt import PocketsphinxSTTService
 from voicebot.speech.recognizer import PocketsphinxRecognizer
@@ -39,10 +40,7 @@ def fixed_prompts(flows: Iterable[Flow]) -> list[str]:
     """What piper synthesises once at start-up: the engine's apologies and "didn't catch
     that", and each flow's greeting, re-prompts, no-input prompts and help (without slot
     placeholders: those are composed per call)."""
-    from voicebot.dialogue.engine import APOLOGY, NO_INPUT, NO_MATCH
-    from voicebot.pipeline.apologies import FAILED, HOLD
-
-    texts = [*APOLOGY.values(), NO_MATCH, NO_INPUT, HOLD, FAILED]
+    texts = [*APOLOGY.values(), NO_MATCH, NO_INPUT, HOLD, TRANSFER_FAILED]
     for flow in flows:
         start = flow.nodes[flow.start_node]
         texts += [t for t in (start.say, start.prompt) if t]
