@@ -143,3 +143,11 @@ async def test_flow_health_lists_loaded_versions(client: httpx.AsyncClient) -> N
     assert {f["flow"] for f in health["loaded"]} == {"acme_support", "card_services"}
     assert all(len(f["version"]) == 16 for f in health["loaded"])
     assert (await client.get("/admin/api/live", headers=BEARER)).json()[0]["call_sid"] == "CA09"
+
+
+async def test_a_store_that_cannot_be_read_is_one_clear_503(client: httpx.AsyncClient) -> None:
+    ctx = client._transport.app.state.ctx  # type: ignore[attr-defined]
+    ctx.store.close()
+    response = await client.get("/admin/api/report", headers=BEARER)
+    assert response.status_code == 503
+    assert response.json()["detail"].startswith("call store unavailable: ")

@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import parse_qsl, quote, urlencode
 
 from fastapi import APIRouter, FastAPI, HTTPException, Request
@@ -24,6 +24,7 @@ from voicebot.analytics import CallDigest, NodeFunnel, digest, funnel, over_time
 from voicebot.analytics.funnel import figures as funnel_figures
 from voicebot.analytics.period import PeriodError, period
 from voicebot.analytics.source import calls_from
+from voicebot.exceptions import StoreError
 from voicebot.flows.flow import Flow
 from voicebot.flows.graph import RenderError, draw
 from voicebot.flows.validate import validate_paths
@@ -33,6 +34,7 @@ from voicebot.server.flow_versions import flow_version
 if TYPE_CHECKING:
     from voicebot.server.app import AppContext
 
+T = TypeVar("T")
 PAGE_LIMIT = 200
 CHOICES_FROM = 5000
 """The call list's filter menus offer the values found in this many latest calls."""
@@ -83,7 +85,7 @@ def admin_router(ctx: AppContext) -> APIRouter:
             since, until = period(given["since"] or None, given["until"] or None)
         except PeriodError as error:
             raise HTTPException(status_code=400, detail=str(error)) from None
-        calls = await asyncio.to_thread(_select, ctx, given, since, until)
+        calls = await _read(_select, ctx, given, since, until)
         return calls, given
 
     def loaded_flow(name: str) -> Flow:
@@ -157,7 +159,7 @@ def admin_router(ctx: AppContext) -> APIRouter:
         flow = loaded_flow(name)
         calls, _ = await selected(request)
         try:
-            picture = await asyncio.to_thread(pictures.funnel, flow, funnel(flow, calls), fmt)
+            picture = await _read(pictures.funnel, flow, funnel(flow, calls), fmt)
         except RenderError as error:
             raise HTTPException(status_code=501, detail=str(error)) from None
         media = "image/svg+xml" if fmt == "svg" else "image/png"
@@ -169,16 +171,16 @@ def admin_router(ctx: AppContext) -> APIRouter:
         calls, given = await selected(request)
         return render(
             request, "calls.html", calls=calls[:PAGE_LIMIT], total=len(calls), given=given,
-            choices=await asyncio.to_thread(_choices, ctx), limit=PAGE_LIMIT,
+            choices=await _read(_choices, ctx), limit=PAGE_LIMIT,
         )  # fmt: skip
 
     @router.get("/calls/{call_sid}")
     async def call_page(request: Request, call_sid: str) -> HTMLResponse:
         page_guard(request)
-        record = await asyncio.to_thread(ctx.store.get_call, call_sid)
+        record = await _read(ctx.store.get_call, call_sid)
         if record is None:
             raise HTTPException(status_code=404, detail="no such call")
-        handoff = await asyncio.to_thread(ctx.store.call_handoff, call_sid)
+        handoff = await _read(ctx.store.call_handoff, call_sid)
         call = digest(record)
         return render(
             request, "call.html", record=record, call=call,
@@ -190,12 +192,12 @@ def admin_router(ctx: AppContext) -> APIRouter:
     @router.get("/live")
     async def live_page(request: Request) -> HTMLResponse:
         page_guard(request)
-        return render(request, "live.html", calls=await asyncio.to_thread(_live, ctx))
+        return render(request, "live.html", calls=await _read(_live, ctx))
 
     @router.get("/flows")
     async def flows_page(request: Request) -> HTMLResponse:
         page_guard(request)
-        return render(request, "flows.html", health=await asyncio.to_thread(_health, ctx))
+        return render(request, "flows.html", health=await _read(_health, ctx))
 
     # -- scripts: JSON ---------------------------------------------------------------------
 
@@ -222,14 +224,23 @@ def admin_router(ctx: AppContext) -> APIRouter:
     @router.get("/api/live")
     async def api_live(request: Request) -> list[dict[str, Any]]:
         api_guard(request)
-        return await asyncio.to_thread(_live, ctx)
+        return await _read(_live, ctx)
 
     @router.get("/api/flows")
     async def api_flows(request: Request) -> dict[str, Any]:
         api_guard(request)
-        return await asyncio.to_thread(_health, ctx)
+        return await _read(_health, ctx)
 
     return router
+
+
+async def _read(function: Callable[..., T], *args: Any) -> T:
+    """Run a store read (or a drawing) in a worker thread; a store that cannot be reached is
+    one clear 503, not a traceback."""
+    try:
+        return await asyncio.to_thread(function, *args)
+    except StoreError as error:
+        raise HTTPException(status_code=503, detail=f"call store unavailable: {error}") from None
 
 
 class _Pictures:
