@@ -70,6 +70,7 @@ class DialogueEngine:
         """Advance the call by one event."""
         state = self.state
         state.last_turn = None
+        state.entered = []
         # Callers often press # after a fixed-length entry that already completed by itself.
         swallow_hash, state.swallow_hash = state.swallow_hash, False
         if swallow_hash and isinstance(event, DtmfDigit) and event.digit == "#":
@@ -161,6 +162,12 @@ class DialogueEngine:
     def ended(self) -> str | None:
         """Why the call ended (EndCall/Transfer/HangUp reason); None while it runs."""
         return self.state.ended
+
+    @property
+    def entered(self) -> tuple[str, ...]:
+        """The nodes the last `handle` entered, in order (say nodes chained through included):
+        the call's path for the record."""
+        return tuple(self.state.entered)
 
     @property
     def last_turn(self) -> TurnRecord | None:

@@ -64,6 +64,8 @@ class CallState:
         """Why the call ended (EndCall/Transfer/HangUp reason); None while it runs."""
         self.last_turn: TurnRecord | None = None
         """The caller turn the last event completed, or None if it completed none."""
+        self.entered: list[str] = []
+        """The nodes the last event entered, in order."""
         self.call_facts: dict[str, object] = {
             "emotion": "neutral",
             "emotion_intensity": 0.0,

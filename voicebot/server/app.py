@@ -27,7 +27,7 @@ from voicebot.pipeline.stack import (
     SpeechStacks,
     fixed_prompts,
 )
-from voicebot.server import flow_watcher
+from voicebot.server import admin, flow_watcher
 from voicebot.server.after_stream import after_stream_twiml, queue_result_twiml
 from voicebot.server.flow_versions import FlowVersions
 from voicebot.server.stream import run_call
@@ -53,6 +53,8 @@ class AppContext:
     """`serve --record-fixtures`: a voicebot.tools.replay.recorder.FixtureRecorder, or None."""
     stacks: SpeechStacks | None = None
     """Stacks for flows whose `speech:` differs from the settings (built at start-up)."""
+    flow_health: flow_watcher.FlowHealth = field(default_factory=flow_watcher.FlowHealth)
+    """When the flows loaded, and the problems of an edit that was rejected."""
     flow_versions: FlowVersions = field(init=False)
     """Every flow version a call started on (in the store): how webhooks route a call."""
 
@@ -200,6 +202,7 @@ def create_app(ctx: AppContext, *, watch_flows: bool = False) -> FastAPI:
     async def healthz() -> dict[str, Any]:
         return {"status": "ok", "flows": sorted(ctx.flows)}
 
+    admin.install(app, ctx)
     return app
 
 
