@@ -25,6 +25,7 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check voicebot tests audio_fixtures bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 check: lint test
 

@@ -44,8 +44,10 @@ def free_port() -> int:
 class PostgresServer:
     """One throw-away cluster; `database()` hands each test its own empty database."""
 
-    def __init__(self, bin_dir: Path) -> None:
+    def __init__(self, bin_dir: Path, *, durable: bool = False) -> None:
+        """`durable`: commits wait for the disk, as in production (benchmarks); tests don't."""
         self.bin = bin_dir
+        self.durable = durable
         self.root = Path(tempfile.mkdtemp(prefix="voicebot-pg-"))
         self.data = self.root / "data"
         self.port = free_port()
@@ -71,8 +73,9 @@ class PostgresServer:
         return f"postgresql://voicebot@127.0.0.1:{self.port}/{dbname}"
 
     def start(self) -> None:
-        options = (f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off"
-                   " -c synchronous_commit=off -c full_page_writes=off")  # fmt: skip
+        options = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1"
+        if not self.durable:
+            options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         self._run("pg_ctl", "-D", str(self.data), "-o", options,
                   "-l", str(self.root / "server.log"), "-w", "start")  # fmt: skip
 

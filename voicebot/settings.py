@@ -28,7 +28,9 @@ class Settings(BaseModel):
     twilio_auth_token: str | None = Field(
         None, description="Checks X-Twilio-Signature on webhooks and the stream handshake."
     )
-    admin_token: str | None = Field(None, description="Bearer token for GET /calls/{sid}.")
+    admin_token: str | None = Field(
+        None, description="Bearer token for GET /calls/{sid} and /admin/api; the /admin login."
+    )
     public_url: str | None = Field(
         None,
         description="The https URL Twilio reaches this server at (behind a proxy); "

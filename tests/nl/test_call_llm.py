@@ -100,7 +100,7 @@ async def test_an_angry_caller_hears_the_llm_rephrasing(
         if "format" in body:  # the understanding fallback: nothing to add
             return Reply(content=json.dumps({"intent": "none"}))
         template = body["messages"][-1]["content"]
-        return Reply(content=f"Right, let me sort this out. {template}", pieces=6)
+        return Reply(content=f"Right, I am so sorry about that. {template}", pieces=6)
 
     ollama_server.answer = answer
     ctx = support_line_with_llm(tmp_path, ollama_server)
@@ -115,7 +115,7 @@ async def test_an_angry_caller_hears_the_llm_rephrasing(
     assert phrasings, "no reply was sent to the model for rephrasing"
     assert "angry" in phrasings[0]["messages"][0]["content"]
     rephrased = events(record, "bot_rephrased")
-    assert rephrased and rephrased[0]["text"].startswith("Right, let me sort this out.")
+    assert rephrased and rephrased[0]["text"].startswith("Right, I am so sorry about that.")
     # The greeting (neutral) was never sent to the model.
     greeting = events(record, "bot_said")[0]["text"]
     assert all(r["messages"][-1]["content"] != greeting for r in phrasings)

@@ -158,7 +158,8 @@ async def test_a_call_dropped_on_worker_a_is_recovered_by_worker_b_as_a_would_ha
             local_server(build_context(settings, host="127.0.0.1", speech=speech),
                          billing_backend=False)
         )  # fmt: skip
-        assert b.ctx.flows["routed"].queues["general"].twilio.enqueue == "general_after_reload"
+        twilio = b.ctx.flows["routed"].queues["general"].twilio
+        assert twilio is not None and twilio.enqueue == "general_after_reload"
         await on_a.drop()
         await twin.drop()
 

@@ -129,6 +129,7 @@ def test_a_store_from_before_migrations_keeps_its_calls(tmp_path: Path) -> None:
         INSERT INTO events VALUES ('CA1', 2, 1.2, 'caller_said', '{"transcript": "yes"}');
         INSERT INTO events VALUES ('CA1', 1, 1.1, 'bot_said', '{"text": "Hello"}');
         INSERT INTO handoffs VALUES ('H1', 'CA1', 1.5, 'general', 'pending', '<R/>', '{}');
+        INSERT INTO calls VALUES ('CA2', 'MZ2', 'acme_support', NULL, 3.0, NULL, NULL);
         """
     )
     db.close()
@@ -141,6 +142,8 @@ def test_a_store_from_before_migrations_keeps_its_calls(tmp_path: Path) -> None:
     store.add_event("CA1", "note")
     assert store.get_call("CA1")["events"][-1]["seq"] == 3  # type: ignore[index]
     assert store.call_handoff("CA1") is not None
+    assert store.get_call("CA2")["end_reason"] == "server_lost"  # type: ignore[index]
+    assert store.get_call("CA1")["end_reason"] == "completed"  # type: ignore[index]
     assert SqliteCallStore(path).schema_version() == LATEST  # reopening migrates nothing
 
 

@@ -211,6 +211,7 @@ class DialogueProcessor(FrameProcessor):
         actions: list[object] = list(self._engine.handle(event))
         if turn is not None:
             self._record.turn(turn[0], node, self._engine, turn[1])
+        self._record.entered(self._engine.entered)
         says: list[Say] = []
         for action in actions:
             if isinstance(action, Say):

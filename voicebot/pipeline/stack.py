@@ -16,17 +16,29 @@ from pipecat.processors.audio.vad_processor import VADProcessor
 from pipecat.services.stt_service import STTService
 from pipecat.services.tts_service import TTSService
 
+from voicebot.dialogue.wording import (
+    APOLOGY,
+    GOODBYE,
+    HOLD,
+    NO_INPUT,
+    NO_MATCH,
+    RETRY_SLOT,
+    TRANSFER_FAILED,
+    TRANSFER_TO_AGENT,
+)
+from voicebot.settings import Settings
 from voicebot.speech.espeak_tts import EspeakTTSService
+from voicebot.speech.models import require_models
 from voicebot.speech.pocketsphinx_stt import PocketsphinxSTTService
 from voicebot.speech.recognizer import PocketsphinxRecognizer
 from voicebot.speech.webrtc_vad import WebRTCVADAnalyzer, telephone_vad_params
 
 if TYPE_CHECKING:
+    from voicebot.dialogue.matcher import IntentMatcher
     from voicebot.flows.flow import Flow
     from voicebot.llm.answers import GroundedAnswerer
     from voicebot.llm.phrasing import Phraser
     from voicebot.llm.understanding import LLMUnderstander
-    from voicebot.settings import Settings
     from voicebot.speech.piper_tts import PiperVoiceModel
     from voicebot.speech.whisper_stt import WhisperRecognizer
 
@@ -38,10 +50,8 @@ def fixed_prompts(flows: Iterable[Flow]) -> list[str]:
     """What piper synthesises once at start-up: the engine's apologies and "didn't catch
     that", and each flow's greeting, re-prompts, no-input prompts and help (without slot
     placeholders: those are composed per call)."""
-    from voicebot.dialogue import wording as w
-
-    texts = [*w.APOLOGY.values(), w.NO_MATCH, w.NO_INPUT, w.RETRY_SLOT, w.TRANSFER_TO_AGENT]
-    texts += [w.GOODBYE, w.HOLD, w.TRANSFER_FAILED]
+    texts = [*APOLOGY.values(), NO_MATCH, NO_INPUT, RETRY_SLOT, TRANSFER_TO_AGENT, GOODBYE]
+    texts += [HOLD, TRANSFER_FAILED]
     for flow in flows:
         start = flow.nodes[flow.start_node]
         texts += [t for t in (start.say, start.prompt) if t]
@@ -79,6 +89,10 @@ class EmbeddedSpeechStack:
         """`styles`: named (rate, pitch) the dialogue switches between per reply."""
         return EspeakTTSService(voice=self.tts_voice, styles=styles)
 
+    def matcher(self) -> None:
+        """Grammar decodes need no intent matcher (the same method as ConfiguredSpeechStack's)."""
+        return None
+
     def understander(self) -> None:
         """No LLM in the embedded stack (the same method as ConfiguredSpeechStack's)."""
         return None
@@ -107,6 +121,7 @@ class ConfiguredSpeechStack:
         self.pocketsphinx: PocketsphinxRecognizer | None = None
         self.piper: PiperVoiceModel | None = None
         self._understander: LLMUnderstander | None = None
+        self._matcher: IntentMatcher | None = None
         self._phraser: Phraser | None = None
         self._answerer: GroundedAnswerer | None = None
         if settings.stt == "whisper":
@@ -126,6 +141,11 @@ class ConfiguredSpeechStack:
                 )
             )
             self.whisper.warm_up()
+            # Whisper writes what was said, not a grammar phrase: the matcher maps it to intents.
+            from voicebot.dialogue.matcher import IntentMatcher
+            from voicebot.language.embedding import MiniLMEmbedder
+
+            self._matcher = IntentMatcher(MiniLMEmbedder())
         else:
             self.pocketsphinx = PocketsphinxRecognizer()
             self.pocketsphinx.warm_up()
@@ -177,6 +197,10 @@ class ConfiguredSpeechStack:
         """LLM phrasing of replies to upset callers (None: llm is none)."""
         return self._phraser
 
+    def matcher(self) -> IntentMatcher | None:
+        """The intent matcher for open-vocabulary transcripts (None: grammar decoding)."""
+        return self._matcher
+
     def answerer(self) -> GroundedAnswerer | None:
         """FAQ answers worded by the LLM from the cited entry (None: llm is none)."""
         return self._answerer
@@ -193,9 +217,6 @@ class SpeechStacks:
 
     def for_flow(self, overrides: Mapping[str, Any] | None = None) -> ConfiguredSpeechStack:
         """The stack for a flow's `speech:` overrides (e.g. {"stt": "whisper"})."""
-        from voicebot.settings import Settings
-        from voicebot.speech.models import require_models
-
         merged = Settings.model_validate({**self.settings.model_dump(), **(overrides or {})})
         with self._lock:
             effective = require_models(merged)

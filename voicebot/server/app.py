@@ -18,6 +18,7 @@ from starlette.requests import HTTPConnection
 
 from voicebot.exceptions import ConfigError, StoreError
 from voicebot.flows.flow import Flow
+from voicebot.flows.folder import flows_folder
 from voicebot.flows.loader import load_flows
 from voicebot.pipeline.apologies import apologies
 from voicebot.pipeline.stack import (
@@ -26,7 +27,7 @@ from voicebot.pipeline.stack import (
     SpeechStacks,
     fixed_prompts,
 )
-from voicebot.server import flow_watcher
+from voicebot.server import admin, flow_watcher
 from voicebot.server.after_stream import after_stream_twiml, queue_result_twiml
 from voicebot.server.flow_versions import FlowVersions
 from voicebot.server.stream import run_call
@@ -49,9 +50,11 @@ class AppContext:
     speech: EmbeddedSpeechStack | ConfiguredSpeechStack
     require_signature: bool
     fixture_recorder: Any = None
-    """`serve --record-fixtures`: a voicebot.replay.recorder.FixtureRecorder, or None."""
+    """`serve --record-fixtures`: a voicebot.tools.replay.recorder.FixtureRecorder, or None."""
     stacks: SpeechStacks | None = None
     """Stacks for flows whose `speech:` differs from the settings (built at start-up)."""
+    flow_health: flow_watcher.FlowHealth = field(default_factory=flow_watcher.FlowHealth)
+    """When the flows loaded, and the problems of an edit that was rejected."""
     flow_versions: FlowVersions = field(init=False)
     """Every flow version a call started on (in the store): how webhooks route a call."""
 
@@ -199,6 +202,7 @@ def create_app(ctx: AppContext, *, watch_flows: bool = False) -> FastAPI:
     async def healthz() -> dict[str, Any]:
         return {"status": "ok", "flows": sorted(ctx.flows)}
 
+    admin.install(app, ctx)
     return app
 
 
@@ -237,7 +241,7 @@ def build_context(
             f"token, bind to 127.0.0.1, or pass --insecure-dev."
         )
     store = open_store(settings.database_url, settings.db_path)  # unreachable: one line, here
-    flows = load_flows(settings.flows_dir)
+    flows = load_flows(flows_folder(settings.flows_dir))
     apologies(settings.tts_voice)  # synthesised now, so they play even if TTS fails mid-call
     if settings.flow not in flows:
         raise ConfigError(

@@ -91,9 +91,10 @@ class CallStore(Protocol):
 
     def mark_worker_stopped(self, worker_id: str) -> None: ...
 
-    def close_lost_calls(self, stale_after: float) -> list[str]:
-        """End open calls whose worker stopped, died on this host, or sent no heartbeat for
-        `stale_after` seconds, with `end_reason: server_lost`; their call SIDs."""
+    def close_lost_calls(self, stale_after: float | None) -> list[str]:
+        """End open calls whose worker is marked stopped, or sent no heartbeat for
+        `stale_after` seconds (None: that rule is off), with `end_reason: server_lost`;
+        their call SIDs."""
 
     @property
     def pending_writes(self) -> int:

@@ -100,7 +100,8 @@ CREATE INDEX handoffs_by_call ON handoffs (call_sid)
         2,
         "event order from the database; flow versions; workers owning calls",
         # SQLite cannot change a primary key in place: the events move to a new table, in
-        # their old order, and are numbered by an AUTOINCREMENT key from then on.
+        # their old order, and are numbered by an AUTOINCREMENT key from then on. Calls still
+        # open were left by a process of the previous release (one process per store): lost.
         sqlite="""
 CREATE TABLE events_v2 (
     id       INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -118,6 +119,8 @@ ALTER TABLE handoffs ADD COLUMN pos INTEGER;
 UPDATE handoffs SET pos = rowid;
 ALTER TABLE calls ADD COLUMN flow_version TEXT;
 ALTER TABLE calls ADD COLUMN worker_id TEXT;
+UPDATE calls SET ended_at = (julianday('now') - 2440587.5) * 86400.0, end_reason = 'server_lost'
+    WHERE ended_at IS NULL;
 CREATE INDEX calls_by_start ON calls (started_at);
 CREATE INDEX calls_open ON calls (worker_id) WHERE ended_at IS NULL;
 CREATE TABLE flow_versions (

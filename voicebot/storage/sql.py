@@ -427,17 +427,20 @@ class SqlCallStore:
             )
         )
 
-    def close_lost_calls(self, stale_after: float) -> list[str]:
+    def close_lost_calls(self, stale_after: float | None) -> list[str]:
+        dead = "stopped_at IS NOT NULL"
+        if stale_after is not None:
+            dead += f" OR heartbeat_at < {self.now_sql} - ?"
+
         def sweep(_db: Any) -> list[str]:
             with self._transaction() as db:
                 lost = db.execute(
                     self._sql(
                         f"UPDATE calls SET ended_at = {self.now_sql}, end_reason = 'server_lost'"
                         " WHERE ended_at IS NULL AND worker_id IN (SELECT worker_id FROM workers"
-                        f" WHERE stopped_at IS NOT NULL OR heartbeat_at < {self.now_sql} - ?)"
-                        " RETURNING call_sid, worker_id"
+                        f" WHERE {dead}) RETURNING call_sid, worker_id"
                     ),
-                    (stale_after,),
+                    () if stale_after is None else (stale_after,),
                 ).fetchall()
                 for call_sid, worker_id in lost:
                     db.execute(

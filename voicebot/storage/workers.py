@@ -6,7 +6,8 @@ was on this host and its process is gone (found at once on restart), or when its
 is older than `STALE_AFTER_SECS` by the database's clock (a dead host). A process is
 known by host, pid and its start time, so a restarted container reusing pid 1 is a new one.
 Lost calls get `end_reason: server_lost`; any worker may close them, at start-up and on each
-beat.
+beat; old heartbeats count only once the sweeping worker has reached the database for that
+long (after an outage everyone's are old).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import os
 import socket
 import threading
+import time
 from pathlib import Path
 
 from loguru import logger
@@ -55,9 +57,10 @@ def process_alive(pid: int, started: int | None) -> bool:
 
 
 def recover_lost_calls(
-    store: CallStore, *, host: str | None = None, stale_after: float = STALE_AFTER_SECS
+    store: CallStore, *, host: str | None = None, stale_after: float | None = STALE_AFTER_SECS
 ) -> list[str]:
-    """Mark this host's dead workers stopped, then close every lost call; their SIDs."""
+    """Mark this host's dead workers stopped, then close every lost call; their SIDs.
+    `stale_after` None: only stopped workers' calls (not those with old heartbeats)."""
     host = host or this_host()
     for worker_id, pid, started in store.live_workers(host):
         if worker_id != store.worker_id and not process_alive(pid, started):
@@ -94,20 +97,26 @@ class WorkerLease:
         # Beat before anything else can fail: a silent worker's calls are closed by others.
         self._thread = threading.Thread(target=self._beat, name="worker-heartbeat", daemon=True)
         self._thread.start()
-        try:
-            return recover_lost_calls(self.store, stale_after=self.stale_after)
+        try:  # old heartbeats count once this worker has seen the database for a while
+            return recover_lost_calls(self.store, stale_after=None)
         except StoreError as error:  # the next beat tries again
             logger.warning(f"lost calls not checked at start-up: {error}")
             return []
 
     def _beat(self) -> None:
         store: CallStore | None = None
+        # After an outage every worker's heartbeat is old: judge others by theirs only once
+        # this one has reached the database for `stale_after` (by then theirs are fresh).
+        reachable_since: float | None = time.monotonic()
         while not self._stop.wait(self.interval):
             try:
                 store = store or self.store.reopen()
                 store.heartbeat()
-                recover_lost_calls(store, stale_after=self.stale_after)
+                reachable_since = reachable_since or time.monotonic()
+                settled = time.monotonic() - reachable_since >= self.stale_after
+                recover_lost_calls(store, stale_after=self.stale_after if settled else None)
             except StoreError as error:  # the database is away: beat again next time
+                reachable_since = None
                 logger.debug(f"heartbeat skipped: {error}")
         if store is not None:
             store.close()

@@ -122,7 +122,12 @@ class CallTransfers:
             decision=decision,
             handoff=handoff,
             events=events,
-            skills=queues[decision.queue].skills,
+            # What the caller needs is the queue they were bound for, wherever hours sent them.
+            skills=list(
+                dict.fromkeys(
+                    [*queues[decision.requested_queue].skills, *queues[decision.queue].skills]
+                )
+            ),
             show_caller=self.settings.handoff_show_caller,
         )
         twiml = transfer_twiml(decision, queues, packet.task_attributes(), self.base_url)
