@@ -63,6 +63,22 @@ async def run(server: LocalServer, *steps: Any) -> dict[str, Any]:
     return await wait_for_end(server, result.call_sid)
 
 
+@pytest.mark.parametrize(
+    ("words", "voice"),
+    [
+        ("I'd like to speak to a real person, please.", "en-us"),
+        ("Can I talk to an agent?", "en-gb-x-rp"),
+    ],
+)
+async def test_a_paraphrased_agent_request_reaches_a_person(
+    server: LocalServer, tmp_path: Path, words: str, voice: str
+) -> None:
+    record = await run(server, said(tmp_path, words, voice=voice))
+    (transfer,) = events(record, "transfer")
+    assert transfer["reason"] == "caller_asked_for_agent"
+    assert record["end_reason"] == "transferred"
+
+
 async def test_off_topic_speech_is_not_a_crisis_or_a_goodbye(
     server: LocalServer, tmp_path: Path
 ) -> None:
