@@ -71,16 +71,28 @@ async def test_an_unsure_match_the_llm_agrees_with_moves_the_call(
     assert engine.node == "outage_postcode"
 
 
-async def test_an_intent_only_the_llm_found_is_checked_with_the_caller(
+async def test_the_llm_resolves_a_turn_the_matcher_rejected(
     matcher: IntentMatcher, ollama_server: FakeOllama
 ) -> None:
     engine = at_menu()
     heard = await matched(matcher, engine, Utterance("I was overcharged last month."))
-    assert heard.match is not None and heard.match.candidate != "check_balance"
+    assert heard.match is not None and heard.match.intent is None
+    assert heard.match.candidate != "check_balance"
     ollama_server.script(Reply(content=json.dumps({"intent": "check_balance"})))
+    engine.handle(await understood(llm(ollama_server), engine, heard))
+    assert engine.node == "collect_account"
+
+
+async def test_a_goodbye_only_the_llm_heard_is_checked_before_hanging_up(
+    matcher: IntentMatcher, ollama_server: FakeOllama
+) -> None:
+    engine = at_menu()
+    heard = await matched(matcher, engine, Utterance("I was overcharged last month."))
+    assert heard.match is not None and heard.match.candidate != "goodbye"
+    ollama_server.script(Reply(content=json.dumps({"intent": "goodbye"})))
     actions = engine.handle(await understood(llm(ollama_server), engine, heard))
-    assert (engine.node, engine.pending_check) == ("greet", "check_balance")
-    assert any("Did you say check my balance?" in getattr(a, "text", "") for a in actions)
+    assert engine.ended is None and engine.pending_check == "goodbye"
+    assert any("Do you want to end the call?" in getattr(a, "text", "") for a in actions)
 
 
 async def test_a_model_that_finds_nothing_leaves_a_no_match(
