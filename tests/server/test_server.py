@@ -56,15 +56,22 @@ async def test_voice_webhook_requires_a_valid_signature(signed_server: LocalServ
     )
 
 
-async def test_after_stream_hangs_up_cleanly(signed_server: LocalServer) -> None:
+async def test_after_a_stream_that_never_started_the_caller_goes_to_a_person(
+    signed_server: LocalServer,
+) -> None:
+    # Twilio connected the call but its stream never delivered a usable `start`: the caller
+    # heard nothing, so hanging up on them would be the worst answer.
     url = f"http://127.0.0.1:{signed_server.port}/twilio/after-stream"
-    form = {"CallSid": "CA1", "CallStatus": "in-progress"}
+    form = {"CallSid": "CA1", "CallStatus": "in-progress", "From": "+441234567890"}
     async with httpx.AsyncClient() as client:
         response = await client.post(
             url, data=form, headers={signature.HEADER: signature.sign(TOKEN, url, form)}
         )
     assert response.status_code == 200
-    assert response.text.endswith("<Response><Hangup /></Response>")
+    assert "<Enqueue" in response.text and "general" in response.text
+    record = signed_server.ctx.store.get_call("CA1")
+    assert record is not None and record["end_reason"] == "stream_dropped"
+    assert [e["kind"] for e in record["events"]][:1] == ["stream_never_started"]
 
 
 async def test_forged_stream_handshake_is_refused_with_403(signed_server: LocalServer) -> None:
@@ -106,6 +113,34 @@ def test_unsigned_requests_only_on_loopback_or_insecure_dev(tmp_path: Path) -> N
     settings = Settings(flows_dir=FLOWS_DIR, db_path=tmp_path / "c.db")
     with pytest.raises(ConfigError, match="refusing to serve unsigned requests on 0.0.0.0"):
         build_context(settings, host="0.0.0.0")
+
+
+def test_admin_routes_are_never_served_off_loopback_without_a_token(tmp_path: Path) -> None:
+    # Only the Twilio token set: /calls and /handoffs would answer anyone on 0.0.0.0.
+    settings = Settings(flows_dir=FLOWS_DIR, db_path=tmp_path / "c.db", twilio_auth_token=TOKEN)
+    with pytest.raises(ConfigError, match="VOICEBOT_ADMIN_TOKEN is not set") as refused:
+        build_context(settings, host="0.0.0.0")
+    assert "refusing to serve them on 0.0.0.0" in str(refused.value)
+    # With the token, on loopback, or explicitly insecure, it starts.
+    admin = settings.model_copy(update={"admin_token": ADMIN})
+    assert build_context(admin, host="0.0.0.0").settings.admin_token == ADMIN
+    assert build_context(settings, host="127.0.0.1").settings.admin_token is None
+    assert build_context(settings, host="0.0.0.0", insecure_dev=True).require_signature
+
+
+def test_serve_refuses_with_one_line_when_admin_routes_would_be_open(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("VOICEBOT_TWILIO_AUTH_TOKEN", TOKEN)
+    monkeypatch.delenv("VOICEBOT_ADMIN_TOKEN", raising=False)
+    result = CliRunner().invoke(
+        cli,
+        ["serve", "--host", "0.0.0.0", "--flows-dir", str(FLOWS_DIR), "--db", str(tmp_path / "c")],
+    )
+    assert result.exit_code == 1
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and "VOICEBOT_ADMIN_TOKEN is not set" in lines[0], result.output
+    assert "Traceback" not in result.output
 
 
 def test_a_broken_flow_stops_the_server_from_starting(tmp_path: Path) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 from pipecat.frames.frames import (
@@ -19,6 +18,7 @@ from pipecat.processors.frame_processor import FrameDirection
 from pipecat.tests.utils import SleepFrame, run_test
 
 from tests.conftest import demo_audio as fixture_audio
+from tests.conftest import shared_audio
 from voicebot.audio.codec import (
     TELEPHONE_RATE,
     normalise_peak,
@@ -34,8 +34,6 @@ from voicebot.speech.frames import ExpectationFrame
 from voicebot.speech.grammar import NO_PHRASES, YES_PHRASES
 from voicebot.speech.pocketsphinx_stt import PocketsphinxSTTService
 from voicebot.speech.recognizer import PocketsphinxRecognizer, Recognition
-
-SHARED_AUDIO = Path(__file__).parents[2].parent / "shared" / "audio"
 
 MENU = Expectation(
     node="main_menu",
@@ -67,10 +65,7 @@ def recognizer() -> PocketsphinxRecognizer:
 
 
 def real_speech_over_phone(name: str) -> bytes:
-    path = SHARED_AUDIO / "real_speech" / f"{name}.wav"
-    if not path.exists():
-        pytest.skip(f"shared audio {path} is absent (it lives beside the repository, in ../shared)")
-    pcm, rate = read_wav(path)
+    pcm, rate = read_wav(shared_audio("real_speech", f"{name}.wav"))
     return ulaw_decode(to_telephone(pcm, rate))
 
 

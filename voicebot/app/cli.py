@@ -24,7 +24,10 @@ def serve(
     host: str = typer.Option("127.0.0.1", help="Address to bind."),
     port: int = typer.Option(8080, min=1, max=65535, help="Port to listen on."),
     insecure_dev: bool = typer.Option(
-        False, "--insecure-dev", help="Accept unsigned Twilio requests on a non-loopback address."
+        False,
+        "--insecure-dev",
+        help="Accept unsigned Twilio requests, and serve admin routes without a token, on a "
+        "non-loopback address.",
     ),
     flows_dir: Path | None = typer.Option(None, help="Folder of flow YAML files."),
     db: Path | None = typer.Option(None, help="SQLite file for call records."),
@@ -56,6 +59,11 @@ def serve(
         typer.echo(
             "WARNING: VOICEBOT_TWILIO_AUTH_TOKEN is not set: accepting UNSIGNED Twilio requests "
             f"on {host} ({'--insecure-dev' if insecure_dev else 'loopback only'})."
+        )
+    if not settings.admin_token:
+        typer.echo(
+            "WARNING: VOICEBOT_ADMIN_TOKEN is not set: /calls and /handoffs answer without a "
+            f"token on {host} ({'--insecure-dev' if insecure_dev else 'loopback only'})."
         )
     typer.echo(f"Flows: {', '.join(sorted(ctx.flows))}; default '{settings.flow}'.")
     typer.echo(f"Watching {settings.flows_dir} for flow edits (new calls get them).")
@@ -127,6 +135,7 @@ def replay(
 ) -> None:
     """Replay recorded calls against the bot; exit 0 only if every scenario passes."""
     logs.configure("WARNING")  # before pipecat is imported: it logs a banner on import
+    from voicebot.tools.replay.command import UsageError
     from voicebot.tools.replay.command import replay as run_replay
 
     try:
@@ -136,6 +145,9 @@ def replay(
             paths, url=url, auth_token=auth_token, admin_token=admin_token, speed=speed,  # type: ignore[arg-type]
             jobs=jobs, junit=junit, report=report, out_dir=audio_dir, reply_timeout=timeout,
         )  # fmt: skip
+    except UsageError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(code=2) from None
     except VoicebotError as error:
         fail(error)
         return
@@ -188,14 +200,29 @@ flows_app = typer.Typer(no_args_is_help=True, help="Check and describe dialogue 
 app.add_typer(flows_app, name="flows")
 
 
+def _flows_dir(given: Path | None = None) -> Path:
+    """The flows folder: the option if given, else VOICEBOT_FLOWS_DIR (default dialog_flows)."""
+    from voicebot.settings import Settings
+
+    return given if given is not None else Settings.from_env().flows_dir
+
+
 @flows_app.command("validate")
 def flows_validate(
-    paths: list[Path] = typer.Argument(None, help="Flow files or folders [dialog_flows]."),
+    paths: list[Path] = typer.Argument(
+        None, help="Flow files or folders [VOICEBOT_FLOWS_DIR, default dialog_flows]."
+    ),
 ) -> None:
     """Print every problem as FILE:LINE:COL: error|warning CODE message; exit 1 on errors."""
+    from voicebot.flows.folder import flows_folder
     from voicebot.flows.validate import validate_paths
 
-    diagnostics = validate_paths(paths or [Path("dialog_flows")])
+    try:
+        paths = paths or [flows_folder(_flows_dir())]
+    except VoicebotError as error:
+        fail(error)
+        return
+    diagnostics = validate_paths(paths)
     for diagnostic in diagnostics:
         typer.echo(str(diagnostic))
     errors = sum(d.severity == "error" for d in diagnostics)
@@ -206,19 +233,31 @@ def flows_validate(
 
 @flows_app.command("test")
 def flows_test(
-    paths: list[Path] = typer.Argument(None, help="Test files or folders [dialog_flows/tests]."),
-    flows_dir: Path = typer.Option(Path("dialog_flows"), help="Folder of the flows under test."),
+    paths: list[Path] = typer.Argument(
+        None, help="Test files or folders, or a flows folder (its tests/) [FLOWS_DIR/tests]."
+    ),
+    flows_dir: Path = typer.Option(
+        None, help="Folder of the flows under test [VOICEBOT_FLOWS_DIR, default dialog_flows]."
+    ),
 ) -> None:
     """Run the flows' conversation tests (text only, no audio); exit 1 if any fails."""
     from voicebot.dialogue.conversation_tests import run_test_files
+    from voicebot.flows.folder import TESTS, flows_folder, test_folder
     from voicebot.flows.loader import load_flows
     from voicebot.flows.validate import flow_files
 
-    files, missing = flow_files(paths or [flows_dir / "tests"])
     try:
+        chosen, folder = test_folder(paths or [], flows_dir)
+        folder = flows_folder(_flows_dir(folder))
+        files, missing = flow_files(chosen or [folder / TESTS])
         if missing:
-            raise VoicebotError(f"{missing[0].path}: no such file")
-        run = run_test_files(files, load_flows(flows_dir))
+            raise VoicebotError(f"{missing[0].path}: no such file or folder")
+        if not files:
+            raise VoicebotError(
+                f"no conversation tests in {', '.join(map(str, chosen or [folder / TESTS]))} "
+                "(expected *.yaml files with `flow:` and `tests:`, see docs/flows.md)"
+            )
+        run = run_test_files(files, load_flows(folder))
     except VoicebotError as error:
         fail(error)
         return
@@ -232,27 +271,32 @@ def flows_test(
 
 @flows_app.command("graph")
 def flows_graph(
-    flow: Path = typer.Argument(..., help="The flow file to draw."),
+    flow: str = typer.Argument(
+        ..., help="The flow to draw: its name (in VOICEBOT_FLOWS_DIR) or its file."
+    ),
     output: Path = typer.Option(
         None,
         "-o",
         "--output",
-        help="Write here instead of stdout: .svg or .png draws the graph, else Mermaid text.",
+        help="Write here instead of stdout: .svg or .png draws the graph (Graphviz), .dot "
+        "writes Graphviz DOT, anything else Mermaid text.",
     ),
 ) -> None:
     """The flow as a picture: nodes, transitions, conditions, webhooks, transfers, retry exits."""
-    from voicebot.flows.graph import mermaid, render
+    from voicebot.flows.folder import flow_file
+    from voicebot.flows.graph import dot, mermaid, render
     from voicebot.flows.loader import load_flow
 
     try:
-        loaded = load_flow(flow)
-        if output is not None and output.suffix.lower() in (".svg", ".png"):
+        loaded = load_flow(flow_file(flow, _flows_dir()))
+        suffix = output.suffix.lower() if output is not None else ""
+        if output is not None and suffix in (".svg", ".png"):
             render(loaded, output)
         elif output is None:
             typer.echo(mermaid(loaded), nl=False)
             return
         else:
-            output.write_text(mermaid(loaded), encoding="utf-8")
+            output.write_text(dot(loaded) if suffix == ".dot" else mermaid(loaded), "utf-8")
     except VoicebotError as error:
         fail(error)
     except OSError as error:

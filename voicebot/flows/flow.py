@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from voicebot.flows.base import FlowModel
 from voicebot.flows.conditions import ConditionError, check_condition
@@ -214,7 +214,9 @@ class Flow(_Model):
     flow: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
     """Flow name, unique across the flows directory."""
     language: str = Field(default="en-US", pattern=r"^[a-z]{2,3}(-[A-Z]{2})?$")
-    """BCP-47 language tag the speech services use."""
+    """BCP-47 language tag of the flow: English only (`en`, `en-US`, `en-GB`, …), the one
+    language voicebot's grammars, slot parsers, number words and built-in wording speak; any
+    other is refused when the flow loads. The voice's accent is `VOICEBOT_TTS_VOICE`."""
     start: str | None = None
     """Node the call starts in; defaults to the first node."""
     queues: dict[str, Queue] = Field(default_factory=dict)
@@ -233,6 +235,16 @@ class Flow(_Model):
     nodes: dict[str, Node] = Field(min_length=1)
     """The conversation steps. A node named `agent` (or `goodbye`) handles the global agent
     (or goodbye) command; without one the engine uses built-in wording."""
+
+    @field_validator("language")
+    @classmethod
+    def _english_only(cls, value: str) -> str:
+        if value.split("-")[0] != "en":
+            raise ValueError(
+                "voicebot understands and speaks English only (en, en-US, en-GB, …): its "
+                "grammars, slot parsers and wording are English"
+            )
+        return value
 
     @property
     def start_node(self) -> str:

@@ -7,8 +7,9 @@ and has the same methods, plus `understander()` for the LLM fallback.
 
 from __future__ import annotations
 
+import re
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
 from pipecat.processors.audio.vad_processor import VADProcessor
@@ -22,6 +23,7 @@ from voicebot.speech.webrtc_vad import WebRTCVADAnalyzer, telephone_vad_params
 
 if TYPE_CHECKING:
     from voicebot.dialogue.matcher import IntentMatcher
+    from voicebot.flows.flow import Flow
     from voicebot.llm.answers import GroundedAnswerer
     from voicebot.llm.phrasing import Phraser
     from voicebot.llm.understanding import LLMUnderstander
@@ -30,6 +32,23 @@ if TYPE_CHECKING:
     from voicebot.speech.whisper_stt import WhisperRecognizer
 
 Styles = Mapping[str, tuple[int | None, int | None]]
+_PLACEHOLDER = re.compile(r"\{[A-Za-z_][A-Za-z0-9_]*\}")
+
+
+def fixed_prompts(flows: Iterable[Flow]) -> list[str]:
+    """What piper synthesises once at start-up: the engine's apologies and "didn't catch
+    that", and each flow's greeting, re-prompts, no-input prompts and help (without slot
+    placeholders: those are composed per call)."""
+    from voicebot.dialogue.engine import APOLOGY, NO_INPUT, NO_MATCH
+    from voicebot.pipeline.apologies import FAILED, HOLD
+
+    texts = [*APOLOGY.values(), NO_MATCH, NO_INPUT, HOLD, FAILED]
+    for flow in flows:
+        start = flow.nodes[flow.start_node]
+        texts += [t for t in (start.say, start.prompt) if t]
+        for node in flow.nodes.values():
+            texts += [*node.reprompts, *node.no_input_prompts, *([node.help] if node.help else [])]
+    return [t.strip() for t in dict.fromkeys(texts) if t.strip() and not _PLACEHOLDER.search(t)]
 
 
 class SpeechStack(Protocol):
@@ -83,7 +102,11 @@ class ConfiguredSpeechStack:
     so a missing model fails at startup with its fetch command (or falls back, if configured).
     """
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, prime: Iterable[str] = ()) -> None:
+        """`prime`: fixed texts piper synthesises now and keeps (greetings, re-prompts)."""
+        from voicebot.speech.models import resolve_auto
+
+        settings = resolve_auto(settings)
         self.settings = settings
         self.whisper: WhisperRecognizer | None = None
         self.pocketsphinx: PocketsphinxRecognizer | None = None
@@ -104,6 +127,8 @@ class ConfiguredSpeechStack:
                     workers=settings.whisper_workers,
                     max_pending=settings.whisper_max_pending,
                     language=settings.whisper_language,
+                    time_limit_secs=settings.whisper_time_limit_secs,
+                    cache_dir=settings.model_cache,
                 )
             )
             self.whisper.warm_up()
@@ -118,8 +143,9 @@ class ConfiguredSpeechStack:
         if settings.tts == "piper":
             from voicebot.speech.piper_tts import PiperVoiceModel
 
-            self.piper = PiperVoiceModel(settings.piper_voice)
+            self.piper = PiperVoiceModel(settings.piper_voice, settings.model_cache)
             self.piper.warm_up()
+            self.piper.prime(prime)
         if settings.llm == "ollama":
             # One client (and its time budgets) for the three uses of the model.
             from voicebot.llm.answers import GroundedAnswerer
@@ -174,8 +200,9 @@ class ConfiguredSpeechStack:
 class SpeechStacks:
     """One stack per distinct stage choice, for flows that override the settings' choice."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, prime: Iterable[str] = ()) -> None:
         self.settings = settings
+        self.prime = tuple(prime)
         self._stacks: dict[tuple[str, str, str], ConfiguredSpeechStack] = {}
         self._lock = threading.Lock()
 
@@ -185,8 +212,9 @@ class SpeechStacks:
         from voicebot.speech.models import require_models
 
         merged = Settings.model_validate({**self.settings.model_dump(), **(overrides or {})})
-        key = (merged.stt, merged.tts, merged.llm)
         with self._lock:
+            effective = require_models(merged)
+            key = (effective.stt, effective.tts, effective.llm)
             if key not in self._stacks:
-                self._stacks[key] = ConfiguredSpeechStack(require_models(merged))
+                self._stacks[key] = ConfiguredSpeechStack(effective, prime=self.prime)
             return self._stacks[key]

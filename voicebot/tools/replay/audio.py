@@ -47,7 +47,10 @@ def resolve(reference: str, base: Path) -> Path:
     if reference.startswith(REAL_SPEECH_VAR):
         folder = real_speech_dir()
         if not folder.is_dir():
-            raise MissingRealSpeech(f"real speech folder {folder} is absent")
+            raise MissingRealSpeech(
+                f"real speech folder {folder} is absent (the project's shared recordings, not "
+                "in the repository: set VOICEBOT_REAL_SPEECH, see docs/testing.md)"
+            )
         return folder / reference[len(REAL_SPEECH_VAR) :].lstrip("/")
     path = Path(reference)
     return path if path.is_absolute() else base / path
