@@ -320,6 +320,7 @@ async def run_one(
             speed=options.factor,
             auth_token=options.auth_token,
             reply_timeout=options.reply_timeout,
+            masked_keys=turns[0].masked_keys or "",
         )
     else:
         simulator = CallerSimulator(
