@@ -57,3 +57,22 @@ def shared_audio(*parts: str) -> Path:
     if not path.exists():
         pytest.skip(f"shared audio {path} is absent: {SHARED_AUDIO_HELP}")
     return path
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[Any]:
+    """A real PostgreSQL server for the session (tests/postgres.py); skips without binaries."""
+    from tests.postgres import start_postgres
+
+    server = start_postgres()
+    yield server
+    server.destroy()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty call store database of each kind, as a VOICEBOT_DATABASE_URL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'calls.db'}"
+    server = request.getfixturevalue("postgres_server")
+    return str(server.database())

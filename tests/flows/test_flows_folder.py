@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -52,11 +53,11 @@ def test_commands_name_the_missing_folder(elsewhere: Path) -> None:
 
 
 def test_serve_loads_the_flows_the_setting_names(
-    elsewhere: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    elsewhere: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, speech: Any
 ) -> None:
     monkeypatch.setenv("VOICEBOT_FLOWS_DIR", str(elsewhere))
     settings = Settings.from_env(db_path=tmp_path / "calls.db")
-    ctx = build_context(settings, host="127.0.0.1", speech=object())
+    ctx = build_context(settings, host="127.0.0.1", speech=speech)
     assert sorted(ctx.flows) == ["acme_support", "card_services"]
 
 

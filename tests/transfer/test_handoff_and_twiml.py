@@ -148,10 +148,10 @@ def _prepared(tmp_path: Any, now: Any, events: list[dict[str, Any]], emotion: li
     from voicebot.dialogue.actions import Transfer
     from voicebot.flows.loader import load_flow
     from voicebot.settings import Settings
-    from voicebot.storage.calls import CallStore
+    from voicebot.storage.sqlite import SqliteCallStore
     from voicebot.transfer.service import CallTransfers
 
-    store = CallStore(tmp_path / "calls.db")
+    store = SqliteCallStore(tmp_path / "calls.db")
     store.start_call("CA9", "MZ9", "acme_support", "+15005550006")
     for event in events:
         store.add_event("CA9", event["kind"], **{k: v for k, v in event.items() if k != "kind"})
@@ -164,7 +164,12 @@ def _prepared(tmp_path: Any, now: Any, events: list[dict[str, Any]], emotion: li
         settings=Settings(),
         clock=lambda: now,
     )
-    handoff = {"intent": "check_balance", "slots": {}, "emotion": emotion, "node": "greet"}
+    handoff: dict[str, object] = {
+        "intent": "check_balance",
+        "slots": {},
+        "emotion": emotion,
+        "node": "greet",
+    }
     return transfers.prepare(Transfer("billing", "caller_asked_for_agent", handoff)).packet
 
 

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from voicebot import logs
 from voicebot.exceptions import VoicebotError
+
+if TYPE_CHECKING:
+    from voicebot.analytics.calls import CallDigest
 
 app = typer.Typer(
     add_completion=False, no_args_is_help=True, help="Voice IVR agent for call centres."
@@ -24,7 +28,10 @@ def serve(
     host: str = typer.Option("127.0.0.1", help="Address to bind."),
     port: int = typer.Option(8080, min=1, max=65535, help="Port to listen on."),
     insecure_dev: bool = typer.Option(
-        False, "--insecure-dev", help="Accept unsigned Twilio requests on a non-loopback address."
+        False,
+        "--insecure-dev",
+        help="Accept unsigned Twilio requests, and serve admin routes without a token, on a "
+        "non-loopback address.",
     ),
     flows_dir: Path | None = typer.Option(None, help="Folder of flow YAML files."),
     db: Path | None = typer.Option(None, help="SQLite file for call records."),
@@ -57,8 +64,17 @@ def serve(
             "WARNING: VOICEBOT_TWILIO_AUTH_TOKEN is not set: accepting UNSIGNED Twilio requests "
             f"on {host} ({'--insecure-dev' if insecure_dev else 'loopback only'})."
         )
+    if not settings.admin_token:
+        typer.echo(
+            "WARNING: VOICEBOT_ADMIN_TOKEN is not set: /calls and /handoffs answer without a "
+            f"token on {host} ({'--insecure-dev' if insecure_dev else 'loopback only'})."
+        )
     typer.echo(f"Flows: {', '.join(sorted(ctx.flows))}; default '{settings.flow}'.")
     typer.echo(f"Watching {settings.flows_dir} for flow edits (new calls get them).")
+    if settings.admin_token:
+        typer.echo(f"Admin dashboard: http://{host}:{port}/admin (log in with the admin token).")
+    else:
+        typer.echo("Admin dashboard off: set VOICEBOT_ADMIN_TOKEN to serve /admin.")
     uvicorn.run(create_app(ctx, watch_flows=True), host=host, port=port, log_level="info")
 
 
@@ -186,6 +202,102 @@ def fixtures_check(
     bad = sum(is_bad(f) for f in findings)
     typer.echo(f"{len(findings)} file(s) checked, {bad} bad", err=True)
     raise typer.Exit(code=1 if bad else 0)
+
+
+@app.command()
+def report(
+    since: str = typer.Option(
+        None, help="From: YYYY-MM-DD, YYYY-MM-DDTHH:MM (UTC unless a zone is given), or 7d, 12h."
+    ),
+    until: str = typer.Option(None, help="Until (a bare date includes that whole day)."),
+    flow: str = typer.Option(None, help="Only this flow's calls."),
+    as_json: bool = typer.Option(False, "--json", help="Print the figures as JSON."),
+    as_csv: bool = typer.Option(False, "--csv", help="Print the figures as CSV (metric,value)."),
+    funnel: str = typer.Option(
+        None, help="Print this flow's per-node funnel instead (with -o, draw it on its graph)."
+    ),
+    output: Path = typer.Option(
+        None, "-o", "--output", help="With --funnel: draw it on the flow graph (.svg or .png)."
+    ),
+    db: Path = typer.Option(
+        None, help="SQLite file of call records [VOICEBOT_DB_PATH]; VOICEBOT_DATABASE_URL wins."
+    ),
+) -> None:
+    """What happened on the calls: containment, transfers, hang-ups, failures, latency, emotion."""
+    import json
+
+    from voicebot.analytics import build_report
+    from voicebot.analytics.period import PeriodError, period
+    from voicebot.analytics.report import to_csv, to_text
+    from voicebot.analytics.source import calls_from
+    from voicebot.settings import Settings
+    from voicebot.storage import open_store
+
+    def usage(message: str) -> None:
+        typer.echo(f"error: {message}", err=True)
+        raise typer.Exit(code=2)
+
+    if as_json and as_csv:
+        usage("--json and --csv are alternatives: give one")
+    if output is not None and funnel is None:
+        usage("-o draws a funnel: give --funnel FLOW too")
+    try:
+        start, stop = period(since, until)
+        settings = Settings.from_env(db_path=db)
+    except PeriodError as error:
+        usage(str(error))
+        return
+    except VoicebotError as error:
+        fail(error)
+        return
+    if not settings.database_url and not Path(settings.db_path).exists():
+        usage(f"no call records at {settings.db_path} (give --db or set VOICEBOT_DB_PATH)")
+    try:
+        store = open_store(settings.database_url, settings.db_path)
+        try:
+            calls = calls_from(store, start, stop, funnel or flow)
+        finally:
+            store.close()
+    except VoicebotError as error:  # the database is unreachable: one line
+        fail(error)
+        return
+    if funnel is None:
+        figures_ = build_report(calls)
+        if as_json:
+            typer.echo(json.dumps(figures_, indent=2))
+        else:
+            typer.echo(to_csv(figures_) if as_csv else to_text(figures_), nl=not as_csv)
+        return
+    _report_funnel(funnel, calls, settings.flows_dir, output, as_json)
+
+
+def _report_funnel(
+    name: str, calls: list[CallDigest], flows_dir: Path, output: Path | None, as_json: bool
+) -> None:
+    import json
+
+    from voicebot.analytics import funnel as node_funnel
+    from voicebot.analytics.funnel import figures, to_text
+    from voicebot.flows.graph import render
+    from voicebot.flows.loader import load_flows
+
+    try:
+        flow = load_flows(flows_dir).get(name)
+        if flow is None:
+            typer.echo(f"error: no flow '{name}' in {flows_dir}", err=True)
+            raise typer.Exit(code=2)
+        nodes = node_funnel(flow, calls)
+        if output is not None:
+            render(flow, output, figures(flow, nodes, f"flow {name}: calls per node"))
+            typer.echo(f"wrote {output}")
+            return
+    except VoicebotError as error:
+        fail(error)
+        return
+    except OSError as error:
+        fail(VoicebotError(f"cannot write {output}: {error.strerror or error}"))
+        return
+    typer.echo(json.dumps([n.as_dict() for n in nodes], indent=2) if as_json else to_text(nodes))
 
 
 flows_app = typer.Typer(no_args_is_help=True, help="Check and describe dialogue flows.")

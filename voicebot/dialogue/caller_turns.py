@@ -7,10 +7,16 @@ from voicebot.dialogue.acting import act
 from voicebot.dialogue.actions import Action, Expectation, Utterance
 from voicebot.dialogue.answers import question
 from voicebot.dialogue.emotion import feel, with_opener
+from voicebot.dialogue.evidence import crisis_heard
 from voicebot.dialogue.expectations import expect_slot, expectation, keypad
 from voicebot.dialogue.retries import no_input
 from voicebot.dialogue.state import CallState
-from voicebot.dialogue.understanding import Interpretation, interpret, parse_expected
+from voicebot.dialogue.understanding import (
+    Interpretation,
+    interpret,
+    interpret_open,
+    parse_expected,
+)
 from voicebot.flows.slot_types import ChoiceSlot
 from voicebot.privacy import MASK
 
@@ -22,28 +28,42 @@ as the whole entry (0 then # or a pause), since no keyed value of 0 alone is acc
 def on_speech(state: CallState, utterance: Utterance) -> list[Action]:
     state.source, state.keys = "speech", ""
     state.confidence = utterance.confidence
+    state.open_vocabulary = utterance.open_vocabulary
     expect = expectation(state)
     sensitive = expect.slot is not None and expect.slot.sensitive
     state.turns.append(MASK if sensitive else utterance.text)
     if utterance.emotion is not None:
-        crisis_or_escalation = feel(state, utterance.emotion)
+        crisis_or_escalation = feel(state, utterance.emotion, heard=crisis_heard(utterance))
         if crisis_or_escalation:
             return crisis_or_escalation
     return with_opener(state, understand(state, utterance, expect))
 
 
 def understand(state: CallState, utterance: Utterance, expect: Expectation) -> list[Action]:
-    if state.current.kind == "answer":
+    if state.current.kind == "answer" and state.check is None:
         return question(state, utterance.text, expect)
+    return act(state, interpretation(state, utterance, expect))
+
+
+def interpretation(state: CallState, utterance: Utterance, expect: Expectation) -> Interpretation:
+    """What the turn means here: a grammar phrase, an open transcript read with the matcher's
+    score, or what the LLM understood (checked against the node)."""
     if utterance.intent is None and utterance.slot_text is None:
-        return act(state, interpret(utterance.text, expect, state.today))
-    # Understood elsewhere (the LLM): trust only what this node could have understood.
+        if utterance.open_vocabulary:
+            return interpret_open(utterance.text, expect, utterance.match, state.today)
+        return interpret(utterance.text, expect, state.today)
+    # Understood elsewhere (the LLM): trust only what this node could have understood; a
+    # hang-up only if the matcher points the same way (a model's guess is no evidence to end
+    # the call on).
     if utterance.intent is not None and utterance.intent in expect.intents:
-        return act(state, Interpretation(intent=utterance.intent))
+        match = utterance.match
+        agrees = match is None or match.candidate == utterance.intent
+        return Interpretation(intent=utterance.intent, sure=agrees or utterance.intent != "goodbye")
     if utterance.slot_text is not None and expect.slot is not None:
-        value = parse_expected(utterance.slot_text, expect.slot, state.today)
-        return act(state, Interpretation(slot_value=value))
-    return act(state, Interpretation())
+        return Interpretation(
+            slot_value=parse_expected(utterance.slot_text, expect.slot, state.today)
+        )
+    return Interpretation()
 
 
 def on_key(state: CallState, digit: str) -> list[Action]:

@@ -230,7 +230,14 @@ def run_test_files(paths: list[Path], flows: dict[str, Flow]) -> TestRun:
 def _events(step: Step) -> list[Event]:
     if step.caller is not None:
         emotion = Estimate(step.emotion, STEP_INTENSITY) if step.emotion else None
-        return [Utterance(text=step.caller, confidence=step.confidence, emotion=emotion)]
+        return [
+            Utterance(
+                text=step.caller,
+                confidence=step.confidence,
+                emotion=emotion,
+                open_vocabulary=True,  # typed words are what the caller said, not a decode
+            )
+        ]
     if step.keys is not None:
         return [DtmfDigit(digit=d) for d in step.keys]
     return [NoInput()]

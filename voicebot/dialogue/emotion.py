@@ -5,15 +5,17 @@ from __future__ import annotations
 
 from voicebot.dialogue import wording
 from voicebot.dialogue.actions import Action, Say
+from voicebot.dialogue.evidence import ask_check
 from voicebot.dialogue.handoff import transfer
 from voicebot.dialogue.replies import say
 from voicebot.dialogue.state import CallState
 from voicebot.flows.emotion_policy import Estimate
 
 
-def feel(state: CallState, estimate: Estimate) -> list[Action]:
+def feel(state: CallState, estimate: Estimate, heard: bool = True) -> list[Action]:
     """Take the turn's emotion; the crisis route or an escalation transfer if it calls
-    for one (before anything the caller said is acted on)."""
+    for one (before anything the caller said is acted on). `heard`: the turn is evidence
+    enough for the crisis route; if not, the bot offers a person first."""
     state.emotion_history.append(
         {
             "node": state.node,
@@ -29,15 +31,22 @@ def feel(state: CallState, estimate: Estimate) -> list[Action]:
     )
     rule = state.mood.observe(estimate)
     if estimate.crisis:
-        crisis = state.flow.emotion.crisis
-        queue = crisis.queue if crisis is not None else state.flow.default_queue
-        words = crisis.say if crisis is not None else wording.CRISIS
-        state.record("matched", intent="crisis")
-        return [Say(words, style="anxious"), transfer(state, queue, "crisis")]
+        if not heard:
+            return ask_check(state, "crisis")
+        return crisis(state)
     if rule is not None:
         state.record("matched", intent="emotion_escalation")
         return [say(state, rule.say), transfer(state, rule.queue, "emotion_escalation")]
     return []
+
+
+def crisis(state: CallState) -> list[Action]:
+    """The flow's crisis words and the transfer to its crisis queue."""
+    route = state.flow.emotion.crisis
+    queue = route.queue if route is not None else state.flow.default_queue
+    words = route.say if route is not None else wording.CRISIS
+    state.record("matched", intent="crisis")
+    return [Say(words, style="anxious"), transfer(state, queue, "crisis")]
 
 
 def with_opener(state: CallState, actions: list[Action]) -> list[Action]:

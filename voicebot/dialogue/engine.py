@@ -39,10 +39,11 @@ from voicebot.dialogue.filling import rule_refused, validate
 from voicebot.dialogue.lookups import fills, rule_passed
 from voicebot.dialogue.nodes import enter, give_up, route
 from voicebot.dialogue.state import CallState, TurnRecord
-from voicebot.dialogue.understanding import interpret
+from voicebot.dialogue.understanding import interpret, interpret_open
 from voicebot.exceptions import FlowError
+from voicebot.flows.checks import check_flow
 from voicebot.flows.emotion_policy import EmotionPolicyState
-from voicebot.flows.flow import Flow, check_flow
+from voicebot.flows.flow import Flow
 from voicebot.language.words import normalise
 
 
@@ -69,6 +70,7 @@ class DialogueEngine:
         """Advance the call by one event."""
         state = self.state
         state.last_turn = None
+        state.entered = []
         # Callers often press # after a fixed-length entry that already completed by itself.
         swallow_hash, state.swallow_hash = state.swallow_hash, False
         if swallow_hash and isinstance(event, DtmfDigit) and event.digit == "#":
@@ -107,12 +109,22 @@ class DialogueEngine:
         """What the current node can understand (the recogniser's grammar)."""
         return expectation(self.state)
 
-    def understands(self, text: str) -> bool:
-        """Whether the current node understands `text` without help (for the LLM fallback)."""
-        if self.state.current.kind == "answer":
+    def understands(self, turn: str | Utterance) -> bool:
+        """Whether the current node understands the turn without help (for the LLM fallback):
+        an open-vocabulary turn only if the matcher is sure of it or the slot parses."""
+        text = turn if isinstance(turn, str) else turn.text
+        if self.state.current.kind == "answer" and self.state.check is None:
             return bool(normalise(text))  # any question: the FAQ lookup decides
+        if isinstance(turn, Utterance) and turn.open_vocabulary:
+            found = interpret_open(text, self.expectation(), turn.match, self.state.today)
+            return found.slot_value is not None or (found.intent is not None and found.sure)
         result = interpret(text, self.expectation(), self.state.today)
         return result.intent is not None or result.slot_value is not None
+
+    @property
+    def pending_check(self) -> str | None:
+        """The intent (or "crisis") the bot asked the caller to confirm, if it waits for it."""
+        return self.state.check
 
     def masked_slots(self) -> dict[str, str]:
         """Slot values safe for logs and hand-offs: sensitive ones replaced by "****"."""
@@ -150,6 +162,12 @@ class DialogueEngine:
     def ended(self) -> str | None:
         """Why the call ended (EndCall/Transfer/HangUp reason); None while it runs."""
         return self.state.ended
+
+    @property
+    def entered(self) -> tuple[str, ...]:
+        """The nodes the last `handle` entered, in order (say nodes chained through included):
+        the call's path for the record."""
+        return tuple(self.state.entered)
 
     @property
     def last_turn(self) -> TurnRecord | None:

@@ -36,6 +36,8 @@ def expectation(state: CallState) -> Expectation:
 def slot_expectation(state: CallState, node: Node) -> SlotExpectation | None:
     name = node.collect
     slot = state.flow.slots.get(name or "")
+    if state.check is not None:  # "Did you want to …?" takes a yes or no, in any node
+        return SlotExpectation("check", "yes_no")
     if name is None or slot is None:
         return None
     if state.confirming:
@@ -45,6 +47,8 @@ def slot_expectation(state: CallState, node: Node) -> SlotExpectation | None:
 
 def keypad(state: CallState) -> KeypadEntry | None:
     """How the keypad enters what the node collects (yes/no while confirming)."""
+    if state.check is not None:
+        return keypad_entry(None)
     slot = state.slot_def
     if slot is None:
         return None

@@ -6,9 +6,11 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 
+from voicebot.dialogue import wording
 from voicebot.dialogue.actions import Action, SetSlot
 from voicebot.dialogue.lookups import request
 from voicebot.dialogue.nodes import ask_again, enter
+from voicebot.dialogue.replies import read_back_slot, say
 from voicebot.dialogue.retries import failed_attempt
 from voicebot.dialogue.state import CallState, Pending, number
 from voicebot.flows.conditions import evaluate
@@ -73,12 +75,23 @@ def filled(state: CallState, value: str) -> list[Action]:
     if isinstance(slot, ConfirmableSlot) and needs_read_back(state, slot):
         state.confirming = True
         return [*actions, *ask_again(state, "")]
+    if isinstance(slot, ConfirmableSlot) and slot.confirm == "auto" and state.source == "speech":
+        actions.append(say(state, wording.said_back(read_back_slot(state, name, value))))
     return [*actions, *after_slot(state, value)]
 
 
+RISKY_TYPES = ("digits", "phone", "postcode", "email", "currency")
+"""Values a mishearing makes costly (accounts, payments, contact details): `confirm: auto`
+reads them back whatever the recogniser's confidence."""
+
+
 def needs_read_back(state: CallState, slot: ConfirmableSlot) -> bool:
+    spoken = state.source == "speech"
     if slot.confirm == "low_confidence":
-        return state.source == "speech" and state.confidence < slot.confirm_below
+        return spoken and state.confidence < slot.confirm_below
+    if slot.confirm == "auto":
+        risky = slot.sensitive or getattr(slot, "type", "") in RISKY_TYPES
+        return spoken and (risky or state.confidence < slot.confirm_below)
     return slot.confirm == "always"
 
 

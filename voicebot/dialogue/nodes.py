@@ -21,7 +21,8 @@ def enter(state: CallState, name: str, reason: str | None = None) -> list[Action
     for _ in range(len(state.flow.nodes) + 1):  # check_flow rules out say-node loops
         node = state.flow.nodes[name]
         state.node = name
-        state.confirming, state.keys = False, ""
+        state.entered.append(name)
+        state.confirming, state.keys, state.check = False, "", None
         state.reset_counters()
         text = words(state, node, node.say)
         if text and node.kind != "menu":

@@ -55,6 +55,9 @@ def words(state: CallState, node: Node, default: str | None) -> str | None:
 def prompt(state: CallState) -> str:
     """The current node's question (or its slot's read-back while confirming)."""
     node = state.current
+    if state.check is not None:
+        found = phrases_of(state.flow, state.check)
+        return wording.check(state.check, found[0] if found else state.check.replace("_", " "))
     if state.confirming:
         name = node.collect or ""
         return wording.confirm(read_back_slot(state, name, state.slots[name]))

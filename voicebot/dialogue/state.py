@@ -64,6 +64,8 @@ class CallState:
         """Why the call ended (EndCall/Transfer/HangUp reason); None while it runs."""
         self.last_turn: TurnRecord | None = None
         """The caller turn the last event completed, or None if it completed none."""
+        self.entered: list[str] = []
+        """The nodes the last event entered, in order."""
         self.call_facts: dict[str, object] = {
             "emotion": "neutral",
             "emotion_intensity": 0.0,
@@ -85,6 +87,11 @@ class CallState:
         self.confirming = False
         """The node is reading its slot back and waits for yes or no."""
         self.confidence = 1.0
+        self.open_vocabulary = False
+        """The last speech turn came from an open-vocabulary recogniser (what was said, not the
+        nearest grammar phrase)."""
+        self.check: str | None = None
+        """An intent (or "crisis") the bot asked the caller to confirm before acting on it."""
         self.keys = ""
         """Digits keyed so far in a keypad entry."""
         self.pending: Pending | None = None

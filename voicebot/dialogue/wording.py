@@ -47,6 +47,30 @@ def confirm(read_back: str) -> str:
     return f"I heard {read_back}. Is that right?"
 
 
+def said_back(read_back: str) -> str:
+    """A value confirmed in passing (`confirm: auto`, heard surely and safe to get wrong)."""
+    return f"Got it: {read_back}."
+
+
+CHECK_CRISIS = (
+    "It sounds like you might need some help. "
+    "Would you like me to put you through to someone right now?"
+)
+"""Crisis words the recogniser was not sure of (or a grammar forced): offer a person."""
+CHECK_DECLINED = "Sorry about that. "
+
+
+def check(intent: str, phrase: str) -> str:
+    """The question before a move the caller's words were not clear evidence for."""
+    if intent == "crisis":
+        return CHECK_CRISIS
+    if intent == "goodbye":
+        return "Do you want to end the call?"
+    if intent == "agent":
+        return "Would you like me to put you through to a person?"
+    return f"Did you say {phrase}?"
+
+
 # -- carrying out a transfer (audio made at start-up, so it plays when the TTS failed) -------
 
 HOLD = "Please hold while I connect you."

@@ -1,12 +1,13 @@
 """A flow as a picture: Mermaid flowchart text of its nodes, transitions, transfers and exits,
-the same graph in Graphviz's DOT, and drawn as SVG or PNG by Graphviz (the `graph` extra).
+the same graph in Graphviz's DOT, and drawn as SVG or PNG by Graphviz (the `graph` extra),
+optionally coloured and labelled with figures (the call funnel).
 
 Mermaid renders in GitHub, GitLab and most Markdown editors.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from voicebot.exceptions import VoicebotError
@@ -30,6 +31,17 @@ class Edge:
     label: str = ""
     exit: bool = False
     """A failure exit or a transfer (drawn dashed)."""
+
+
+@dataclass(frozen=True)
+class Figures:
+    """What to draw over the plain graph: a fill colour and extra label lines per node, a
+    label per edge (source, target: a node or `queue NAME`), and a title."""
+
+    node_colour: dict[str, str] = field(default_factory=dict)
+    node_note: dict[str, str] = field(default_factory=dict)
+    edge_note: dict[tuple[str, str], str] = field(default_factory=dict)
+    title: str = ""
 
 
 def edges(flow: Flow) -> list[Edge]:
@@ -71,10 +83,13 @@ def mermaid(flow: Flow) -> str:
     return "\n".join(lines) + "\n"
 
 
-def dot(flow: Flow) -> str:
+def dot(flow: Flow, figures: Figures | None = None) -> str:
     """The flow in Graphviz's DOT language: top to bottom from the call's start, one shape and
-    colour per node kind, failure exits and transfers dashed, queues as cylinders at the foot."""
-    title = _quote(f"flow {flow.flow}")
+    colour per node kind, failure exits and transfers dashed, queues as cylinders at the foot;
+    with `figures`, their colours, notes and edge labels instead of the plain ones."""
+    figures = figures or Figures()
+    shown: set[tuple[str, str]] = set()  # edge figures drawn: one per pair of nodes
+    title = _quote(figures.title or f"flow {flow.flow}")
     lines = [
         f"digraph {title} {{",
         f"  graph [label={title}, labelloc=t, fontsize=16, fontname=Helvetica, rankdir=TB,"
@@ -92,9 +107,15 @@ def dot(flow: Flow) -> str:
     implicit = [e for e in edges(flow) if e.exit and e.target == default and e.label != "transfer"]
     drawn = [e for e in edges(flow) if e not in implicit]
     for name, node in flow.nodes.items():
-        notes = [f"{e.label} → {flow.default_queue}" for e in implicit if e.source == name]
+        notes = [
+            f"{e.label} → {flow.default_queue}" + _count(figures, e, shown) for e in implicit
+            if e.source == name
+        ]  # fmt: skip
+        figure = figures.node_note.get(name)
+        notes += [figure] if figure else []
         label = _quote("\n".join([name, f"({_detail(node)})", *notes]))
-        shape, colour = _DOT_SHAPES[node.kind], _COLOURS[node.kind]
+        shape = _DOT_SHAPES[node.kind]
+        colour = figures.node_colour.get(name) or _COLOURS[node.kind]
         lines.append(f'  {_quote(name)} [label={label}, shape={shape}, fillcolor="{colour}"];')
     queues = sorted({e.target for e in drawn if e.target not in flow.nodes})
     if queues:  # side by side at the foot, where the transfers end
@@ -105,7 +126,8 @@ def dot(flow: Flow) -> str:
         ]
         lines.append("  }")
     for edge in drawn:
-        attributes = [f"label={_quote(' ' + edge.label + ' ')}"] if edge.label else []
+        text = (edge.label + _count(figures, edge, shown)).strip()
+        attributes = [f"label={_quote(' ' + text + ' ')}"] if text else []
         if edge.exit:
             attributes += ["style=dashed", 'color="#b45f06"', 'fontcolor="#b45f06"']
         if edge.source == edge.target:
@@ -115,11 +137,18 @@ def dot(flow: Flow) -> str:
     return "\n".join([*lines, "}"]) + "\n"
 
 
-def render(flow: Flow, path: Path) -> None:
+def render(flow: Flow, path: Path, figures: Figures | None = None) -> None:
     """Draw the flow into an SVG or PNG file (by the file's suffix) with Graphviz's `dot`
     layout, through pygraphviz (the `graph` extra; its wheel bundles Graphviz)."""
     if path.suffix.lower() not in (".svg", ".png"):
         raise RenderError(f"cannot draw into '{path.name}': use a .svg or .png file name")
+    path.write_bytes(draw(flow, path.suffix.lower().lstrip("."), figures))
+
+
+def draw(flow: Flow, fmt: str, figures: Figures | None = None) -> bytes:
+    """The flow drawn as `fmt` ("svg" or "png"), with `figures` over it when given."""
+    if fmt not in ("svg", "png"):
+        raise RenderError(f"cannot draw as '{fmt}': use svg or png")
     try:
         import pygraphviz
     except ImportError as exc:
@@ -128,12 +157,24 @@ def render(flow: Flow, path: Path) -> None:
             "pip install 'voicebot[graph]' (its wheel bundles Graphviz); without it "
             "`voicebot flows graph FLOW` prints Mermaid text and `-o flow.dot` writes DOT"
         ) from exc
-    graph = pygraphviz.AGraph(string=dot(flow))
+    graph = pygraphviz.AGraph(string=dot(flow, figures))
     try:
         graph.layout(prog="dot")
-        graph.draw(str(path), format=path.suffix.lower().lstrip("."))
+        drawn = graph.draw(format=fmt)
     except (ValueError, RuntimeError) as exc:  # Graphviz's own errors, as pygraphviz raises them
         raise RenderError(f"Graphviz could not draw the flow: {exc}") from exc
+    return bytes(drawn or b"")
+
+
+def _count(figures: Figures, edge: Edge, shown: set[tuple[str, str]]) -> str:
+    """The edge's figure; where several edges join the same two nodes (two intents to one
+    node), the figure is for them all and is shown on the first only."""
+    pair = (edge.source, edge.target)
+    note = figures.edge_note.get(pair)
+    if not note or pair in shown:
+        return ""
+    shown.add(pair)
+    return f" ({note})"
 
 
 class RenderError(VoicebotError):

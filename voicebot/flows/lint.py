@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from collections import deque
 
-from voicebot.flows.flow import ChoiceSlot, Flow, FlowProblem, Node
+from voicebot.flows.flow import ChoiceSlot, Flow, Node
+from voicebot.flows.problems import FlowProblem
 from voicebot.language.commands import GLOBAL_INTENTS
 from voicebot.language.pronunciation import cmudict_words, normalize_phrase
 from voicebot.language.words import normalise

@@ -15,7 +15,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from voicebot.flows.flow import Flow, FlowProblem
+from voicebot.flows.flow import Flow
+from voicebot.flows.problems import FlowProblem
 
 # Sections whose entries are checked one by one: section -> the kind its references name.
 SECTIONS = {"nodes": "node", "slots": "slot", "intents": "intent", "queues": "queue"}

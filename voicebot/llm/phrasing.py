@@ -20,8 +20,7 @@ from dataclasses import dataclass
 
 from loguru import logger
 
-from voicebot.dialogue.slots.dates import MONTHS
-from voicebot.language.words import DIGIT_WORDS, ORDINAL_WORDS, TEENS, TENS
+from voicebot.language.words import DIGIT_WORDS, MONTHS, ORDINAL_WORDS, TEENS, TENS
 from voicebot.llm.client import LLMClient, LLMError
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")

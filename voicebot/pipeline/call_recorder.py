@@ -70,6 +70,11 @@ class CallRecorder:
             slots=engine.masked_slots(),
         )
 
+    def entered(self, nodes: tuple[str, ...]) -> None:
+        """The nodes an event took the call through (the funnel's path)."""
+        if nodes:
+            self._add("nodes_entered", nodes=list(nodes))
+
     def barge_in(self, how: str, node: str) -> None:
         self._add("barge_in", by=how, node=node)
 

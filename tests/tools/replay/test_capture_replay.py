@@ -1,116 +1,79 @@
-"""`serve --record-fixtures` → `voicebot replay`: every kind of finished call, captured by a
-real server from a simulated caller, replays to the outcome it was recorded with."""
+"""Replaying a capture against a server on loopback that hangs up after a given frame: the
+caller's trailing line audio may be cut short, anything the caller still had to say may not."""
 
 from __future__ import annotations
 
 import json
-from pathlib import Path
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from websockets.asyncio.server import ServerConnection, serve
 
-from voicebot.tools.demo_backend import ENV_VAR, BillingBackend
-from voicebot.tools.replay.model import load_scenario
-from voicebot.tools.replay.runner import FAST_FACTOR, RunOptions, in_process_server, run_all
-from voicebot.tools.simulator.caller import CallerSimulator
-from voicebot.tools.simulator.scenario import DropSocket, HangUp, Keys, Scenario
-
-pytestmark = pytest.mark.e2e
-
-ACME = {"flow": "acme_support"}
-CARD = {"flow": "card_services"}
-# Keypad only, so recording and replay hear exactly the same thing whatever the machine's load.
-CALLS = {
-    "hang_up": (Scenario("hang_up", (Keys("1"), HangUp()), parameters=ACME), "hung_up"),
-    "transfer": (Scenario("transfer", (Keys("0"),), parameters=ACME), "transferred"),
-    "goodbye": (
-        Scenario("goodbye", (Keys("1"), Keys("4412"), Keys("1")), parameters=CARD),
-        "completed",
-    ),
-    "dropped": (Scenario("dropped", (Keys("1"), DropSocket()), parameters=ACME), "stream_dropped"),
-    "masked_pin": (  # the PIN is sensitive: the capture keeps a gap, the replay a stand-in
-        Scenario(
-            "masked_pin",
-            (Keys("1"), Keys("12345678"), Keys("1"), Keys("4321"), HangUp()),
-            parameters=ACME,
-        ),
-        "hung_up",
-    ),
-}
-# The bot ends a finished call once its goodbye has been heard (the last mark echoed), which
-# on a loaded machine can take a while in compressed time: wait past the 30 s fallback.
-PATIENCE = 20.0
+from voicebot.tools.simulator.capture import replay_capture
 
 
-@pytest.fixture(scope="module")
-def captured(tmp_path_factory: pytest.TempPathFactory, speech: Any) -> dict[str, Path]:
-    """Each call placed once against a recording server; the capture scenario it left."""
-    import asyncio
-
-    folder = tmp_path_factory.mktemp("captured")
-    made: dict[str, Path] = {}
-
-    async def record() -> None:
-        for kind, (scenario, _) in CALLS.items():
-            before = set(folder.glob("*.yaml"))
-            async with in_process_server(
-                FAST_FACTOR, folder / f"{kind}.db", speech, record_fixtures=folder
-            ) as server:
-                simulator = CallerSimulator(
-                    server.stream_url, speed=FAST_FACTOR, reply_timeout=PATIENCE
-                )
-                await simulator.run(scenario)
-                for _ in range(100):  # the capture is written when the server ends the call
-                    if set(folder.glob("*.yaml")) - before:
-                        break
-                    await asyncio.sleep(0.05)
-            (made[kind],) = set(folder.glob("*.yaml")) - before
-
-    with BillingBackend() as url:
-        mp = pytest.MonkeyPatch()
-        mp.setenv(ENV_VAR, url)
-        try:
-            asyncio.run(record())
-        finally:
-            mp.undo()
-    return made
+def frame(t: float, event: str, **data: Any) -> dict[str, Any]:
+    return {"t": t, "frame": json.dumps({"event": event, "streamSid": "MZ1", **data})}
 
 
-@pytest.mark.parametrize("kind", list(CALLS))
-async def test_a_capture_replays_to_its_recorded_outcome(
-    kind: str, captured: dict[str, Path], speech: Any, monkeypatch: pytest.MonkeyPatch
+MEDIA = {"media": {"payload": "/w=="}}
+# The original call: a key, the echo of the bot's last mark, then the caller's line audio
+# until the server hung up.
+CAPTURE = [
+    frame(0.0, "media", **MEDIA),
+    frame(0.01, "dtmf", dtmf={"digit": "1"}),
+    frame(0.02, "mark", mark={"name": "say-1"}),
+    *(frame(0.03 + i * 0.01, "media", **MEDIA) for i in range(20)),
+]
+
+
+@pytest.fixture
+async def hang_up_after() -> AsyncIterator[tuple[list[str], dict[str, int]]]:
+    """A server that closes the socket once it has read `limit["events"]` non-handshake
+    events (the bot hanging up); `url[0]` is where it listens."""
+    url: list[str] = []
+    limit = {"events": 0}
+
+    async def handler(ws: ServerConnection) -> None:
+        seen = 0
+        async for raw in ws:
+            if json.loads(raw).get("event") in ("connected", "start"):
+                continue
+            seen += 1
+            if seen >= limit["events"]:
+                await ws.close()
+                return
+
+    async with serve(handler, "127.0.0.1", 0) as server:
+        port = next(iter(server.sockets)).getsockname()[1]
+        url.append(f"ws://127.0.0.1:{port}/twilio/stream")
+        yield url, limit
+
+
+async def replay(url: str) -> Any:
+    return await replay_capture(
+        url, CAPTURE, call_sid="CA1", caller="+15550100", parameters={}, reply_timeout=2.0
+    )
+
+
+async def test_a_hang_up_during_the_trailing_line_audio_is_how_the_call_ended(
+    hang_up_after: tuple[list[str], dict[str, int]],
 ) -> None:
-    scenario = captured[kind]
-    recorded = load_scenario(scenario).scenario
-    expected_outcome = CALLS[kind][1]
-    if expected_outcome != "stream_dropped":
-        assert recorded.expect.outcome == expected_outcome, scenario.read_text()
-    with BillingBackend() as url:
-        monkeypatch.setenv(ENV_VAR, url)
-        options = RunOptions(speed="fast", reply_timeout=PATIENCE)
-        [replayed] = await run_all([scenario], options, speech=speech)
-    assert replayed.status == "pass", (replayed.problems, scenario.read_text())
-    if kind == "masked_pin":  # the PIN was keyed (in the replay: the stand-in), then looked up
-        assert recorded.turns[0].expect is not None
-        assert recorded.turns[0].expect.node == "lookup_balance"  # not collect_pin
+    url, limit = hang_up_after
+    limit["events"] = 4  # the mark echo and one frame of the trailing audio
+    result = await replay(url[0])
+    assert result.error is None
+    assert result.ended_by == "bot"
 
 
-def test_a_masked_pin_is_a_gap_with_a_stand_in_value(captured: dict[str, Path]) -> None:
-    scenario = captured["masked_pin"]
-    lines = [json.loads(line) for line in scenario.with_suffix(".jsonl").read_text().splitlines()]
-    keyed = [
-        json.loads(line["frame"])["dtmf"]["digit"]
-        for line in lines
-        if '"dtmf"' in line.get("frame", "")
-    ]
-    assert keyed == ["1", *"12345678", "1"]  # menu, account, "yes": the PIN is not there
-    assert sum(line["gap"].get("dtmf", 0) for line in lines if "gap" in line) == 4
-    assert load_scenario(scenario).scenario.turns[0].masked_keys == "1111"
-
-
-def test_the_caller_closing_the_stream_is_captured(captured: dict[str, Path]) -> None:
-    for kind in ("hang_up", "dropped"):
-        lines = captured[kind].with_suffix(".jsonl").read_text().splitlines()
-        assert json.loads(lines[-1]).get("closed") is True, kind
-    transfer = captured["transfer"].with_suffix(".jsonl").read_text().splitlines()
-    assert "closed" not in json.loads(transfer[-1])  # the bot ended that call
+async def test_a_hang_up_before_the_caller_keyed_is_a_failure(
+    hang_up_after: tuple[list[str], dict[str, int]],
+) -> None:
+    url, limit = hang_up_after
+    limit["events"] = 1  # only the first media frame: the key and the echo never got there
+    result = await replay(url[0])
+    assert result.error in (
+        "server closed the stream mid-call",
+        "server closed the stream before the capture ended",
+    )

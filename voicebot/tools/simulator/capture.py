@@ -43,6 +43,24 @@ def read_capture(path: Path) -> list[dict[str, Any]]:
     return lines
 
 
+def _caller_audio(line: dict[str, Any]) -> bool:
+    """The line is only the caller's audio (a media frame, or a gap of them)."""
+    if "gap" in line:
+        return set(line["gap"]) <= {"media"}
+    with contextlib.suppress(ValueError, AttributeError, TypeError):
+        return bool(json.loads(line["frame"]).get("event") == "media")
+    return False
+
+
+def _trailing(line: dict[str, Any]) -> bool:
+    """Caller audio, or the caller ending the call: what may be cut short by the bot."""
+    if line.get("closed") or _caller_audio(line):
+        return True
+    with contextlib.suppress(ValueError, AttributeError, TypeError, KeyError):
+        return bool(json.loads(line["frame"]).get("event") == "stop")
+    return False
+
+
 def _stream_sid(lines: list[dict[str, Any]]) -> str:
     for line in lines:
         with contextlib.suppress(ValueError, AttributeError, TypeError):
@@ -77,6 +95,13 @@ async def replay_capture(
         return result
     stream_sid = _stream_sid(lines)
     closed = asyncio.Event()
+    # After the original call's last keypad press, mark echo or stop, only the caller's line
+    # audio ran on until the server hung up; replayed, the server may hang up a little sooner
+    # or the frames go a little later, and cutting that tail short is no fault.
+    # The caller's own end (a stop, the stream closing) is no input either: a bot that ended
+    # the call first is judged by the call's outcome (a hang-up capture expects `hung_up`).
+    last_needed = max((i for i, line in enumerate(lines) if not _trailing(line)), default=-1)
+    at = 0
 
     async def receive() -> None:
         try:
@@ -104,13 +129,13 @@ async def replay_capture(
         }
         await ws.send(json.dumps({"event": "start", "streamSid": stream_sid, "start": start}))
         began = time.monotonic()
-        for line in lines:
+        for at, line in enumerate(lines):
             wait = began + float(line["t"]) / speed - time.monotonic()
             if wait > 0:
                 await asyncio.sleep(wait)
             if closed.is_set():
-                # The bot ended the call sooner than in the capture (whose caller may have
-                # hung up after a goodbye it was slow to finish): the outcome decides.
+                if at <= last_needed:
+                    result.error = "server closed the stream before the capture ended"
                 break
             if line.get("closed"):  # the caller's side closed here: hung up, or the line dropped
                 result.ended_by = result.ended_by or "caller"
@@ -149,7 +174,7 @@ async def replay_capture(
             except TimeoutError:
                 result.error = "the server did not end the call after the capture ended"
     except websockets.ConnectionClosed:
-        if result.ended_by != "caller":
+        if result.ended_by != "caller" and at <= last_needed:
             result.error = "server closed the stream mid-call"
     finally:
         await ws.close()
