@@ -212,3 +212,14 @@ def test_schema_carries_field_descriptions() -> None:
     node = schema["$defs"]["Node"]
     assert node["additionalProperties"] is False
     assert "Seconds of silence" in node["properties"]["no_input_timeout"]["description"]
+
+
+def test_a_language_voicebot_cannot_speak_is_refused(tmp_path: Path) -> None:
+    french = MINIMAL.replace("flow: tiny\n", "flow: tiny\nlanguage: fr-FR\n")
+    assert problems_of(tmp_path, french) == [
+        "FILE:2:11: value_error: language: voicebot understands and speaks English only (en, "
+        "en-US, en-GB, …): its grammars, slot parsers and wording are English (got 'fr-FR')"
+    ]
+    british = tmp_path / "gb.yaml"
+    british.write_text(MINIMAL.replace("flow: tiny\n", "flow: tiny\nlanguage: en-GB\n"))
+    assert load_flow(british).language == "en-GB"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -84,13 +86,31 @@ async def test_forged_stream_handshake_is_refused_with_403(signed_server: LocalS
                 pass
         assert refused.value.response.status_code == 403
     # Nothing was started: no call record exists.
-    assert signed_server.ctx.store._db.execute("SELECT COUNT(*) FROM calls").fetchone()[0] == 0
+    assert signed_server.ctx.store.list_calls() == []
 
 
 async def test_signed_stream_handshake_is_accepted(signed_server: LocalServer) -> None:
     headers = {signature.HEADER: signature.sign(TOKEN, signed_server.stream_url)}
+    start = {
+        "event": "start",
+        "streamSid": "MZsigned",
+        "start": {
+            "streamSid": "MZsigned",
+            "callSid": "CAsigned",
+            "tracks": ["inbound"],
+            "customParameters": {},
+            "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1},
+        },
+    }
     async with websockets.connect(signed_server.stream_url, additional_headers=headers) as ws:
-        await ws.send('{"event": "connected", "protocol": "Call"}')
+        await ws.send(json.dumps({"event": "connected", "protocol": "Call", "version": "1.0.0"}))
+        await ws.send(json.dumps(start))
+        # The call runs: the bot's greeting comes back as media on this stream.
+        first = json.loads(await asyncio.wait_for(ws.recv(), timeout=30))
+        assert (first["event"], first["streamSid"]) == ("media", "MZsigned")
+        await ws.send(json.dumps({"event": "stop", "streamSid": "MZsigned", "stop": {}}))
+    record = signed_server.ctx.store.get_call("CAsigned")
+    assert record is not None and record["flow"] == "acme_support"
 
 
 async def test_call_records_need_the_admin_token(signed_server: LocalServer) -> None:

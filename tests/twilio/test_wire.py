@@ -6,9 +6,12 @@ import base64
 import contextlib
 import json
 import random
+from types import SimpleNamespace
+from typing import cast
 
 import pytest
-from pipecat.frames.frames import InputAudioRawFrame, StartFrame
+from pipecat.frames.frames import InputAudioRawFrame
+from pipecat.processors.frame_processor import FrameProcessorSetup
 
 from voicebot.exceptions import WireError
 from voicebot.tools.simulator import fuzz
@@ -164,11 +167,18 @@ def test_random_mutations_raise_nothing_but_wire_errors() -> None:
             wire.parse_message(frame)
 
 
+def setup_at(audio_in: int, audio_out: int) -> FrameProcessorSetup:
+    """The transport's setup as the serializer reads it: the sample rates only (a whole
+    setup needs a running pipeline's clock, task manager and worker)."""
+    rates = SimpleNamespace(audio_in_sample_rate=audio_in, audio_out_sample_rate=audio_out)
+    return cast(FrameProcessorSetup, rates)
+
+
 async def test_the_serializer_never_raises_so_pipecat_keeps_reading() -> None:
     # pipecat's transport stops reading a call at the first exception from deserialize.
     counter = BadFrameCounter("CA1")
     serializer = TwilioMediaStreamSerializer(STREAM, "CA1", counter)
-    await serializer.setup(StartFrame(audio_in_sample_rate=8000, audio_out_sample_rate=8000))
+    await serializer.setup(setup_at(8000, 8000))
     frames = [*fuzz.TARGETED.values(), *fuzz.mutated_frames(random.Random(17), 500)]
     for frame in frames:
         await serializer.deserialize(frame)
@@ -184,7 +194,7 @@ async def test_a_conversion_failure_is_counted_not_raised() -> None:
 
     counter = BadFrameCounter("CA1")
     serializer = TwilioMediaStreamSerializer(STREAM, "CA1", counter)
-    await serializer.setup(StartFrame(audio_in_sample_rate=16000, audio_out_sample_rate=8000))
+    await serializer.setup(setup_at(16000, 8000))
     serializer._input_resampler = BrokenResampler()  # type: ignore[assignment]
     assert await serializer.deserialize(json.dumps(MEDIA)) is None
     assert counter.counts == {"unconvertible": 1}

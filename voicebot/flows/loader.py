@@ -8,16 +8,20 @@ from __future__ import annotations
 
 import difflib
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from voicebot.exceptions import FlowError
 from voicebot.flows import flow as flow_module
 from voicebot.flows import slot_types, webhooks
-from voicebot.flows.flow import Flow, FlowProblem, check_flow
+from voicebot.flows.checks import check_flow
+from voicebot.flows.flow import Flow
+from voicebot.flows.parts import Dropped, validate_parts
+from voicebot.flows.problems import FlowProblem
 from voicebot.flows.slot_types import SLOT_TYPES
 from voicebot.flows.yaml_reader import FlowYamlLoader, format_at, read_yaml
 
@@ -31,22 +35,43 @@ def load_flow(path: str | Path) -> Flow:
 
 def load_flow_tree(path: str | Path) -> tuple[Flow, yaml.Node]:
     """`load_flow`, plus the YAML node tree to place later findings (lint) at file:line."""
+    found = inspect_flow(path)
+    if found.problems or found.flow is None or found.root is None:
+        raise FlowError(found.problems)
+    return found.flow, found.root
+
+
+@dataclass(frozen=True)
+class Inspection:
+    """A flow file checked part by part (see `parts.py`)."""
+
+    flow: Flow | None
+    """Every part that validated (None when the YAML did not parse or too little fitted)."""
+    root: yaml.Node | None
+    problems: list[str]
+    """Every load problem, `file:line:col: code: message`, in file order."""
+    dropped: Dropped
+    """The parts left out of `flow`; lint on it must ignore what `dropped.explains`."""
+
+
+def inspect_flow(path: str | Path) -> Inspection:
+    """Every load problem of `path` at once: YAML, types, references, each part on its own."""
     path = Path(path)
-    root, data, problems = read_yaml(path)
     try:
-        flow = Flow.model_validate(data)
-    except ValidationError as exc:
-        problems += [_pydantic_problem(path, root, err) for err in exc.errors()]
-        raise FlowError(problems) from None
-    problems += [
-        format_at(
-            path, _locate(root, p.path, p.at_key), f"{p.code}: {_dotted(p.path)}: {p.message}"
-        )
-        for p in check_flow(flow)
-    ]
-    if problems:
-        raise FlowError(sorted(problems, key=lambda text: _position(path, text)))
-    return flow, root
+        root, data, problems = read_yaml(path)
+    except FlowError as exc:
+        return Inspection(None, None, exc.problems, Dropped())
+    flow, errors, dropped = validate_parts(data)
+    problems += [_pydantic_problem(path, root, err) for err in errors]
+    if flow is not None:
+        problems += [
+            format_at(
+                path, _locate(root, p.path, p.at_key), f"{p.code}: {_dotted(p.path)}: {p.message}"
+            )
+            for p in check_flow(flow)
+            if not dropped.explains(p)
+        ]
+    return Inspection(flow, root, sorted(problems, key=lambda t: _position(path, t)), dropped)
 
 
 def place(path: Path, root: yaml.Node, problem: FlowProblem) -> tuple[int, int]:

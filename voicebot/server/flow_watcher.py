@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -31,16 +33,32 @@ DEBOUNCE_MS = 300
 REWATCH_SECS = 1.0
 
 
+@dataclass
+class FlowHealth:
+    """When the serving flows loaded, and why the last rejected edit was (for the dashboard)."""
+
+    loaded_at: float = field(default_factory=time.time)
+    reloaded_at: float | None = None
+    rejected: list[str] = field(default_factory=list)
+    """Every problem of the last edit that failed to load; empty once an edit loads."""
+
+
 def reload_flows(
-    directory: Path, current: dict[str, Flow], default: str, changed: Iterable[str] = ()
+    directory: Path,
+    current: dict[str, Flow],
+    default: str,
+    changed: Iterable[str] = (),
+    health: FlowHealth | None = None,
 ) -> dict[str, Flow]:
     """The flows to serve after an edit: the new set if it loads and still has the default
-    flow, otherwise `current`, with the reason logged. Never raises."""
+    flow, otherwise `current`, with the reason logged (and kept in `health`). Never raises."""
+    health = health if health is not None else FlowHealth()
     try:
         flows = load_flows(directory)
     except FlowError as error:
         for problem in error.problems:
             logger.error(f"flow edit rejected, previous version still serving: {problem}")
+        health.rejected = list(error.problems)
         return current
     except Exception as exc:  # a bug of ours, not the admin's: still keep serving
         files = ", ".join(sorted(changed)) or str(directory)
@@ -48,11 +66,14 @@ def reload_flows(
             f"flow edit rejected, previous version still serving: {files}: "
             f"{type(exc).__name__} while loading"
         )
+        health.rejected = [f"{files}: {type(exc).__name__} while loading"]
         return current
     if default not in flows:
         logger.error(f"flow edit rejected: the default flow '{default}' is gone from {directory}")
+        health.rejected = [f"the default flow '{default}' is gone from {directory}"]
         return current
     logger.info(f"flows reloaded: {', '.join(sorted(flows))}")
+    health.reloaded_at, health.rejected = time.time(), []
     return flows
 
 
@@ -73,7 +94,7 @@ async def watch_flows(ctx: AppContext, stop: asyncio.Event) -> None:
             ):
                 changed = [path for _change, path in changes]
                 ctx.flows = await asyncio.to_thread(
-                    reload_flows, directory, ctx.flows, settings.flow, changed
+                    reload_flows, directory, ctx.flows, settings.flow, changed, ctx.flow_health
                 )
         except Exception as exc:
             logger.opt(exception=exc).error(
