@@ -437,3 +437,15 @@ def test_past_max_retries_the_node_can_go_somewhere_else(acme_flow: Flow) -> Non
     assert engine.node == "ask_anything_else"
     assert not any(isinstance(a, Transfer) for a in actions)
     assert said(actions)[0].startswith("We know about an outage")
+
+
+def test_the_read_back_of_a_sensitive_slot_is_spoken_in_full_and_marked_private(
+    engine: DialogueEngine,
+) -> None:
+    # account_number is sensitive: the caller hears the digits, records get a mask.
+    start(engine)
+    run(engine, Utterance("balance"))
+    actions = run(engine, *keys("12345678"))
+    (read_back,) = [a for a in actions if isinstance(a, Say)]
+    assert read_back.text == "I heard 1 2 3 4, 5 6 7 8. Is that right?"
+    assert read_back.private
