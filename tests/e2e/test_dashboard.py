@@ -45,6 +45,7 @@ from voicebot.tools.simulator.scenario import (
     Scenario,
     Silence,
     Speak,
+    Turn,
 )
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
@@ -62,7 +63,7 @@ SILENT_FLOW = "card_services"
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 ARTIFACTS = REPO / "test-artifacts" / "dashboard"
 
-SCENARIOS = {
+SCENARIOS: dict[str, tuple[Turn, ...]] = {
     "contained": (Keys("1"), Keys("23453583"), Keys("1"), Keys(PIN), Keys("2")),
     "agent": (Keys("0"),),
     "no_match": (Keys("9"), Keys("9")),

@@ -39,7 +39,7 @@ async def test_no_sensitive_value_in_clear_in_store_endpoints_handoff_or_capture
     sink = logger.add(
         lambda message: messages.append(message.record["message"]),
         level="INFO",
-        filter=lambda r: r["name"].startswith("voicebot") or r["level"].no >= 30,
+        filter=lambda r: str(r["name"]).startswith("voicebot") or r["level"].no >= 30,
     )
     scenario = Scenario(
         "keyed_account_then_agent",
