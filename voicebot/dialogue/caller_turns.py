@@ -48,14 +48,13 @@ def interpretation(state: CallState, utterance: Utterance, expect: Expectation) 
         if utterance.open_vocabulary:
             return interpret_open(utterance.text, expect, utterance.match, state.today)
         return interpret(utterance.text, expect, state.today)
-    # Understood elsewhere (the LLM): trust only what this node could have understood, and on
-    # an open transcript only as surely as the matcher agrees.
+    # Understood elsewhere (the LLM): trust only what this node could have understood; a
+    # hang-up only if the matcher points the same way (a model's guess is no evidence to end
+    # the call on).
     if utterance.intent is not None and utterance.intent in expect.intents:
         match = utterance.match
-        agrees = (
-            match is None or not utterance.open_vocabulary or match.candidate == utterance.intent
-        )
-        return Interpretation(intent=utterance.intent, sure=agrees)
+        agrees = match is None or match.candidate == utterance.intent
+        return Interpretation(intent=utterance.intent, sure=agrees or utterance.intent != "goodbye")
     if utterance.slot_text is not None and expect.slot is not None:
         return Interpretation(
             slot_value=parse_expected(utterance.slot_text, expect.slot, state.today)
