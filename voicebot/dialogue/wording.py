@@ -71,6 +71,10 @@ def check(intent: str, phrase: str) -> str:
     return f"Did you say {phrase}?"
 
 
+NO_ANSWER = "I'm sorry, I don't know the answer to that. Shall I put you through to a colleague?"
+"""The LLM found no FAQ entry that answers the caller's question."""
+
+
 # -- carrying out a transfer (audio made at start-up, so it plays when the TTS failed) -------
 
 HOLD = "Please hold while I connect you."
