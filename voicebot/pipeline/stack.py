@@ -16,7 +16,16 @@ from pipecat.processors.audio.vad_processor import VADProcessor
 from pipecat.services.stt_service import STTService
 from pipecat.services.tts_service import TTSService
 
-from voicebot.dialogue.wording import APOLOGY, HOLD, NO_INPUT, NO_MATCH, TRANSFER_FAILED
+from voicebot.dialogue.wording import (
+    APOLOGY,
+    GOODBYE,
+    HOLD,
+    NO_INPUT,
+    NO_MATCH,
+    RETRY_SLOT,
+    TRANSFER_FAILED,
+    TRANSFER_TO_AGENT,
+)
 from voicebot.settings import Settings
 from voicebot.speech.espeak_tts import EspeakTTSService
 from voicebot.speech.models import require_models
@@ -41,7 +50,8 @@ def fixed_prompts(flows: Iterable[Flow]) -> list[str]:
     """What piper synthesises once at start-up: the engine's apologies and "didn't catch
     that", and each flow's greeting, re-prompts, no-input prompts and help (without slot
     placeholders: those are composed per call)."""
-    texts = [*APOLOGY.values(), NO_MATCH, NO_INPUT, HOLD, TRANSFER_FAILED]
+    texts = [*APOLOGY.values(), NO_MATCH, NO_INPUT, RETRY_SLOT, TRANSFER_TO_AGENT, GOODBYE]
+    texts += [HOLD, TRANSFER_FAILED]
     for flow in flows:
         start = flow.nodes[flow.start_node]
         texts += [t for t in (start.say, start.prompt) if t]

@@ -28,6 +28,7 @@ from voicebot.exceptions import SpeechError
 from voicebot.speech.packaged import ModelMissingError, cache_dir_for, file_path, packaged, verify
 
 PEAK_DBFS = -3.0
+STALL_SECS = 15.0
 ESPEAK_DEFAULT_RATE = 175
 ESPEAK_DEFAULT_PITCH = 50
 
@@ -168,6 +169,11 @@ class PiperTTSService(TTSService):
         settings = PiperTTSSettings(
             model=model.onnx_path.stem, voice=model.onnx_path.stem, language=None, style=style
         )
+        # pipecat ends a context that yields nothing for this long as "completed with no audio"
+        # (an error the dialogue treats as a TTS fault); a long sentence on a loaded machine
+        # takes piper more than its default 3 s. The context still ends as soon as the reply
+        # is done; this only bounds a synthesis that hangs.
+        kwargs.setdefault("stop_frame_timeout_s", STALL_SECS)
         super().__init__(push_start_frame=True, push_stop_frames=True, settings=settings, **kwargs)
         self._chunk_ms = chunk_ms
 
