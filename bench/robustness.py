@@ -92,11 +92,13 @@ def hostile_yaml(work: Path) -> None:
     ok = [r for r in results if r.refused_as_expected]
     print(
         f"hostile YAML: {len(ok)}/{len(results)} refused with file:line and the expected code; "
-        f"worst {max(r.secs for r in results):.2f} s, {max(r.peak_mb for r in results):.0f} MB"
+        f"worst {max(r.secs for r in results):.2f} s; loading process peak RSS at most "
+        f"{max(r.peak_mb for r in results):.0f} MB (+{max(r.added_mb for r in results):.0f} MB "
+        "over its imports)"
     )
     for r in results:
         flag = "" if r.refused_as_expected else "   <-- UNEXPECTED"
-        print(f"  {r.name:<22} {r.secs:6.3f} s {r.peak_mb:6.1f} MB  {r.expected}{flag}")
+        print(f"  {r.name:<22} {r.secs:6.3f} s {r.peak_mb:6.0f} MB  {r.expected}{flag}")
 
 
 def _serve(work: Path, port: int) -> subprocess.Popen[bytes]:
