@@ -71,6 +71,7 @@ async def fuzz_and_reload(args: argparse.Namespace, work: Path) -> None:
             f"{counts.tracebacks} tracebacks, {counts.bad_frames} bad frames counted"
         )
         print("  by kind: " + ", ".join(f"{k} {n}" for k, n in counts.kinds.most_common()))
+        print("  calls ended: " + ", ".join(f"{k} {n}" for k, n in counts.end_reasons.items()))
 
         results = await robustness.drop_into_server(server)
         gaps = sorted(r.loop_gap_ms for r in results)
@@ -192,13 +193,16 @@ async def main() -> None:
     parser.add_argument("--calls", type=int, default=25, help="signed fuzz calls")
     parser.add_argument("--kills", type=int, default=3, help="SIGKILLs mid-call")
     parser.add_argument("--soak-calls", type=int, default=40)
+    parser.add_argument("--only-fuzz", action="store_true", help="just part 1 and 3")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        hostile_yaml(work)
+        if not args.only_fuzz:
+            hostile_yaml(work)
         await fuzz_and_reload(args, work)
-        await kill_mid_call(work, args.kills)
-        await soak(work, args.soak_calls)
+        if not args.only_fuzz:
+            await kill_mid_call(work, args.kills)
+            await soak(work, args.soak_calls)
 
 
 if __name__ == "__main__":

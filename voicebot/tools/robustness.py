@@ -59,7 +59,10 @@ class FuzzCounts:
     frames: int = 0
     bad_frames: int = 0
     lost: int = 0
-    """Calls whose record is missing or ended other than by the caller's hang-up."""
+    """Calls with no record, or whose stream the server dropped (`stream_dropped`/no end)."""
+    end_reasons: Counter[str] = field(default_factory=Counter)
+    """How the calls ended: `caller_hung_up` unless the bot acted on what reached it (noise
+    in mutated audio can be heard as speech, and retries can end in a transfer)."""
     tracebacks: int = 0
     kinds: Counter[str] = field(default_factory=Counter)
 
@@ -105,7 +108,9 @@ async def fuzz_calls(
             counts.calls += 1
             counts.frames += sent
             record = await _ended(server, call_sid)
-            if record is None or record["end_reason"] != "caller_hung_up":
+            reason = record["end_reason"] if record else None
+            counts.end_reasons[str(reason)] += 1
+            if reason in (None, "stream_dropped"):
                 counts.lost += 1
             for event in (record or {}).get("events", []):
                 if event["kind"] == "bad_frames":
