@@ -110,7 +110,7 @@ def _serve(work: Path, port: int) -> subprocess.Popen[bytes]:
         [*command, "--flows-dir", str(FLOWS)],
         env=env,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=(work / f"serve-{port}.log").open("wb"),
     )
 
 
@@ -132,8 +132,9 @@ async def kill_mid_call(work: Path, kills: int) -> None:
         port = free_port()
         server = _serve(work, port)
         try:
-            if not await _healthy(port):
-                print("sigkill: server did not start")
+            if not await _healthy(port, 180.0):
+                log = (work / f"serve-{port}.log").read_text(errors="replace").splitlines()
+                print("sigkill: server did not start: " + " | ".join(log[-3:]))
                 return
             scenario = Scenario("killed", (Speak(AUDIO / "check_my_balance.wav"), Silence(20.0)))
             sim = CallerSimulator(f"ws://127.0.0.1:{port}/twilio/stream", speed=1.0)
@@ -193,10 +194,14 @@ async def main() -> None:
     parser.add_argument("--calls", type=int, default=25, help="signed fuzz calls")
     parser.add_argument("--kills", type=int, default=3, help="SIGKILLs mid-call")
     parser.add_argument("--soak-calls", type=int, default=40)
-    parser.add_argument("--only-fuzz", action="store_true", help="just part 1 and 3")
+    parser.add_argument("--only-fuzz", action="store_true", help="just parts 1 and 3")
+    parser.add_argument("--only-kill", action="store_true", help="just part 4")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
+        if args.only_kill:
+            await kill_mid_call(work, args.kills)
+            return
         if not args.only_fuzz:
             hostile_yaml(work)
         await fuzz_and_reload(args, work)
