@@ -86,8 +86,13 @@ class SqlCallStore(QueuedConnection):
                 " worker_id = excluded.worker_id, started_at = excluded.started_at,"
                 " ended_at = NULL, end_reason = NULL",
                 (
-                    call_sid, stream_sid, flow, flow_version, mask_number(caller),
-                    self.worker_id, time.time(),
+                    call_sid,
+                    stream_sid,
+                    flow,
+                    flow_version,
+                    mask_number(caller),
+                    self.worker_id,
+                    time.time(),
                 ),  # fmt: skip
             )
         )
@@ -195,8 +200,7 @@ class SqlCallStore(QueuedConnection):
 
     def list_handoffs(self, limit: int = 50) -> list[dict[str, Any]]:
         rows = self._rows(
-            "SELECT status, twiml, packet FROM handoffs ORDER BY created_at DESC, pos DESC"
-            " LIMIT ?",
+            "SELECT status, twiml, packet FROM handoffs ORDER BY created_at DESC, pos DESC LIMIT ?",
             (limit,),
         )
         return [_handoff(row) for row in rows]
