@@ -40,6 +40,12 @@ class Settings(BaseModel):
     llm: Literal["none", "ollama"] = Field(
         "none", description="LLM for understanding turns the grammar misses: none or ollama."
     )
+    stt_processes: int = Field(
+        2,
+        ge=0,
+        description="Worker processes that run pocketsphinx decodes (it holds the GIL while it "
+        "decodes, so in-process decodes pause every call's audio); 0 decodes in-process.",
+    )
     whisper_model: str = Field(
         "base.en",
         description="faster-whisper model name (local Hugging Face cache only) or model folder.",

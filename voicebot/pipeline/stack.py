@@ -15,6 +15,7 @@ from pipecat.processors.audio.vad_processor import VADProcessor
 from pipecat.services.stt_service import STTService
 from pipecat.services.tts_service import TTSService
 
+from voicebot.speech.decode_processes import ProcessPocketsphinxRecognizer
 from voicebot.speech.espeak_tts import EspeakTTSService
 from voicebot.speech.pocketsphinx_stt import PocketsphinxSTTService
 from voicebot.speech.recognizer import PocketsphinxRecognizer
@@ -39,13 +40,26 @@ class SpeechStack(Protocol):
     def tts(self, styles: Styles | None = None) -> TTSService: ...
 
 
+def pocketsphinx_recognizer(
+    processes: int,
+) -> PocketsphinxRecognizer | ProcessPocketsphinxRecognizer:
+    """The process's shared pocketsphinx, its model loaded: in `processes` worker processes, or
+    in this one when 0."""
+    recognizer = (
+        ProcessPocketsphinxRecognizer(processes) if processes > 0 else PocketsphinxRecognizer()
+    )
+    recognizer.warm_up()
+    return recognizer
+
+
 class EmbeddedSpeechStack:
     """webrtcvad + pocketsphinx + espeak-ng: works right after `pip install`, no downloads."""
 
-    def __init__(self, *, tts_voice: str = "en-us") -> None:
+    def __init__(self, *, tts_voice: str = "en-us", decode_processes: int = 0) -> None:
+        """`decode_processes`: worker processes for pocketsphinx (0: decode in threads of this
+        process, which pauses its event loop during each decode)."""
         # Loading the acoustic model takes a while; every call shares this one.
-        self.recognizer = PocketsphinxRecognizer()
-        self.recognizer.warm_up()
+        self.recognizer = pocketsphinx_recognizer(decode_processes)
         self.tts_voice = tts_voice
 
     def vad(self) -> VADProcessor:
@@ -81,7 +95,7 @@ class ConfiguredSpeechStack:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.whisper: WhisperRecognizer | None = None
-        self.pocketsphinx: PocketsphinxRecognizer | None = None
+        self.pocketsphinx: PocketsphinxRecognizer | ProcessPocketsphinxRecognizer | None = None
         self.piper: PiperVoiceModel | None = None
         self._understander: LLMUnderstander | None = None
         self._phraser: Phraser | None = None
@@ -102,8 +116,7 @@ class ConfiguredSpeechStack:
             )
             self.whisper.warm_up()
         else:
-            self.pocketsphinx = PocketsphinxRecognizer()
-            self.pocketsphinx.warm_up()
+            self.pocketsphinx = pocketsphinx_recognizer(settings.stt_processes)
         if settings.tts == "piper":
             from voicebot.speech.piper_tts import PiperVoiceModel
 
