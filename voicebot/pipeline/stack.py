@@ -15,6 +15,7 @@ from pipecat.processors.audio.vad_processor import VADProcessor
 from pipecat.services.stt_service import STTService
 from pipecat.services.tts_service import TTSService
 
+from voicebot.pipeline import metrics
 from voicebot.speech.decode_processes import ProcessPocketsphinxRecognizer
 from voicebot.speech.espeak_tts import EspeakTTSService
 from voicebot.speech.pocketsphinx_stt import PocketsphinxSTTService
@@ -49,6 +50,7 @@ def pocketsphinx_recognizer(
         ProcessPocketsphinxRecognizer(processes) if processes > 0 else PocketsphinxRecognizer()
     )
     recognizer.warm_up()
+    metrics.model_loaded("stt", "pocketsphinx")
     return recognizer
 
 
@@ -115,6 +117,7 @@ class ConfiguredSpeechStack:
                 )
             )
             self.whisper.warm_up()
+            metrics.model_loaded("stt", "whisper")
         else:
             self.pocketsphinx = pocketsphinx_recognizer(settings.stt_processes)
         if settings.tts == "piper":
@@ -122,6 +125,7 @@ class ConfiguredSpeechStack:
 
             self.piper = PiperVoiceModel(settings.piper_voice)
             self.piper.warm_up()
+            metrics.model_loaded("tts", "piper")
         if settings.llm == "ollama":
             # One client (and its time budgets) for the three uses of the model.
             from voicebot.llm.answers import GroundedAnswerer
