@@ -76,6 +76,11 @@ class EmbeddedSpeechStack:
         """`styles`: named (rate, pitch) the dialogue switches between per reply."""
         return EspeakTTSService(voice=self.tts_voice, styles=styles)
 
+    def close(self) -> None:
+        """Stop the decode worker processes, if any."""
+        if isinstance(self.recognizer, ProcessPocketsphinxRecognizer):
+            self.recognizer.close()
+
     def understander(self) -> None:
         """No LLM in the embedded stack (the same method as ConfiguredSpeechStack's)."""
         return None
@@ -160,6 +165,11 @@ class ConfiguredSpeechStack:
             return PiperTTSService(self.piper, styles=scales_from_prosody(styles or {}))
         return EspeakTTSService(voice=self.settings.tts_voice, styles=styles)
 
+    def close(self) -> None:
+        """Stop the decode worker processes, if any."""
+        if isinstance(self.pocketsphinx, ProcessPocketsphinxRecognizer):
+            self.pocketsphinx.close()
+
     def understander(self) -> LLMUnderstander | None:
         """The LLM understanding fallback for a call's DialogueProcessor (None: llm is none)."""
         return self._understander
@@ -180,6 +190,11 @@ class SpeechStacks:
         self.settings = settings
         self._stacks: dict[tuple[str, str, str], ConfiguredSpeechStack] = {}
         self._lock = threading.Lock()
+
+    def close(self) -> None:
+        with self._lock:
+            for stack in self._stacks.values():
+                stack.close()
 
     def for_flow(self, overrides: Mapping[str, Any] | None = None) -> ConfiguredSpeechStack:
         """The stack for a flow's `speech:` overrides (e.g. {"stt": "whisper"})."""

@@ -49,6 +49,12 @@ class AppContext:
     calls: LiveCalls = field(default_factory=LiveCalls)
     """This worker's live calls; draining once SIGTERM arrives."""
 
+    def close(self) -> None:
+        """Stop what the context started (speech decode processes)."""
+        self.speech.close()
+        if self.stacks is not None:
+            self.stacks.close()
+
     def speech_for(self, flow: Flow) -> EmbeddedSpeechStack | ConfiguredSpeechStack:
         """The speech stack `flow`'s calls use."""
         if flow.speech is None or self.stacks is None or not flow.speech.overrides():

@@ -107,8 +107,10 @@ class ProcessPocketsphinxRecognizer:
         return SpeechError(f"pocketsphinx worker died mid-decode: {exc}", retryable=True)
 
     def close(self) -> None:
+        """Stop the workers. Call it before a multiprocessing child exits: that exit joins
+        child processes before the executor's own exit hook would stop them (a hang)."""
         with self._lock:
-            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _unpack(result: Recognition | _Failure) -> Recognition:
