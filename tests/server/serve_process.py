@@ -23,9 +23,11 @@ STARTUP_SECS = 120.0  # each worker loads its models; the shared CI machine is s
 class ServeProcess:
     """One `voicebot serve` process (and its workers); output collected for assertions."""
 
-    def __init__(self, db: Path, *args: str, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, db: Path, *args: str, port: int = 0, env: dict[str, str] | None = None
+    ) -> None:
         command = [
-            sys.executable, "-m", "voicebot", "serve", "--port", "0", "--db", str(db),
+            sys.executable, "-m", "voicebot", "serve", "--port", str(port), "--db", str(db),
             "--flows-dir", str(FLOWS_DIR), *args,
         ]  # fmt: skip
         self.process = subprocess.Popen(

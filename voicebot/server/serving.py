@@ -145,6 +145,9 @@ def _server(
         port=options.port,
         log_level="info",
         timeout_graceful_shutdown=int(GRACEFUL_SHUTDOWN_SECS),
+        # Twilio's media is base64 μ-law, which deflate barely shrinks: compressing 50
+        # messages a second per call would only cost CPU.
+        ws_per_message_deflate=False,
     )
     return DrainingServer(config, ctx.calls, options.drain_secs, shared_socket=shared, ready=ready)
 

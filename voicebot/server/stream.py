@@ -142,6 +142,7 @@ async def run_call(websocket: WebSocket, ctx: AppContext) -> None:
             audio_in_sample_rate=TELEPHONE_RATE, audio_out_sample_rate=TELEPHONE_RATE
         ),
         enable_rtvi=False,
+        enable_turn_tracking=False,  # pipecat's own turn observer: unused, it sees every frame
         idle_timeout_secs=None,
         observers=[observer],
     )
