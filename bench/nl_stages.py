@@ -4,12 +4,14 @@ Part 1 builds the tests' tiny models (a random-weight Whisper, a tone-making pip
 loopback ollama-compatible server) to show what the plumbing itself costs: model load,
 resampling, the decode pool, sentence streaming and the LLM client's streaming/budgets.
 
-Part 2 measures real models where this machine has them, each skipped with the reason and the
-fetch command when absent: faster-whisper tiny.en / base.en / small.en (int8, 2 threads) per
-utterance on the demo recordings, piper time to first audio with VOICEBOT_PIPER_VOICE, and
-ollama time to first token with VOICEBOT_OLLAMA_URL / VOICEBOT_OLLAMA_MODEL.
+Part 2 measures real models where this machine has them, each skipped with the reason when
+absent: the models extra's whisper tiny.en and base (int8, 2 threads) per utterance on the
+demo recordings, then their accuracy on real human speech over μ-law (../shared/audio:
+real_speech, and 8-digit numbers joined from spoken_digits, --numbers per speaker); piper
+time to first audio and real-time factor with VOICEBOT_PIPER_VOICE (default: joe); ollama time
+to first token with VOICEBOT_OLLAMA_URL / VOICEBOT_OLLAMA_MODEL.
 
-    python bench/nl_stages.py [--runs 5] [--skip-tiny] [--skip-real]
+    python bench/nl_stages.py [--runs 5] [--numbers 10] [--skip-tiny] [--skip-real]
 
 A script, not a test: the figures depend on the machine and what else it is doing.
 """
@@ -18,6 +20,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import random
+import re
 import statistics
 import sys
 import tempfile
@@ -30,6 +34,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # the tiny model builders live with the tests
 
 from voicebot import logs  # noqa: E402
+from voicebot.audio.codec import resample, ulaw_decode, ulaw_encode  # noqa: E402
 
 logs.configure("WARNING")  # before pipecat is imported: it logs a banner on import
 
@@ -86,7 +91,7 @@ def add(stage: str, what: str, median: str, note: str = "") -> None:
     rows.append((stage, what, median, note))
 
 
-def bench_whisper(model: str, label: str, runs: int) -> None:
+def bench_whisper(model: str, label: str, runs: int, numbers: int = 0) -> None:
     try:
         start = time.perf_counter()
         recognizer = WhisperRecognizer(WhisperConfig(model=model, threads=2))
@@ -107,6 +112,8 @@ def bench_whisper(model: str, label: str, runs: int) -> None:
             ms(median),
             f"max {ms(worst)}; RTF {median / secs:.2f}; conf {heard.confidence:.2f}",
         )
+    if numbers:
+        bench_accuracy(recognizer, label, numbers)
 
 
 def bench_piper(voice: PiperVoiceModel, label: str, runs: int) -> None:
@@ -121,7 +128,73 @@ def bench_piper(voice: PiperVoiceModel, label: str, runs: int) -> None:
     median, worst = timed(first_audio, runs)
     add("tts", f"{label} first audio (1st of 3 sentences)", ms(median), f"max {ms(worst)}")
     median, worst = timed(all_audio, runs)
-    add("tts", f"{label} whole reply", ms(median), f"max {ms(worst)}")
+    secs = sum(len(a) for a in voice.sentences(REPLY, (None, None))) / voice.sample_rate
+    add("tts", f"{label} whole reply", ms(median), f"max {ms(worst)}; RTF {median / secs:.3f}")
+
+
+SHARED = REPO.parent / "shared" / "audio"
+DIGIT_WORDS = dict(
+    zip(
+        ["zero", "oh", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"],
+        "00123456789",
+        strict=True,
+    )
+)
+
+
+def telephone(pcm: bytes, rate: int) -> bytes:
+    return ulaw_decode(ulaw_encode(resample(pcm, rate, 8000)))
+
+
+def read_wav(path: Path) -> tuple[bytes, int]:
+    with wave.open(str(path)) as w:
+        return w.readframes(w.getnframes()), w.getframerate()
+
+
+def as_digits(text: str) -> str:
+    tokens = re.findall(r"[a-z]+|\d", text.lower())
+    return "".join(t if t.isdigit() else DIGIT_WORDS.get(t, "") for t in tokens)
+
+
+def bench_accuracy(recognizer: WhisperRecognizer, label: str, numbers: int) -> None:
+    """Real human speech over μ-law: ../shared/audio real_speech (word-exact) and 8-digit
+    account numbers joined from spoken_digits (3 speakers, exact before any read-back)."""
+    if not SHARED.is_dir():
+        add("stt", f"{label} accuracy", "skipped", f"{SHARED} is absent")
+        return
+    files = sorted((SHARED / "real_speech").glob("*.wav"))
+    exact, decode = 0, []
+    for path in files:
+        pcm, rate = read_wav(path)
+        result = recognizer.recognize(telephone(pcm, rate), 8000, ACCOUNT)
+        decode.append(result.decode_ms)
+        want = path.stem.replace("_", " ").replace("ten", "10")
+        got = " ".join(re.sub(r"[^a-z0-9 ]", " ", result.text.lower()).split())
+        exact += got == want or as_digits(got) == as_digits(want) != ""
+    add("stt", f"{label} real_speech exact", f"{exact}/{len(files)}", "μ-law 8 kHz")
+    rng = random.Random(7)
+    per_speaker = []
+    for speaker in ("george", "jackson", "lucas"):
+        hits = 0
+        for _ in range(numbers):
+            number = "".join(rng.choice("0123456789") for _ in range(8))
+            parts = [b"\x00\x00" * 1600]
+            for digit in number:
+                pcm, _rate = read_wav(
+                    SHARED / "spoken_digits" / f"{digit}_{speaker}_{rng.randrange(50)}.wav"
+                )
+                parts += [pcm, b"\x00\x00" * 1200]
+            result = recognizer.recognize(telephone(b"".join(parts), 8000), 8000, ACCOUNT)
+            decode.append(result.decode_ms)
+            hits += as_digits(result.text) == number
+        per_speaker.append(f"{speaker} {hits}/{numbers}")
+    total = sum(int(p.split()[1].split("/")[0]) for p in per_speaker)
+    add(
+        "stt",
+        f"{label} 8-digit numbers exact",
+        f"{total}/{3 * numbers}",
+        f"{', '.join(per_speaker)}; decode median {statistics.median(decode):.0f} ms",
+    )
 
 
 async def bench_ollama(url: str, model: str, label: str, runs: int) -> None:
@@ -156,14 +229,14 @@ def tiny(runs: int) -> None:
             asyncio.run(bench_ollama(server.url, "tiny:latest", "loopback fake", runs))
 
 
-def real(runs: int) -> None:
+def real(runs: int, numbers: int) -> None:
     settings = Settings.from_env()
-    for name in ("tiny.en", "base.en", "small.en"):
-        bench_whisper(name, name, runs)
+    for name in ("tiny.en", "base"):  # the models extra's (base: the models-base extra)
+        bench_whisper(name, name, runs, numbers)
     try:
         voice = PiperVoiceModel(settings.piper_voice)
     except ModelMissingError as exc:
-        add("tts", f"piper {settings.piper_voice.name}", "skipped", f"fetch: {exc.fetch}")
+        add("tts", f"piper {settings.piper_voice}", "skipped", f"{exc}")
     else:
         bench_piper(voice, f"piper {voice.onnx_path.stem}", runs)
     asyncio.run(
@@ -176,11 +249,14 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--skip-tiny", action="store_true")
     parser.add_argument("--skip-real", action="store_true")
+    parser.add_argument(
+        "--numbers", type=int, default=10, help="8-digit numbers per speaker (0: no accuracy)"
+    )
     args = parser.parse_args()
     if not args.skip_tiny:
         tiny(args.runs)
     if not args.skip_real:
-        real(args.runs)
+        real(args.runs, args.numbers)
     widths = [max(len(r[i]) for r in [*rows, ("stage", "what", "median", "")]) for i in range(3)]
     header = ("stage", "what", "median", "notes")
     for row in [header, *rows]:

@@ -12,7 +12,14 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 FLOWS_DIR = REPO / "dialog_flows"
 DEMO_AUDIO = REPO / "audio_fixtures" / "demo"
-SHARED_AUDIO = REPO.parent / "shared" / "audio"
+# The project's shared recordings live outside the repository (a clone has none of them).
+# SHARED_AUDIO_DIR points elsewhere (the test of the skip reasons sets it to a missing folder).
+SHARED_AUDIO = Path(os.environ.get("SHARED_AUDIO_DIR") or REPO.parent / "shared" / "audio")
+SHARED_AUDIO_HELP = (
+    "it is not part of the repository: put the project's shared recordings at ../shared/audio "
+    "beside the clone (or set SHARED_AUDIO_DIR); docs/testing.md says what they are and where "
+    "each set comes from"
+)
 
 
 @pytest.fixture(autouse=True)
@@ -45,7 +52,27 @@ def demo_audio(name: str) -> bytes:
 
 
 def shared_audio(*parts: str) -> Path:
+    """A shared recording, or skip the test saying where to get it."""
     path = SHARED_AUDIO.joinpath(*parts)
     if not path.exists():
-        pytest.skip(f"shared audio {path} is absent (it lives beside the repository, in ../shared)")
+        pytest.skip(f"shared audio {path} is absent: {SHARED_AUDIO_HELP}")
     return path
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[Any]:
+    """A real PostgreSQL server for the session (tests/postgres.py); skips without binaries."""
+    from tests.postgres import start_postgres
+
+    server = start_postgres()
+    yield server
+    server.destroy()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty call store database of each kind, as a VOICEBOT_DATABASE_URL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'calls.db'}"
+    server = request.getfixturevalue("postgres_server")
+    return str(server.database())

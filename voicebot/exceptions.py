@@ -5,8 +5,10 @@ VoicebotError
  ├── FlowError              a dialogue flow file that fails to load (carries file:line:col)
  ├── AudioFileError         an audio file that cannot be read or is not audio
  ├── WireError              a Twilio Media Streams frame that breaks the protocol
- └── SpeechError            a speech backend (VAD/STT/TTS) failed; `retryable` says if a
-                            second try can help
+ ├── SpeechError            a speech backend (VAD/STT/TTS) failed; `retryable` says if a
+ │                          second try can help
+ └── StoreError             the call store refused a read or write
+      └── StoreUnavailable  the database cannot be reached now (writes are queued meanwhile)
 """
 
 from __future__ import annotations
@@ -44,3 +46,11 @@ class SpeechError(VoicebotError):
     def __init__(self, message: str, *, retryable: bool = False) -> None:
         self.retryable = retryable
         super().__init__(message)
+
+
+class StoreError(VoicebotError):
+    pass
+
+
+class StoreUnavailable(StoreError):
+    """Retrying later can help: the database is down or unreachable."""

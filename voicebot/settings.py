@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from voicebot.exceptions import ConfigError
 
@@ -20,10 +20,17 @@ class Settings(BaseModel):
     flows_dir: Path = Field(Path("dialog_flows"), description="Folder of dialogue flow YAML files.")
     flow: str = Field("acme_support", description="Flow a call runs unless the call names one.")
     db_path: Path = Field(Path("var/calls.db"), description="SQLite file of call records.")
+    database_url: str | None = Field(
+        None,
+        description="PostgreSQL call store (postgresql://user:password@host:port/db) shared "
+        "by several workers; unset: the SQLite file db_path.",
+    )
     twilio_auth_token: str | None = Field(
         None, description="Checks X-Twilio-Signature on webhooks and the stream handshake."
     )
-    admin_token: str | None = Field(None, description="Bearer token for GET /calls/{sid}.")
+    admin_token: str | None = Field(
+        None, description="Bearer token for GET /calls/{sid} and /admin/api; the /admin login."
+    )
     public_url: str | None = Field(
         None,
         description="The https URL Twilio reaches this server at (behind a proxy); "
@@ -31,11 +38,15 @@ class Settings(BaseModel):
     )
     tts_voice: str = Field("en-us", description="espeak-ng voice for the bot.")
     # The natural-language stack (docs/nl_stack.md): each stage picked on its own.
-    stt: Literal["pocketsphinx", "whisper"] = Field(
-        "pocketsphinx", description="Speech recogniser: pocketsphinx (embedded) or whisper."
+    stt: Literal["auto", "pocketsphinx", "whisper"] = Field(
+        "auto",
+        description="Speech recogniser: whisper (open vocabulary), pocketsphinx (embedded "
+        "grammar) or auto: whisper when its model package is installed, else pocketsphinx.",
     )
-    tts: Literal["espeak", "piper"] = Field(
-        "espeak", description="Voice: espeak (embedded) or piper."
+    tts: Literal["auto", "espeak", "piper"] = Field(
+        "auto",
+        description="Voice: piper, espeak (embedded) or auto: piper when its voice package is "
+        "installed, else espeak.",
     )
     llm: Literal["none", "ollama"] = Field(
         "none", description="LLM for understanding turns the grammar misses: none or ollama."
@@ -47,8 +58,9 @@ class Settings(BaseModel):
         "decodes, so in-process decodes pause every call's audio); 0 decodes in-process.",
     )
     whisper_model: str = Field(
-        "base.en",
-        description="faster-whisper model name (local Hugging Face cache only) or model folder.",
+        "tiny.en",
+        description="tiny.en or base (from the models extra's packages, checksummed), another "
+        "faster-whisper name (local Hugging Face cache only) or a model folder.",
     )
     whisper_compute_type: str = Field("int8", description="CTranslate2 compute type for whisper.")
     whisper_beam_size: int = Field(1, ge=1, le=10, description="Whisper beam size.")
@@ -58,9 +70,18 @@ class Settings(BaseModel):
         8, ge=0, description="Caller turns that may queue for whisper before new ones fail fast."
     )
     whisper_language: str = Field("en", description="Language spoken to whisper.")
-    piper_voice: Path = Field(
-        Path("models/piper/en_US-lessac-medium.onnx"),
-        description="piper voice .onnx (its .onnx.json beside it).",
+    whisper_time_limit_secs: float = Field(
+        4.0, gt=0, description="A caller turn whose decode takes longer is dropped (not heard)."
+    )
+    piper_voice: str = Field(
+        "en_US-joe-medium",
+        description="en_US-joe-medium (from the models extra, checksummed) or a piper voice "
+        ".onnx path (its .onnx.json beside it).",
+    )
+    model_cache: Path | None = Field(
+        None,
+        description="Where verified checksums and joined model files are kept "
+        "(default: $XDG_CACHE_HOME/voicebot/models or ~/.cache/voicebot/models).",
     )
     ollama_url: str = Field("http://127.0.0.1:11434", description="ollama server URL.")
     ollama_model: str = Field("llama3.2:1b", description="ollama model for the LLM features.")
@@ -94,6 +115,11 @@ class Settings(BaseModel):
     handoff_show_caller: bool = Field(
         False, description="Show the full caller ID in handoff packets (default: last 4 digits)."
     )
+
+    @field_validator("piper_voice", mode="before")
+    @classmethod
+    def _voice_path_as_text(cls, value: object) -> object:
+        return os.fspath(value) if isinstance(value, os.PathLike) else value
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:

@@ -8,14 +8,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.conftest import SHARED_AUDIO, SHARED_AUDIO_HELP
 from voicebot.audio.codec import ulaw_decode, ulaw_encode
 from voicebot.audio.wavfile import read_wav, write_stereo_wav, write_wav
 from voicebot.exceptions import AudioFileError
 
-SHARED_AUDIO = Path(__file__).parents[2].parent / "shared" / "audio"
 MALFORMED = SHARED_AUDIO / "malformed"
 needs_shared_audio = pytest.mark.skipif(
-    not MALFORMED.is_dir(), reason=f"shared test audio not present at {MALFORMED}"
+    not MALFORMED.is_dir(), reason=f"shared audio {MALFORMED} is absent: {SHARED_AUDIO_HELP}"
 )
 
 

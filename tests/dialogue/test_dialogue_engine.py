@@ -20,7 +20,8 @@ from voicebot.dialogue.actions import (
     Transfer,
     Utterance,
 )
-from voicebot.dialogue.engine import DialogueEngine, TurnRecord
+from voicebot.dialogue.engine import DialogueEngine
+from voicebot.dialogue.state import TurnRecord
 from voicebot.exceptions import FlowError
 from voicebot.flows.flow import Flow
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from voicebot.dialogue.actions import Expectation, SlotExpectation
-from voicebot.dialogue.understanding import Interpretation, interpret
+from voicebot.dialogue.matcher import Match
+from voicebot.dialogue.understanding import Interpretation, interpret, interpret_open
 from voicebot.language.commands import GLOBAL_INTENTS
 
 MENU = Expectation(
@@ -60,3 +61,31 @@ def test_yes_no_slot() -> None:
 
 def test_no_slot_expected_means_no_slot_value() -> None:
     assert interpret("yes", MENU) == Interpretation()
+
+
+# -- open-vocabulary transcripts: the matcher's reading (computed by the shell) -----------
+
+SURE_AGENT = Match("agent", 0.97, "phrase", "agent", 0.9, 0.5, sure=True)
+UNSURE_BALANCE = Match("check_balance", 0.7, "semantic", "check_balance", 0.6, 0.3)
+OFF_TOPIC = Match(None, 0.1, "none", "help", 0.2, 0.01)
+
+
+def test_an_open_transcript_takes_the_matchers_intent_and_score() -> None:
+    result = interpret_open("what do I owe", MENU, UNSURE_BALANCE)
+    assert (result.intent, result.score, result.sure) == ("check_balance", 0.7, False)
+
+
+def test_an_open_transcript_the_matcher_rejects_is_no_match() -> None:
+    result = interpret_open("my dog ate my homework", MENU, OFF_TOPIC)
+    assert (result.intent, result.slot_value, result.sure) == (None, None, False)
+
+
+def test_whisper_digit_strings_are_read_with_their_homophones() -> None:
+    assert interpret_open("4-1-7 to 0-9-3-8.", ACCOUNT, OFF_TOPIC).slot_value == "41720938"
+    assert interpret_open("4, 1, 7, 2, 0, 9, 3, 8.", ACCOUNT, None).slot_value == "41720938"
+
+
+def test_a_command_said_outright_beats_the_slot_but_a_vague_one_does_not() -> None:
+    assert interpret_open("no, an agent please", YES_NO, SURE_AGENT).intent == "agent"
+    vague = Match("help", 0.6, "semantic", "help", 0.6, 0.2)
+    assert interpret_open("yes I need that", YES_NO, vague).slot_value == "yes"

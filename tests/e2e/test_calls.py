@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections import Counter
 
 import pytest
 
 from tests.conftest import DEMO_AUDIO
 from tests.e2e.conftest import CallRunner, audio, events, node_path
-from tests.twilio.test_wire import BROKEN_CAPTURES
+from tests.twilio.test_wire import BROKEN_CAPTURES, TARGETED_KINDS
 from voicebot.speech.grammar import NO_PHRASES, YES_PHRASES
 from voicebot.tools.demo import demo_scenario
+from voicebot.tools.simulator import fuzz
 from voicebot.tools.simulator.scenario import (
     BargeIn,
     DropSocket,
@@ -144,6 +146,28 @@ async def test_malformed_frames_are_dropped_and_the_call_goes_on(call: CallRunne
         "binary_frame": 1,
         "oversized_frame": 1,
     }
+    assert record["end_reason"] == "caller_hung_up"
+
+
+async def test_frames_that_once_ended_calls_are_dropped_mid_call_and_before_start(
+    call: CallRunner,
+) -> None:
+    # Each shape once escaped the parser: mid-call it dropped the call, before `start` it
+    # raised an ASGI traceback and left no call record.
+    shapes = tuple(fuzz.TARGETED.values())
+    scenario = Scenario(
+        "targeted_malformed_frames",
+        (RawFrames(shapes), Speak(audio("check_my_balance")), HangUp()),
+        before_start=shapes,
+    )
+    result, record = await call(scenario)
+
+    assert result.error is None
+    (said,) = events(record, "caller_said")
+    assert said["intent"] == "check_balance"  # the transport kept reading after every shape
+    (bad,) = events(record, "bad_frames")
+    expected = Counter(TARGETED_KINDS.values())
+    assert bad["counts"] == {kind: 2 * count for kind, count in expected.items()}
     assert record["end_reason"] == "caller_hung_up"
 
 

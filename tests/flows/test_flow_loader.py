@@ -73,8 +73,7 @@ def test_broken_syntax_points_at_yaml_position(tmp_path: Path) -> None:
 def test_bad_indentation(tmp_path: Path) -> None:
     text = "flow: x\nnodes:\n  greet:\n    say: hi\n   next: x\n"
     assert problems_of(tmp_path, text) == [
-        "FILE:5:4: yaml_syntax: expected <block end>, but found '<block mapping start>' "
-        "(while parsing a block mapping at 3:3)"
+        "FILE:5:4: yaml_syntax: did not find expected key (while parsing a block mapping at 3:3)"
     ]
 
 
@@ -120,7 +119,8 @@ def test_alias_bomb_is_refused(tmp_path: Path) -> None:
     lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
     lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 7)]
     problems = problems_of(tmp_path, "\n".join(lines) + "\n")
-    assert problems == ["FILE:1:1: too_large: aliases expand to more than 100000 values"]
+    # The innermost list whose expansion passes the bound: a4 (111,111 values), on line 5.
+    assert problems == ["FILE:5:5: yaml_too_complex: aliases expand to more than 100000 values"]
 
 
 def test_type_errors_reported_together(tmp_path: Path) -> None:
@@ -202,8 +202,8 @@ def test_load_flows_reads_a_directory_and_reports_all_files(tmp_path: Path) -> N
     assert caught.value.problems == [
         f"{tmp_path / 'c.yaml'}:1:1: duplicate_flow: flow 'tiny' is also defined in "
         f"{tmp_path / 'a.yaml'}",
-        f"{tmp_path / 'd.yaml'}:2:1: yaml_syntax: expected the node content, but found "
-        "'<stream end>' (while parsing a flow node)",
+        f"{tmp_path / 'd.yaml'}:2:1: yaml_syntax: did not find expected node content "
+        "(while parsing a flow node)",
     ]
 
 
@@ -212,3 +212,14 @@ def test_schema_carries_field_descriptions() -> None:
     node = schema["$defs"]["Node"]
     assert node["additionalProperties"] is False
     assert "Seconds of silence" in node["properties"]["no_input_timeout"]["description"]
+
+
+def test_a_language_voicebot_cannot_speak_is_refused(tmp_path: Path) -> None:
+    french = MINIMAL.replace("flow: tiny\n", "flow: tiny\nlanguage: fr-FR\n")
+    assert problems_of(tmp_path, french) == [
+        "FILE:2:11: value_error: language: voicebot understands and speaks English only (en, "
+        "en-US, en-GB, …): its grammars, slot parsers and wording are English (got 'fr-FR')"
+    ]
+    british = tmp_path / "gb.yaml"
+    british.write_text(MINIMAL.replace("flow: tiny\n", "flow: tiny\nlanguage: en-GB\n"))
+    assert load_flow(british).language == "en-GB"

@@ -26,6 +26,19 @@ def nl_flow() -> Flow:
 
 
 @pytest.fixture(scope="session")
+def real_models(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The models extra's real tiny.en and joe voice, verified; the model cache to use."""
+    pytest.importorskip("faster_whisper", reason="the nl extra is not installed")
+    pytest.importorskip("piper", reason="the nl extra is not installed")
+    from tests.nl.skips import MODELS_MISSING
+    from voicebot.speech.packaged import PIPER_JOE, WHISPER_TINY_EN, installed
+
+    if not (installed(WHISPER_TINY_EN) and installed(PIPER_JOE)):
+        pytest.skip(MODELS_MISSING)
+    return tmp_path_factory.mktemp("model-cache")
+
+
+@pytest.fixture(scope="session")
 def tiny_whisper(tmp_path_factory: pytest.TempPathFactory) -> Path:
     pytest.importorskip("faster_whisper", reason="the nl extra is not installed")
     from tests.nl.tiny_models import build_tiny_whisper

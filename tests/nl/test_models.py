@@ -109,7 +109,9 @@ def test_configured_stack_builds_each_stage(
 
 
 def test_flow_override_picks_another_stack(tiny_whisper: Path) -> None:
-    stacks = SpeechStacks(Settings(whisper_model=str(tiny_whisper)))
+    stacks = SpeechStacks(
+        Settings(stt="pocketsphinx", tts="espeak", whisper_model=str(tiny_whisper))
+    )
     whisper = stacks.for_flow({"stt": "whisper"})
     assert isinstance(whisper.stt(), WhisperSTTService)
     assert isinstance(whisper.tts(), EspeakTTSService)

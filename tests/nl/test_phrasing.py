@@ -72,12 +72,15 @@ async def test_server_error_says_the_template(ollama_server: FakeOllama) -> None
 
 
 async def test_sentences_stream_once_every_fact_is_in(ollama_server: FakeOllama) -> None:
-    reply = "Your balance is 42.10 pounds, due on 14 March, reference 5521 9034. Anything else?"
+    reply = (
+        "Your balance is 42.10 pounds, due on 14 March, reference 5521 9034. "
+        "Thank you for your patience."
+    )
     ollama_server.script(Reply(content=reply, pieces=20))
     said = [s async for s in phraser(ollama_server).stream(TEMPLATE)]
     assert said == [
         "Your balance is 42.10 pounds, due on 14 March, reference 5521 9034.",
-        "Anything else?",
+        "Thank you for your patience.",
     ]
 
 
@@ -94,5 +97,57 @@ def test_facts_of_a_template() -> None:
     facts = Facts.of("Your balance is forty two pounds, account 1234 5678, on 3 June.")
     assert facts.numbers == ("12345678", "3")
     assert {"forty", "two", "pounds", "june"} <= set(facts.words)
-    assert facts.missing_in("forty two pounds, account 12345678, on 3 June") == []
-    assert facts.missing_in("forty pounds, account 12345678, on 3 June") == ["two"]
+    assert facts.missing_in("balance forty two pounds, account 12345678, on 3 June") == []
+    assert facts.missing_in("balance forty pounds, account 12345678, on 3 June") == ["two"]
+    assert facts.missing_in("forty two pounds, account 12345678, on 3 June") == ["balance"]
+
+
+MENU = (
+    "Thanks for calling Acme Energy. You can say check my balance, report an outage, "
+    "ask a question, or agent."
+)
+
+
+@pytest.mark.parametrize(
+    ("reply", "why"),
+    [
+        ("Sure.", "dropped"),  # the whole menu replaced by a word
+        (
+            "Thanks for calling Acme Energy. You can say check my balance, or agent.",
+            "dropped",
+        ),  # two options lost
+        (
+            "Thanks for calling Acme Energy. You can say check my balance, report an outage, "
+            "pay a bill, ask a question, or agent.",
+            "added",
+        ),  # an option the menu does not have
+        (
+            "Thanks for calling Acme Energy. You can say agent, ask a question, report an "
+            "outage, or check my balance.",
+            "order",
+        ),  # options reordered: keypad 1 would no longer be the first one said
+        (
+            "Thanks for calling Acme Energy. I can also book you an engineer visit. You can say "
+            "check my balance, report an outage, ask a question, or agent.",
+            "added",
+        ),  # an offer the flow never made
+    ],
+)
+async def test_a_rephrasing_must_keep_every_option_in_order_and_add_none(
+    ollama_server: FakeOllama, reply: str, why: str
+) -> None:
+    ollama_server.script(Reply(content=reply, pieces=9))
+    outcome: list[Phrased] = []
+    said = [s async for s in phraser(ollama_server).stream(MENU, outcome=outcome)]
+    assert said == [MENU]
+    assert outcome[0].used_template and why in outcome[0].reason, outcome[0].reason
+
+
+async def test_a_warmer_menu_with_every_option_in_order_is_used(ollama_server: FakeOllama) -> None:
+    warmer = (
+        "I'm so sorry for the trouble. Thanks for calling Acme Energy. You can say check my "
+        "balance, report an outage, ask a question, or agent."
+    )
+    ollama_server.script(Reply(content=warmer, pieces=9))
+    got = await phraser(ollama_server).phrase(MENU, emotion="frustrated")
+    assert got == Phrased(warmer, used_template=False)

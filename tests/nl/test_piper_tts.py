@@ -11,7 +11,7 @@ pytest.importorskip("onnx", reason=NL_MISSING)
 
 from pathlib import Path
 
-from pipecat.frames.frames import TTSAudioRawFrame, TTSSpeakFrame, TTSUpdateSettingsFrame
+from pipecat.frames.frames import Frame, TTSAudioRawFrame, TTSSpeakFrame, TTSUpdateSettingsFrame
 from pipecat.tests.utils import run_test
 
 from tests.nl.tiny_models import PIPER_SAMPLE_RATE
@@ -70,7 +70,7 @@ async def test_service_streams_8khz_audio_sentence_by_sentence(voice: PiperVoice
 
 
 async def test_style_from_the_dialogue_slows_the_voice(voice: PiperVoiceModel) -> None:
-    async def samples(*frames: object) -> int:
+    async def samples(*frames: Frame) -> int:
         service = PiperTTSService(voice, sample_rate=8000, styles={"calm": (2.0, 0.3)})
         down, _ = await run_test(service, frames_to_send=list(frames), expected_down_frames=None)
         return sum(len(f.audio) for f in down if isinstance(f, TTSAudioRawFrame))

@@ -23,6 +23,7 @@ from voicebot.llm.understanding import LLMUnderstander, Understood, response_sch
 from voicebot.pipeline.call import CallInfo
 from voicebot.pipeline.dialogue_processor import DialogueProcessor
 from voicebot.storage.calls import CallStore
+from voicebot.storage.sqlite import SqliteCallStore
 
 FAST = Budget(first_token_secs=0.3, total_secs=1.0)
 MENU = Expectation(
@@ -104,7 +105,7 @@ async def test_server_error_is_no_match(ollama_server: FakeOllama) -> None:
 async def _call(
     flow: Flow, tmp_path: Path, server: FakeOllama, *said: str
 ) -> tuple[DialogueEngine, CallStore]:
-    store = CallStore(tmp_path / "calls.db")
+    store = SqliteCallStore(tmp_path / "calls.db")
     call = CallInfo(call_sid="CA0001", stream_sid="MZ0001", flow="nl_support")
     store.start_call(call.call_sid, call.stream_sid, call.flow, None)
     engine = DialogueEngine(flow, call_sid=call.call_sid)

@@ -13,7 +13,7 @@ import websockets
 
 from tests.conftest import DEMO_AUDIO
 from tests.server.serve_process import ServeProcess
-from voicebot.storage.calls import CallStore
+from voicebot.storage import open_store
 from voicebot.tools.demo import demo_scenario
 from voicebot.tools.demo_backend import ENV_VAR, BillingBackend
 from voicebot.tools.simulator.caller import CallerSimulator, CallResult
@@ -30,7 +30,7 @@ def billing() -> Iterator[str]:
 
 
 def end_reason(db: Path, call_sid: str) -> str | None:
-    record = CallStore(db).get_call(call_sid)
+    record = open_store(None, db).get_call(call_sid)
     return None if record is None else record["end_reason"]
 
 

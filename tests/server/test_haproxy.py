@@ -1,4 +1,4 @@
-"""Two `voicebot serve` workers behind a real HAProxy on loopback, sharing one call store: calls
+"""Two `voicebot serve` workers behind a real HAProxy on loopback, sharing one PostgreSQL: calls
 spread over both; a worker killed mid-call has its caller queued by the other through
 after-stream; a rolling restart under load drops no call.
 
@@ -15,6 +15,7 @@ import socket
 import subprocess
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -22,6 +23,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from tests.conftest import DEMO_AUDIO
 from tests.server.serve_process import ServeProcess
+from voicebot.storage import open_store
 from voicebot.storage.calls import CallStore
 from voicebot.tools.demo import demo_scenario
 from voicebot.tools.demo_backend import ENV_VAR, BillingBackend
@@ -88,9 +90,10 @@ def billing() -> Iterator[str]:
 
 
 class Cluster:
-    def __init__(self, tmp: Path, billing: str) -> None:
+    def __init__(self, tmp: Path, billing: str, database_url: str) -> None:
         self.db = tmp / "calls.db"
-        self.env = {ENV_VAR: billing, **WORKER_ENV}
+        self.database_url = database_url
+        self.env = {ENV_VAR: billing, "VOICEBOT_DATABASE_URL": database_url, **WORKER_ENV}
         self.ports = [free_port(), free_port()]
         self.workers: list[ServeProcess] = [self._worker(p) for p in self.ports]
         self.port = free_port()
@@ -136,6 +139,9 @@ class Cluster:
     def stream_url(self) -> str:
         return f"ws://127.0.0.1:{self.port}/twilio/stream"
 
+    def store(self) -> CallStore:
+        return open_store(self.database_url, self.db)
+
     def stop(self) -> None:
         for worker in self.workers:
             worker.stop()
@@ -144,8 +150,9 @@ class Cluster:
 
 
 @pytest.fixture
-async def cluster(tmp_path: Path, billing: str) -> AsyncIterator[Cluster]:
-    running = Cluster(tmp_path, billing)
+async def cluster(tmp_path: Path, billing: str, postgres_server: Any) -> AsyncIterator[Cluster]:
+    """Both workers on one real PostgreSQL (tests/postgres.py starts it)."""
+    running = Cluster(tmp_path, billing, str(postgres_server.database()))
     try:
         await running.start()
         yield running
@@ -180,11 +187,12 @@ async def test_calls_spread_and_a_killed_workers_caller_is_queued_by_the_other(
 
     # A call mid-way when its worker is killed (SIGKILL: no drain, no end reason written).
     answered = asyncio.Event()
-    simulator = CallerSimulator(
-        cluster.stream_url,
-        speed=SPEED,
-        on_event=lambda kind, **_: kind == "reply" and answered.set(),
-    )
+
+    def on_event(kind: str, **_: object) -> None:
+        if kind == "reply":
+            answered.set()
+
+    simulator = CallerSimulator(cluster.stream_url, speed=SPEED, on_event=on_event)
     call = asyncio.ensure_future(simulator.run(demo_scenario(DEMO_AUDIO)))
     await asyncio.wait_for(answered.wait(), 60)
     live = [(await w.get("/healthz")).json()["live_calls"] for w in cluster.workers]
@@ -199,7 +207,7 @@ async def test_calls_spread_and_a_killed_workers_caller_is_queued_by_the_other(
         )
     assert after.status_code == 200
     assert "<Enqueue" in after.text and "<Hangup" not in after.text, after.text
-    record = CallStore(cluster.db).get_call(result.call_sid)
+    record = cluster.store().get_call(result.call_sid)
     assert record is not None
     assert any(e["kind"] == "transfer_via" and e.get("dropped") for e in record["events"])
 
@@ -223,7 +231,7 @@ async def test_a_rolling_restart_under_load_drops_no_call(cluster: Cluster) -> N
     restarting = False
     await asyncio.wait_for(asyncio.gather(*load), 120)
 
-    store = CallStore(cluster.db)
+    store = cluster.store()
     records = [store.get_call(r.call_sid) or {} for r in results]
     outcomes = [
         (r.error, record.get("end_reason")) for r, record in zip(results, records, strict=True)

@@ -6,7 +6,8 @@ from typing import Any
 
 import yaml
 
-from voicebot.flows.flow import Flow, check_flow
+from voicebot.flows.checks import check_flow
+from voicebot.flows.flow import Flow
 
 ROUTED_FLOW = """
 flow: routed

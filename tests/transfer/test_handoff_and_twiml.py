@@ -140,3 +140,62 @@ def test_emotion_trajectory_comes_from_the_record_when_the_engine_gives_none() -
     )
     assert [(e.label, e.intensity) for e in got.emotions] == [("neutral", 0.1), ("angry", 0.8)]
     assert got.summary.endswith("Sounds angry.")
+
+
+def _prepared(tmp_path: Any, now: Any, events: list[dict[str, Any]], emotion: list[Any]) -> Any:
+    """The packet the transfer service builds on the example flow for a billing transfer."""
+    from tests.conftest import FLOWS_DIR
+    from voicebot.dialogue.actions import Transfer
+    from voicebot.flows.loader import load_flow
+    from voicebot.settings import Settings
+    from voicebot.storage.sqlite import SqliteCallStore
+    from voicebot.transfer.service import CallTransfers
+
+    store = SqliteCallStore(tmp_path / "calls.db")
+    store.start_call("CA9", "MZ9", "acme_support", "+15005550006")
+    for event in events:
+        store.add_event("CA9", event["kind"], **{k: v for k, v in event.items() if k != "kind"})
+    transfers = CallTransfers(
+        flow_name="acme_support",
+        flow=load_flow(FLOWS_DIR / "acme_support.yaml"),
+        call_sid="CA9",
+        caller="+15005550006",
+        store=store,
+        settings=Settings(),
+        clock=lambda: now,
+    )
+    handoff: dict[str, object] = {
+        "intent": "check_balance",
+        "slots": {},
+        "emotion": emotion,
+        "node": "greet",
+    }
+    return transfers.prepare(Transfer("billing", "caller_asked_for_agent", handoff)).packet
+
+
+def test_out_of_hours_summary_says_where_hours_sent_the_caller_and_the_skill(
+    tmp_path: Any,
+) -> None:
+    from datetime import UTC, datetime
+
+    saturday_evening = datetime(2026, 11, 21, 18, 0, tzinfo=UTC)  # billing shut at 13:00
+    spoke = [{"kind": "caller_said", "transcript": "agent", "emotion": "neutral"}]
+    got = _prepared(tmp_path, saturday_evening, spoke, [{"label": "neutral", "intensity": 0.1}])
+    assert (got.queue, got.requested_queue) == ("general", "billing")
+    assert got.summary == (
+        "Caller asked for a person. Wants: check balance. "
+        "Out of hours: billing closed, so sent to general. Needs: billing."
+    )
+
+
+def test_a_keypad_only_call_says_there_was_no_speech(tmp_path: Any) -> None:
+    from datetime import UTC, datetime
+
+    monday_noon = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+    keyed = [{"kind": "caller_keyed", "digit": "1"}, {"kind": "caller_keyed", "digit": "0"}]
+    got = _prepared(tmp_path, monday_noon, keyed, [])
+    assert got.emotions == []
+    assert got.summary == (
+        "Caller asked for a person. Wants: check balance. No speech: keypad only, so no mood. "
+        "Needs: billing."
+    )

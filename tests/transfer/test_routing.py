@@ -8,7 +8,8 @@ import pytest
 import yaml
 
 from tests.transfer.flows import ROUTED_FLOW, routed_flow
-from voicebot.flows.flow import Flow, check_flow
+from voicebot.flows.checks import check_flow
+from voicebot.flows.flow import Flow
 from voicebot.flows.routing import CallerFacts, RouteDecision, decide, queues_of
 
 MONDAY_NOON = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)  # London is on UTC in November

@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
+import random
+from types import SimpleNamespace
+from typing import cast
 
 import pytest
+from pipecat.frames.frames import InputAudioRawFrame
+from pipecat.processors.frame_processor import FrameProcessorSetup
 
 from voicebot.exceptions import WireError
+from voicebot.tools.simulator import fuzz
 from voicebot.twilio import wire
+from voicebot.twilio.serializer import BadFrameCounter, TwilioMediaStreamSerializer
 
 STREAM = "MZ18ad3ab5a668481ce02b83e7395059f0"
 START = {
@@ -115,3 +123,78 @@ def test_outbound_messages_are_only_media_mark_clear() -> None:
         "mark": {"name": "say-1"},
     }
     assert json.loads(wire.clear_message(STREAM)) == {"event": "clear", "streamSid": STREAM}
+
+
+# The frames that ended calls before (issue 16): each is one bad frame of a stable kind.
+TARGETED_KINDS = {
+    "int_over_4300_digits": "bad_number",
+    "int_string_over_4300_digits": "bad_field",
+    "infinity_in_number": "bad_number",
+    "minus_infinity_in_number": "bad_number",
+    "huge_exponent_in_number": "bad_number",
+    "nan_in_number": "bad_number",
+    "float_string_in_number": "bad_field",
+    "nested_20000_deep": "too_nested",
+    "nested_objects_deep": "too_nested",
+    "non_ascii_in_base64": "bad_base64",
+    "lone_surrogate_in_base64": "bad_base64",
+    "track_not_a_string": "bad_field",
+    "dtmf_digit_an_object": "missing_field",
+    "mark_name_a_list": "missing_field",
+    "event_a_list": "unknown_event",
+    "start_params_nested": "bad_field",
+    "start_sample_rate_infinite": "bad_number",
+    "truncated_utf8_escape": "not_json",
+    "empty_frame": "not_json",
+}
+
+
+def test_every_targeted_shape_has_an_expected_kind() -> None:
+    assert sorted(TARGETED_KINDS) == sorted(fuzz.TARGETED)
+
+
+@pytest.mark.parametrize("name", sorted(TARGETED_KINDS))
+def test_frames_that_once_ended_calls_are_one_bad_frame(name: str) -> None:
+    with pytest.raises(WireError) as caught:
+        wire.parse_message(fuzz.TARGETED[name])
+    assert caught.value.kind == TARGETED_KINDS[name]
+
+
+def test_random_mutations_raise_nothing_but_wire_errors() -> None:
+    rng = random.Random(16)
+    for frame in fuzz.mutated_frames(rng, 3000):
+        with contextlib.suppress(WireError):
+            wire.parse_message(frame)
+
+
+def setup_at(audio_in: int, audio_out: int) -> FrameProcessorSetup:
+    """The transport's setup as the serializer reads it: the sample rates only (a whole
+    setup needs a running pipeline's clock, task manager and worker)."""
+    rates = SimpleNamespace(audio_in_sample_rate=audio_in, audio_out_sample_rate=audio_out)
+    return cast(FrameProcessorSetup, rates)
+
+
+async def test_the_serializer_never_raises_so_pipecat_keeps_reading() -> None:
+    # pipecat's transport stops reading a call at the first exception from deserialize.
+    counter = BadFrameCounter("CA1")
+    serializer = TwilioMediaStreamSerializer(STREAM, "CA1", counter)
+    await serializer.setup(setup_at(8000, 8000))
+    frames = [*fuzz.TARGETED.values(), *fuzz.mutated_frames(random.Random(17), 500)]
+    for frame in frames:
+        await serializer.deserialize(frame)
+    assert sum(counter.counts.values()) >= len(fuzz.TARGETED)
+    audio = await serializer.deserialize(json.dumps(MEDIA))
+    assert isinstance(audio, InputAudioRawFrame)
+
+
+async def test_a_conversion_failure_is_counted_not_raised() -> None:
+    class BrokenResampler:
+        async def resample(self, audio: bytes, in_rate: int, out_rate: int) -> bytes:
+            raise RuntimeError("resampler gave up")
+
+    counter = BadFrameCounter("CA1")
+    serializer = TwilioMediaStreamSerializer(STREAM, "CA1", counter)
+    await serializer.setup(setup_at(16000, 8000))
+    serializer._input_resampler = BrokenResampler()  # type: ignore[assignment]
+    assert await serializer.deserialize(json.dumps(MEDIA)) is None
+    assert counter.counts == {"unconvertible": 1}

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from voicebot import logs
 from voicebot.exceptions import VoicebotError
+
+if TYPE_CHECKING:
+    from voicebot.analytics.calls import CallDigest
 
 app = typer.Typer(
     add_completion=False, no_args_is_help=True, help="Voice IVR agent for call centres."
@@ -37,7 +41,10 @@ def serve(
         help="On SIGTERM, how long live calls may go on before they are cut.",
     ),
     insecure_dev: bool = typer.Option(
-        False, "--insecure-dev", help="Accept unsigned Twilio requests on a non-loopback address."
+        False,
+        "--insecure-dev",
+        help="Accept unsigned Twilio requests, and serve admin routes without a token, on a "
+        "non-loopback address.",
     ),
     flows_dir: Path | None = typer.Option(None, help="Folder of flow YAML files."),
     db: Path | None = typer.Option(None, help="SQLite file for call records."),
@@ -128,6 +135,7 @@ def replay(
 ) -> None:
     """Replay recorded calls against the bot; exit 0 only if every scenario passes."""
     logs.configure("WARNING")  # before pipecat is imported: it logs a banner on import
+    from voicebot.tools.replay.command import UsageError
     from voicebot.tools.replay.command import replay as run_replay
 
     try:
@@ -137,6 +145,9 @@ def replay(
             paths, url=url, auth_token=auth_token, admin_token=admin_token, speed=speed,  # type: ignore[arg-type]
             jobs=jobs, junit=junit, report=report, out_dir=audio_dir, reply_timeout=timeout,
         )  # fmt: skip
+    except UsageError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(code=2) from None
     except VoicebotError as error:
         fail(error)
         return
@@ -185,18 +196,129 @@ def fixtures_check(
     raise typer.Exit(code=1 if bad else 0)
 
 
+@app.command()
+def report(
+    since: str = typer.Option(
+        None, help="From: YYYY-MM-DD, YYYY-MM-DDTHH:MM (UTC unless a zone is given), or 7d, 12h."
+    ),
+    until: str = typer.Option(None, help="Until (a bare date includes that whole day)."),
+    flow: str = typer.Option(None, help="Only this flow's calls."),
+    as_json: bool = typer.Option(False, "--json", help="Print the figures as JSON."),
+    as_csv: bool = typer.Option(False, "--csv", help="Print the figures as CSV (metric,value)."),
+    funnel: str = typer.Option(
+        None, help="Print this flow's per-node funnel instead (with -o, draw it on its graph)."
+    ),
+    output: Path = typer.Option(
+        None, "-o", "--output", help="With --funnel: draw it on the flow graph (.svg or .png)."
+    ),
+    db: Path = typer.Option(
+        None, help="SQLite file of call records [VOICEBOT_DB_PATH]; VOICEBOT_DATABASE_URL wins."
+    ),
+) -> None:
+    """What happened on the calls: containment, transfers, hang-ups, failures, latency, emotion."""
+    import json
+
+    from voicebot.analytics import build_report
+    from voicebot.analytics.period import PeriodError, period
+    from voicebot.analytics.report import to_csv, to_text
+    from voicebot.analytics.source import calls_from
+    from voicebot.settings import Settings
+    from voicebot.storage import open_store
+
+    def usage(message: str) -> None:
+        typer.echo(f"error: {message}", err=True)
+        raise typer.Exit(code=2)
+
+    if as_json and as_csv:
+        usage("--json and --csv are alternatives: give one")
+    if output is not None and funnel is None:
+        usage("-o draws a funnel: give --funnel FLOW too")
+    try:
+        start, stop = period(since, until)
+        settings = Settings.from_env(db_path=db)
+    except PeriodError as error:
+        usage(str(error))
+        return
+    except VoicebotError as error:
+        fail(error)
+        return
+    if not settings.database_url and not Path(settings.db_path).exists():
+        usage(f"no call records at {settings.db_path} (give --db or set VOICEBOT_DB_PATH)")
+    try:
+        store = open_store(settings.database_url, settings.db_path)
+        try:
+            calls = calls_from(store, start, stop, funnel or flow)
+        finally:
+            store.close()
+    except VoicebotError as error:  # the database is unreachable: one line
+        fail(error)
+        return
+    if funnel is None:
+        figures_ = build_report(calls)
+        if as_json:
+            typer.echo(json.dumps(figures_, indent=2))
+        else:
+            typer.echo(to_csv(figures_) if as_csv else to_text(figures_), nl=not as_csv)
+        return
+    _report_funnel(funnel, calls, settings.flows_dir, output, as_json)
+
+
+def _report_funnel(
+    name: str, calls: list[CallDigest], flows_dir: Path, output: Path | None, as_json: bool
+) -> None:
+    import json
+
+    from voicebot.analytics import funnel as node_funnel
+    from voicebot.analytics.funnel import figures, to_text
+    from voicebot.flows.graph import render
+    from voicebot.flows.loader import load_flows
+
+    try:
+        flow = load_flows(flows_dir).get(name)
+        if flow is None:
+            typer.echo(f"error: no flow '{name}' in {flows_dir}", err=True)
+            raise typer.Exit(code=2)
+        nodes = node_funnel(flow, calls)
+        if output is not None:
+            render(flow, output, figures(flow, nodes, f"flow {name}: calls per node"))
+            typer.echo(f"wrote {output}")
+            return
+    except VoicebotError as error:
+        fail(error)
+        return
+    except OSError as error:
+        fail(VoicebotError(f"cannot write {output}: {error.strerror or error}"))
+        return
+    typer.echo(json.dumps([n.as_dict() for n in nodes], indent=2) if as_json else to_text(nodes))
+
+
 flows_app = typer.Typer(no_args_is_help=True, help="Check and describe dialogue flows.")
 app.add_typer(flows_app, name="flows")
 
 
+def _flows_dir(given: Path | None = None) -> Path:
+    """The flows folder: the option if given, else VOICEBOT_FLOWS_DIR (default dialog_flows)."""
+    from voicebot.settings import Settings
+
+    return given if given is not None else Settings.from_env().flows_dir
+
+
 @flows_app.command("validate")
 def flows_validate(
-    paths: list[Path] = typer.Argument(None, help="Flow files or folders [dialog_flows]."),
+    paths: list[Path] = typer.Argument(
+        None, help="Flow files or folders [VOICEBOT_FLOWS_DIR, default dialog_flows]."
+    ),
 ) -> None:
     """Print every problem as FILE:LINE:COL: error|warning CODE message; exit 1 on errors."""
+    from voicebot.flows.folder import flows_folder
     from voicebot.flows.validate import validate_paths
 
-    diagnostics = validate_paths(paths or [Path("dialog_flows")])
+    try:
+        paths = paths or [flows_folder(_flows_dir())]
+    except VoicebotError as error:
+        fail(error)
+        return
+    diagnostics = validate_paths(paths)
     for diagnostic in diagnostics:
         typer.echo(str(diagnostic))
     errors = sum(d.severity == "error" for d in diagnostics)
@@ -207,19 +329,31 @@ def flows_validate(
 
 @flows_app.command("test")
 def flows_test(
-    paths: list[Path] = typer.Argument(None, help="Test files or folders [dialog_flows/tests]."),
-    flows_dir: Path = typer.Option(Path("dialog_flows"), help="Folder of the flows under test."),
+    paths: list[Path] = typer.Argument(
+        None, help="Test files or folders, or a flows folder (its tests/) [FLOWS_DIR/tests]."
+    ),
+    flows_dir: Path = typer.Option(
+        None, help="Folder of the flows under test [VOICEBOT_FLOWS_DIR, default dialog_flows]."
+    ),
 ) -> None:
     """Run the flows' conversation tests (text only, no audio); exit 1 if any fails."""
     from voicebot.dialogue.conversation_tests import run_test_files
+    from voicebot.flows.folder import TESTS, flows_folder, test_folder
     from voicebot.flows.loader import load_flows
     from voicebot.flows.validate import flow_files
 
-    files, missing = flow_files(paths or [flows_dir / "tests"])
     try:
+        chosen, folder = test_folder(paths or [], flows_dir)
+        folder = flows_folder(_flows_dir(folder))
+        files, missing = flow_files(chosen or [folder / TESTS])
         if missing:
-            raise VoicebotError(f"{missing[0].path}: no such file")
-        run = run_test_files(files, load_flows(flows_dir))
+            raise VoicebotError(f"{missing[0].path}: no such file or folder")
+        if not files:
+            raise VoicebotError(
+                f"no conversation tests in {', '.join(map(str, chosen or [folder / TESTS]))} "
+                "(expected *.yaml files with `flow:` and `tests:`, see docs/flows.md)"
+            )
+        run = run_test_files(files, load_flows(folder))
     except VoicebotError as error:
         fail(error)
         return
@@ -233,27 +367,32 @@ def flows_test(
 
 @flows_app.command("graph")
 def flows_graph(
-    flow: Path = typer.Argument(..., help="The flow file to draw."),
+    flow: str = typer.Argument(
+        ..., help="The flow to draw: its name (in VOICEBOT_FLOWS_DIR) or its file."
+    ),
     output: Path = typer.Option(
         None,
         "-o",
         "--output",
-        help="Write here instead of stdout: .svg or .png draws the graph, else Mermaid text.",
+        help="Write here instead of stdout: .svg or .png draws the graph (Graphviz), .dot "
+        "writes Graphviz DOT, anything else Mermaid text.",
     ),
 ) -> None:
     """The flow as a picture: nodes, transitions, conditions, webhooks, transfers, retry exits."""
-    from voicebot.flows.graph import mermaid, render
+    from voicebot.flows.folder import flow_file
+    from voicebot.flows.graph import dot, mermaid, render
     from voicebot.flows.loader import load_flow
 
     try:
-        loaded = load_flow(flow)
-        if output is not None and output.suffix.lower() in (".svg", ".png"):
+        loaded = load_flow(flow_file(flow, _flows_dir()))
+        suffix = output.suffix.lower() if output is not None else ""
+        if output is not None and suffix in (".svg", ".png"):
             render(loaded, output)
         elif output is None:
             typer.echo(mermaid(loaded), nl=False)
             return
         else:
-            output.write_text(mermaid(loaded), encoding="utf-8")
+            output.write_text(dot(loaded) if suffix == ".dot" else mermaid(loaded), "utf-8")
     except VoicebotError as error:
         fail(error)
     except OSError as error:

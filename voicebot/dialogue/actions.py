@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from voicebot.dialogue.matcher import Match
 from voicebot.flows.emotion_policy import Estimate
 from voicebot.flows.knowledge import Entry
 from voicebot.flows.slot_types import SlotType
@@ -73,6 +74,11 @@ class Utterance:
     parser reads; it goes through that parser, so an invalid value is a no-match."""
     emotion: Estimate | None = None
     """The caller's emotion in this turn (words, voice and behaviour), if estimated."""
+    open_vocabulary: bool = False
+    """`text` is what an open-vocabulary recogniser (whisper) heard, not the nearest phrase of
+    a grammar: only such a transcript is evidence for a crisis route or an unchecked move."""
+    match: Match | None = None
+    """The intent matcher's reading of an open-vocabulary `text` (computed by the shell)."""
 
 
 @dataclass(frozen=True)

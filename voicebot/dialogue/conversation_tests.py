@@ -17,6 +17,7 @@ today: 2026-11-21                       # what "today" is for date slots (defaul
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass, field
 from datetime import date
@@ -47,6 +48,10 @@ from voicebot.flows.flow import Flow
 from voicebot.flows.loader import FlowYamlLoader
 
 STEP_INTENSITY = 0.9
+
+# A flow's own top-level keys: a file with them and no `tests:` is a flow given by mistake.
+_FLOW_KEYS = re.compile(r"^(nodes|intents|queues):", re.M)
+_TESTS_KEY = re.compile(r"^tests:", re.M)
 
 # Webhook nodes can lead to webhook nodes; a test that answers them in a circle must stop.
 MAX_WEBHOOKS_PER_TURN = 20
@@ -133,7 +138,16 @@ class TestRun:
 
 def load_test_file(path: Path) -> FlowTestFile:
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=FlowYamlLoader)  # noqa: S506
+        text = path.read_text(encoding="utf-8")
+        if _FLOW_KEYS.search(text) and not _TESTS_KEY.search(text):
+            raise FlowError(
+                [
+                    f"{path}:1:1: not_a_test_file: this is a flow, not a conversation test "
+                    f"file; its tests live in {path.parent / 'tests'}/ (files with `flow:` "
+                    "and `tests:`)"
+                ]
+            )
+        data = yaml.load(text, Loader=FlowYamlLoader)  # noqa: S506
         return FlowTestFile.model_validate(data)
     except OSError as exc:
         raise FlowError([f"{path}:1:1: unreadable: {exc.strerror or exc}"]) from None
@@ -216,7 +230,14 @@ def run_test_files(paths: list[Path], flows: dict[str, Flow]) -> TestRun:
 def _events(step: Step) -> list[Event]:
     if step.caller is not None:
         emotion = Estimate(step.emotion, STEP_INTENSITY) if step.emotion else None
-        return [Utterance(text=step.caller, confidence=step.confidence, emotion=emotion)]
+        return [
+            Utterance(
+                text=step.caller,
+                confidence=step.confidence,
+                emotion=emotion,
+                open_vocabulary=True,  # typed words are what the caller said, not a decode
+            )
+        ]
     if step.keys is not None:
         return [DtmfDigit(digit=d) for d in step.keys]
     return [NoInput()]

@@ -1,12 +1,13 @@
 """A flow as a picture: Mermaid flowchart text of its nodes, transitions, transfers and exits,
-and the same graph drawn as SVG or PNG (networkx + matplotlib, the `graph` extra).
+the same graph in Graphviz's DOT, and drawn as SVG or PNG by Graphviz (the `graph` extra),
+optionally coloured and labelled with figures (the call funnel).
 
 Mermaid renders in GitHub, GitLab and most Markdown editors.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from voicebot.exceptions import VoicebotError
@@ -30,6 +31,17 @@ class Edge:
     label: str = ""
     exit: bool = False
     """A failure exit or a transfer (drawn dashed)."""
+
+
+@dataclass(frozen=True)
+class Figures:
+    """What to draw over the plain graph: a fill colour and extra label lines per node, a
+    label per edge (source, target: a node or `queue NAME`), and a title."""
+
+    node_colour: dict[str, str] = field(default_factory=dict)
+    node_note: dict[str, str] = field(default_factory=dict)
+    edge_note: dict[tuple[str, str], str] = field(default_factory=dict)
+    title: str = ""
 
 
 def edges(flow: Flow) -> list[Edge]:
@@ -71,68 +83,102 @@ def mermaid(flow: Flow) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render(flow: Flow, path: Path) -> None:
-    """Draw the flow into an SVG or PNG file (by the file's suffix)."""
-    try:
-        import matplotlib
+def dot(flow: Flow, figures: Figures | None = None) -> str:
+    """The flow in Graphviz's DOT language: top to bottom from the call's start, one shape and
+    colour per node kind, failure exits and transfers dashed, queues as cylinders at the foot;
+    with `figures`, their colours, notes and edge labels instead of the plain ones."""
+    figures = figures or Figures()
+    shown: set[tuple[str, str]] = set()  # edge figures drawn: one per pair of nodes
+    title = _quote(figures.title or f"flow {flow.flow}")
+    lines = [
+        f"digraph {title} {{",
+        f"  graph [label={title}, labelloc=t, fontsize=16, fontname=Helvetica, rankdir=TB,"
+        " nodesep=0.35, ranksep=0.55, splines=true, outputorder=edgesfirst, pad=0.3];",
+        '  node [fontname=Helvetica, fontsize=11, style="filled,rounded", shape=box,'
+        ' penwidth=1.2, margin="0.15,0.06"];',
+        '  edge [fontname=Helvetica, fontsize=9, color="#555555", fontcolor="#333333",'
+        " arrowsize=0.7];",
+        '  start [label=call, shape=circle, style=filled, fillcolor="#ffffff", width=0.5];',
+        f"  start -> {_quote(flow.start_node)};",
+    ]
+    # The engine's own exits to the default queue (past the retry limit, a failed webhook, no
+    # FAQ answer) leave from most nodes: they are a line in the node, not an edge across it all.
+    default = f"queue {flow.default_queue}"
+    implicit = [e for e in edges(flow) if e.exit and e.target == default and e.label != "transfer"]
+    drawn = [e for e in edges(flow) if e not in implicit]
+    for name, node in flow.nodes.items():
+        notes = [
+            f"{e.label} → {flow.default_queue}" + _count(figures, e, shown) for e in implicit
+            if e.source == name
+        ]  # fmt: skip
+        figure = figures.node_note.get(name)
+        notes += [figure] if figure else []
+        label = _quote("\n".join([name, f"({_detail(node)})", *notes]))
+        shape = _DOT_SHAPES[node.kind]
+        colour = figures.node_colour.get(name) or _COLOURS[node.kind]
+        lines.append(f'  {_quote(name)} [label={label}, shape={shape}, fillcolor="{colour}"];')
+    queues = sorted({e.target for e in drawn if e.target not in flow.nodes})
+    if queues:  # side by side at the foot, where the transfers end
+        lines.append("  { rank=sink;")
+        lines += [
+            f'    {_quote(q)} [label={_quote(q)}, shape=cylinder, fillcolor="#f4cccc"];'
+            for q in queues
+        ]
+        lines.append("  }")
+    for edge in drawn:
+        text = (edge.label + _count(figures, edge, shown)).strip()
+        attributes = [f"label={_quote(' ' + text + ' ')}"] if text else []
+        if edge.exit:
+            attributes += ["style=dashed", 'color="#b45f06"', 'fontcolor="#b45f06"']
+        if edge.source == edge.target:
+            attributes.append("constraint=false")
+        suffix = f" [{', '.join(attributes)}]" if attributes else ""
+        lines.append(f"  {_quote(edge.source)} -> {_quote(edge.target)}{suffix};")
+    return "\n".join([*lines, "}"]) + "\n"
 
-        matplotlib.use("Agg")  # no display: files only
-        import matplotlib.pyplot as plt
-        import networkx as nx
-    except ImportError as exc:
-        raise RenderError(
-            "drawing a flow needs the graph extra: pip install 'voicebot[graph]'"
-        ) from exc
+
+def render(flow: Flow, path: Path, figures: Figures | None = None) -> None:
+    """Draw the flow into an SVG or PNG file (by the file's suffix) with Graphviz's `dot`
+    layout, through pygraphviz (the `graph` extra; its wheel bundles Graphviz)."""
     if path.suffix.lower() not in (".svg", ".png"):
         raise RenderError(f"cannot draw into '{path.name}': use a .svg or .png file name")
-    graph = nx.MultiDiGraph()
-    for name, node in flow.nodes.items():
-        graph.add_node(name, label=f"{name}\n({_detail(node)})")
-    for edge in edges(flow):
-        graph.add_edge(edge.source, edge.target, label=edge.label, exit=edge.exit)
-    for name in graph.nodes:
-        graph.nodes[name].setdefault("label", name)
-    # Layers by distance from the start; queues (and nodes only global commands reach) last.
-    depth = {n: d for n, d in _depths(graph, flow.start_node).items() if n in flow.nodes}
-    last = max(depth.values(), default=0) + 1
-    for name in graph.nodes:
-        graph.nodes[name]["layer"] = depth.get(name, last)
-    positions = nx.multipartite_layout(graph, subset_key="layer", align="horizontal", scale=4)
-    positions = {n: (x, -y) for n, (x, y) in positions.items()}  # start at the top
-    layers = max(d["layer"] for _, d in graph.nodes(data=True)) + 1
-    widest = max(
-        sum(1 for _, d in graph.nodes(data=True) if d["layer"] == i) for i in range(layers)
-    )
-    figure = plt.figure(figsize=(max(8, 2.6 * widest), max(6, 1.7 * layers)))
-    for exit_edges, style in ((False, "solid"), (True, "dashed")):
-        chosen = [(u, v) for u, v, d in graph.edges(data=True) if d["exit"] is exit_edges]
-        nx.draw_networkx_edges(
-            graph,
-            positions,
-            edgelist=chosen,
-            style=style,
-            arrows=True,
-            node_size=2600,
-            connectionstyle="arc3,rad=0.08",
-            edge_color="#555555",
-        )
-    colours = [_COLOURS.get(getattr(flow.nodes.get(n), "kind", "queue"), "#f4cccc") for n in graph]
-    nx.draw_networkx_nodes(graph, positions, node_color=colours, node_shape="s", node_size=2600)
-    nx.draw_networkx_labels(
-        graph, positions, labels=nx.get_node_attributes(graph, "label"), font_size=7
-    )
-    labels = {(u, v): d["label"] for u, v, d in graph.edges(data=True) if d["label"]}
-    nx.draw_networkx_edge_labels(graph, positions, edge_labels=labels, font_size=6)
-    plt.title(f"flow {flow.flow}")
-    plt.axis("off")
-    # Text as text in SVG (searchable, smaller) rather than glyph outlines.
-    with matplotlib.rc_context({"svg.fonttype": "none"}):
-        figure.savefig(path, bbox_inches="tight")
-    plt.close(figure)
+    path.write_bytes(draw(flow, path.suffix.lower().lstrip("."), figures))
+
+
+def draw(flow: Flow, fmt: str, figures: Figures | None = None) -> bytes:
+    """The flow drawn as `fmt` ("svg" or "png"), with `figures` over it when given."""
+    if fmt not in ("svg", "png"):
+        raise RenderError(f"cannot draw as '{fmt}': use svg or png")
+    try:
+        import pygraphviz
+    except ImportError as exc:
+        raise RenderError(
+            "drawing a flow needs Graphviz through pygraphviz, which is not installed: "
+            "pip install 'voicebot[graph]' (its wheel bundles Graphviz); without it "
+            "`voicebot flows graph FLOW` prints Mermaid text and `-o flow.dot` writes DOT"
+        ) from exc
+    graph = pygraphviz.AGraph(string=dot(flow, figures))
+    try:
+        graph.layout(prog="dot")
+        drawn = graph.draw(format=fmt)
+    except (ValueError, RuntimeError) as exc:  # Graphviz's own errors, as pygraphviz raises them
+        raise RenderError(f"Graphviz could not draw the flow: {exc}") from exc
+    return bytes(drawn or b"")
+
+
+def _count(figures: Figures, edge: Edge, shown: set[tuple[str, str]]) -> str:
+    """The edge's figure; where several edges join the same two nodes (two intents to one
+    node), the figure is for them all and is shown on the first only."""
+    pair = (edge.source, edge.target)
+    note = figures.edge_note.get(pair)
+    if not note or pair in shown:
+        return ""
+    shown.add(pair)
+    return f" ({note})"
 
 
 class RenderError(VoicebotError):
-    """The flow cannot be drawn here (the graph extra is missing, or a bad file name)."""
+    """The flow cannot be drawn here (pygraphviz is missing, or a bad file name)."""
 
 
 _COLOURS = {
@@ -144,12 +190,19 @@ _COLOURS = {
     "transfer": "#f4cccc",
     "hangup": "#d9d2e9",
 }
+_DOT_SHAPES = {
+    "menu": "hexagon",
+    "collect": "parallelogram",
+    "answer": "trapezium",
+    "webhook": "component",
+    "transfer": "box3d",
+    "hangup": "box",
+    "say": "box",
+}
 
 
-def _depths(graph: object, start: str) -> dict[str, int]:
-    import networkx as nx
-
-    return dict(nx.single_source_shortest_path_length(graph, start))  # type: ignore[call-overload]
+def _quote(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
 
 def _text(label: str) -> str:

@@ -1,7 +1,7 @@
 """Lint for flows that load: things that are legal but would hurt a caller or an admin.
 
 Each rule has a stable code (used by `voicebot flows validate` and CI): `unreachable_node`,
-`no_way_out`, `keypad_missing` (warnings); `duplicate_example`, `unknown_word`,
+`no_way_out`, `keypad_missing` (warnings); `retry_loop`, `duplicate_example`, `unknown_word`,
 `empty_grammar` (errors).
 """
 
@@ -9,12 +9,15 @@ from __future__ import annotations
 
 from collections import deque
 
-from voicebot.flows.flow import ChoiceSlot, Flow, FlowProblem
+from voicebot.flows.flow import ChoiceSlot, Flow, Node
+from voicebot.flows.problems import FlowProblem
 from voicebot.language.commands import GLOBAL_INTENTS
 from voicebot.language.pronunciation import cmudict_words, normalize_phrase
 from voicebot.language.words import normalise
 
 NUMERIC_SLOTS = ("digits", "number", "currency", "date", "time", "phone")
+# Nodes that wait for the caller and count failed turns against `max_retries`.
+LISTENING = ("menu", "collect", "answer")
 
 # Nodes the engine enters from anywhere: the global agent and goodbye commands.
 GLOBAL_NODES = ("agent", "goodbye")
@@ -24,6 +27,7 @@ def lint_flow(flow: Flow) -> list[FlowProblem]:
     return [
         *_unreachable(flow),
         *_no_way_out(flow),
+        *_retry_loops(flow),
         *_keypad_missing(flow),
         *_duplicate_examples(flow),
         *_unknown_words(flow),
@@ -63,21 +67,77 @@ def _unreachable(flow: Flow) -> list[FlowProblem]:
     ]
 
 
+def ends_call(node: Node) -> bool:
+    """The node can end the call by itself: a transfer or hangup, or the engine's own apology
+    and transfer (past the retry limit of a node that listens, when a webhook fails, when no
+    FAQ entry answers) because the flow sends those nowhere else."""
+    if node.kind in ("transfer", "hangup"):
+        return True
+    if node.kind in LISTENING and node.on_max_retries is None:
+        return True
+    if node.kind == "webhook" and node.on_failure is None:
+        return True
+    return node.kind == "answer" and node.on_no_answer is None
+
+
 def _no_way_out(flow: Flow) -> list[FlowProblem]:
     """Nodes from which no path ends the call: only 'agent' or 'goodbye' would get out."""
-    ends = {n for n, node in flow.nodes.items() if node.kind in ("transfer", "hangup")}
+    ends = {n for n, node in flow.nodes.items() if ends_call(node)}
     return [
         FlowProblem(
             "no_way_out",
             ("nodes", name),
-            f"no path from node '{name}' reaches a transfer or hangup node; callers can only "
-            "leave by asking for an agent or saying goodbye",
+            f"no path from node '{name}' reaches a transfer or hangup node, and every retry "
+            "limit on the way leads back in; callers can only leave by asking for an agent or "
+            "saying goodbye",
             at_key=True,
             severity="warning",
         )
         for name in flow.nodes
         if name not in ends and not (_reachable(flow, [name]) & ends)
     ]
+
+
+def _failure_steps(flow: Flow, name: str) -> list[str] | None:
+    """Where a caller the bot never understands goes next from `name`; None when the call
+    ends there (or may: a webhook's answer is not known in advance)."""
+    node = flow.nodes[name]
+    if node.kind in LISTENING:
+        return None if node.on_max_retries is None else [node.on_max_retries]
+    if node.kind == "say":
+        return [t for t in [*(r.goto for r in node.if_), node.next] if t is not None]
+    return None  # transfer, hangup, webhook: the caller's understanding does not decide
+
+
+def _retry_loops(flow: Flow) -> list[FlowProblem]:
+    """A retry limit whose way out leads, whatever happens, back to nodes that ask again:
+    a caller the bot cannot understand would be asked for ever and never reach a person."""
+    problems: list[FlowProblem] = []
+    for name, node in flow.nodes.items():
+        if node.kind not in LISTENING or node.on_max_retries not in flow.nodes:
+            continue
+        seen, stack, escapes = {name}, [node.on_max_retries], False
+        while stack and not escapes:
+            current = stack.pop()
+            if current in seen or current not in flow.nodes:
+                continue
+            seen.add(current)
+            steps = _failure_steps(flow, current)
+            if steps is None:
+                escapes = True
+            else:
+                stack += steps
+        if not escapes:
+            problems.append(
+                FlowProblem(
+                    "retry_loop",
+                    ("nodes", name, "on_max_retries"),
+                    f"past its retry limit node '{name}' leads back to nodes that ask again "
+                    f"({', '.join(sorted(seen))}) and never to a person: a caller the bot "
+                    "cannot understand is asked for ever",
+                )
+            )
+    return problems
 
 
 def _keypad_missing(flow: Flow) -> list[FlowProblem]:

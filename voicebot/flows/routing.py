@@ -11,14 +11,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
+from voicebot.flows.flow import DEFAULT_QUEUE, Flow
+from voicebot.flows.problems import FlowProblem
 from voicebot.flows.queues import EmotionMatch, Queue, Routing, RuleWhen
-
-if TYPE_CHECKING:
-    from voicebot.flows.flow import Flow, FlowProblem
-
-DEFAULT_QUEUE = "general"
 
 
 @dataclass(frozen=True)
@@ -138,8 +135,6 @@ def _feels(match: EmotionMatch, emotions: Sequence[Mapping[str, object]]) -> boo
 
 def check_routing(flow: Flow) -> list[FlowProblem]:
     """Reference problems in `queues:` and `routing:`: unknown queues and slots, cycles."""
-    from voicebot.flows.flow import FlowProblem
-
     problems: list[FlowProblem] = []
     queues = queues_of(flow)
     names = ", ".join(queues)

@@ -18,7 +18,7 @@ SlotType = Literal[
 ]  # fmt: skip
 SLOT_TYPES: tuple[SlotType, ...] = get_args(SlotType)
 
-Confirm = Literal["always", "never", "low_confidence"]
+Confirm = Literal["always", "never", "low_confidence", "auto"]
 
 
 class Rule(FlowModel):
@@ -62,11 +62,14 @@ class _Slot(FlowModel):
 
 class _ConfirmableSlot(_Slot):
     confirm: Confirm = "never"
-    """Read the value back and ask the caller to confirm it: `always`, `never`, or
+    """Read the value back and ask the caller to confirm it: `always`, `never`,
     `low_confidence` (only when the recogniser was less sure than `confirm_below`; keyed
-    values are never read back then). `true`/`false` mean always/never."""
+    values are never read back then), or `auto`: read back when spoken and either heard less
+    surely than `confirm_below` or risky to get wrong (sensitive, digits, phone, postcode,
+    e-mail, an amount), otherwise said back in passing ("Got it: …"). `true`/`false` mean
+    always/never."""
     confirm_below: float = Field(default=0.8, gt=0, le=1)
-    """Recognition confidence under which `confirm: low_confidence` reads the value back."""
+    """Recognition confidence under which `low_confidence` and `auto` read the value back."""
 
     @field_validator("confirm", mode="before")
     @classmethod

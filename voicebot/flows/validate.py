@@ -1,7 +1,8 @@
 """`voicebot flows validate`: every problem in a set of flow files, as file:line:col lines.
 
-Load errors (YAML, schema, references) and lint (see `lint.py`) in one list, each with a
-severity and a stable code, so CI can fail on errors and admins can read warnings.
+Load errors (YAML, schema, references) and lint (see `lint.py`) in one list, each part of a
+flow checked on its own (`parts.py`), each with a severity and a stable code, so CI can fail
+on errors and admins can read warnings.
 """
 
 from __future__ import annotations
@@ -12,9 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from voicebot.exceptions import FlowError
 from voicebot.flows.lint import lint_flow
-from voicebot.flows.loader import load_flow_tree, place
+from voicebot.flows.loader import inspect_flow, place
 
 # What the loader's problems look like: "path:LINE:COL: code: message".
 _LOADER_PROBLEM = re.compile(
@@ -50,14 +50,16 @@ def flow_files(paths: Iterable[Path]) -> tuple[list[Path], list[Diagnostic]]:
 
 
 def validate_file(path: Path) -> list[Diagnostic]:
-    try:
-        flow, root = load_flow_tree(path)
-    except FlowError as exc:
-        return [_from_loader(path, problem) for problem in exc.problems]
-    return sorted(
-        Diagnostic(str(path), *place(path, root, p), p.severity, p.code, p.message)
-        for p in lint_flow(flow)
-    )
+    """Load problems and lint findings of every part of the flow that loads, in one list."""
+    found = inspect_flow(path)
+    diagnostics = [_from_loader(path, problem) for problem in found.problems]
+    if found.flow is not None and found.root is not None:
+        diagnostics += sorted(
+            Diagnostic(str(path), *place(path, found.root, p), p.severity, p.code, p.message)
+            for p in lint_flow(found.flow)
+            if not found.dropped.explains(p)
+        )
+    return diagnostics
 
 
 def validate_paths(paths: Iterable[Path]) -> list[Diagnostic]:

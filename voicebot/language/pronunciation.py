@@ -8,13 +8,10 @@ from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 
-from voicebot.language.words import DIGIT_WORDS
+from voicebot.language.words import DIGIT_WORDS, TEEN_WORDS, TENS_WORDS
 
-_ONES = DIGIT_WORDS + (
-    "ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen",
-    "eighteen", "nineteen",
-)  # fmt: skip
-_TENS = ("", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety")
+_ONES = DIGIT_WORDS + TEEN_WORDS
+_TENS = ("", "", *TENS_WORDS)
 _SYMBOLS = {"&": " and ", "%": " percent ", "+": " plus ", "@": " at "}
 _TOKEN = re.compile(r"[a-z]+(?:'[a-z]+)*|\d+")
 

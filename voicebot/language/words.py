@@ -126,7 +126,15 @@ NATO = {
 # fmt: on
 LETTERS = frozenset("abcdefghijklmnopqrstuvwxyz")
 REPEATS = {"double": 2, "triple": 3}
+# The canonical spoken words, in order: what grammars offer and read-back says.
 DIGIT_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+TEEN_WORDS = tuple(TEENS)
+TENS_WORDS = tuple(word for word in TENS if word != "fourty")  # a spelling callers' text has
+MONTHS = (
+    "january", "february", "march", "april", "may", "june", "july", "august", "september",
+    "october", "november", "december",
+)  # fmt: skip
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
 def words(text: str) -> list[str]:

@@ -9,13 +9,11 @@ from dataclasses import dataclass
 from functools import cache
 
 from voicebot.audio.codec import normalise_peak, resample
-from voicebot.dialogue.engine import APOLOGY
+from voicebot.dialogue.wording import APOLOGY, HOLD, TRANSFER_FAILED
 from voicebot.speech.espeak import EspeakSynthesizer
 
 PEAK_DBFS = -3.0
 TELEPHONE_RATE = 8000
-HOLD = "Please hold while I connect you."
-FAILED = "I'm sorry, I'm having trouble connecting you. Please stay on the line."
 
 
 @dataclass(frozen=True)
@@ -41,7 +39,7 @@ def apologies(voice: str = "en-us", sample_rate: int = TELEPHONE_RATE) -> Apolog
     """Rendered on first use per voice (the server calls it at start-up) and kept."""
     return Apologies(
         hold=render(HOLD, voice, sample_rate),
-        failed=render(FAILED, voice, sample_rate),
+        failed=render(TRANSFER_FAILED, voice, sample_rate),
         fault=render(APOLOGY["backend_fault"], voice, sample_rate),
         sample_rate=sample_rate,
     )

@@ -7,30 +7,49 @@ and has the same methods, plus `understander()` for the LLM fallback.
 
 from __future__ import annotations
 
+import re
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
 from pipecat.processors.audio.vad_processor import VADProcessor
 from pipecat.services.stt_service import STTService
 from pipecat.services.tts_service import TTSService
 
+from voicebot.dialogue.wording import APOLOGY, HOLD, NO_INPUT, NO_MATCH, TRANSFER_FAILED
 from voicebot.pipeline import metrics
+from voicebot.settings import Settings
 from voicebot.speech.decode_processes import ProcessPocketsphinxRecognizer
 from voicebot.speech.espeak_tts import EspeakTTSService
+from voicebot.speech.models import require_models
 from voicebot.speech.pocketsphinx_stt import PocketsphinxSTTService
 from voicebot.speech.recognizer import PocketsphinxRecognizer
 from voicebot.speech.webrtc_vad import WebRTCVADAnalyzer, telephone_vad_params
 
 if TYPE_CHECKING:
+    from voicebot.dialogue.matcher import IntentMatcher
+    from voicebot.flows.flow import Flow
     from voicebot.llm.answers import GroundedAnswerer
     from voicebot.llm.phrasing import Phraser
     from voicebot.llm.understanding import LLMUnderstander
-    from voicebot.settings import Settings
     from voicebot.speech.piper_tts import PiperVoiceModel
     from voicebot.speech.whisper_stt import WhisperRecognizer
 
 Styles = Mapping[str, tuple[int | None, int | None]]
+_PLACEHOLDER = re.compile(r"\{[A-Za-z_][A-Za-z0-9_]*\}")
+
+
+def fixed_prompts(flows: Iterable[Flow]) -> list[str]:
+    """What piper synthesises once at start-up: the engine's apologies and "didn't catch
+    that", and each flow's greeting, re-prompts, no-input prompts and help (without slot
+    placeholders: those are composed per call)."""
+    texts = [*APOLOGY.values(), NO_MATCH, NO_INPUT, HOLD, TRANSFER_FAILED]
+    for flow in flows:
+        start = flow.nodes[flow.start_node]
+        texts += [t for t in (start.say, start.prompt) if t]
+        for node in flow.nodes.values():
+            texts += [*node.reprompts, *node.no_input_prompts, *([node.help] if node.help else [])]
+    return [t.strip() for t in dict.fromkeys(texts) if t.strip() and not _PLACEHOLDER.search(t)]
 
 
 class SpeechStack(Protocol):
@@ -81,6 +100,10 @@ class EmbeddedSpeechStack:
         if isinstance(self.recognizer, ProcessPocketsphinxRecognizer):
             self.recognizer.close()
 
+    def matcher(self) -> None:
+        """Grammar decodes need no intent matcher (the same method as ConfiguredSpeechStack's)."""
+        return None
+
     def understander(self) -> None:
         """No LLM in the embedded stack (the same method as ConfiguredSpeechStack's)."""
         return None
@@ -99,12 +122,17 @@ class ConfiguredSpeechStack:
     so a missing model fails at startup with its fetch command (or falls back, if configured).
     """
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, prime: Iterable[str] = ()) -> None:
+        """`prime`: fixed texts piper synthesises now and keeps (greetings, re-prompts)."""
+        from voicebot.speech.models import resolve_auto
+
+        settings = resolve_auto(settings)
         self.settings = settings
         self.whisper: WhisperRecognizer | None = None
         self.pocketsphinx: PocketsphinxRecognizer | ProcessPocketsphinxRecognizer | None = None
         self.piper: PiperVoiceModel | None = None
         self._understander: LLMUnderstander | None = None
+        self._matcher: IntentMatcher | None = None
         self._phraser: Phraser | None = None
         self._answerer: GroundedAnswerer | None = None
         if settings.stt == "whisper":
@@ -119,17 +147,25 @@ class ConfiguredSpeechStack:
                     workers=settings.whisper_workers,
                     max_pending=settings.whisper_max_pending,
                     language=settings.whisper_language,
+                    time_limit_secs=settings.whisper_time_limit_secs,
+                    cache_dir=settings.model_cache,
                 )
             )
             self.whisper.warm_up()
             metrics.model_loaded("stt", "whisper")
+            # Whisper writes what was said, not a grammar phrase: the matcher maps it to intents.
+            from voicebot.dialogue.matcher import IntentMatcher
+            from voicebot.language.embedding import MiniLMEmbedder
+
+            self._matcher = IntentMatcher(MiniLMEmbedder())
         else:
             self.pocketsphinx = pocketsphinx_recognizer(settings.stt_processes)
         if settings.tts == "piper":
             from voicebot.speech.piper_tts import PiperVoiceModel
 
-            self.piper = PiperVoiceModel(settings.piper_voice)
+            self.piper = PiperVoiceModel(settings.piper_voice, settings.model_cache)
             self.piper.warm_up()
+            self.piper.prime(prime)
             metrics.model_loaded("tts", "piper")
         if settings.llm == "ollama":
             # One client (and its time budgets) for the three uses of the model.
@@ -178,6 +214,10 @@ class ConfiguredSpeechStack:
         """LLM phrasing of replies to upset callers (None: llm is none)."""
         return self._phraser
 
+    def matcher(self) -> IntentMatcher | None:
+        """The intent matcher for open-vocabulary transcripts (None: grammar decoding)."""
+        return self._matcher
+
     def answerer(self) -> GroundedAnswerer | None:
         """FAQ answers worded by the LLM from the cited entry (None: llm is none)."""
         return self._answerer
@@ -186,8 +226,9 @@ class ConfiguredSpeechStack:
 class SpeechStacks:
     """One stack per distinct stage choice, for flows that override the settings' choice."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, prime: Iterable[str] = ()) -> None:
         self.settings = settings
+        self.prime = tuple(prime)
         self._stacks: dict[tuple[str, str, str], ConfiguredSpeechStack] = {}
         self._lock = threading.Lock()
 
@@ -198,12 +239,10 @@ class SpeechStacks:
 
     def for_flow(self, overrides: Mapping[str, Any] | None = None) -> ConfiguredSpeechStack:
         """The stack for a flow's `speech:` overrides (e.g. {"stt": "whisper"})."""
-        from voicebot.settings import Settings
-        from voicebot.speech.models import require_models
-
         merged = Settings.model_validate({**self.settings.model_dump(), **(overrides or {})})
-        key = (merged.stt, merged.tts, merged.llm)
         with self._lock:
+            effective = require_models(merged)
+            key = (effective.stt, effective.tts, effective.llm)
             if key not in self._stacks:
-                self._stacks[key] = ConfiguredSpeechStack(require_models(merged))
+                self._stacks[key] = ConfiguredSpeechStack(effective, prime=self.prime)
             return self._stacks[key]

@@ -16,23 +16,33 @@ from fastapi.responses import JSONResponse, Response
 from loguru import logger
 from starlette.requests import HTTPConnection
 
-from voicebot.exceptions import ConfigError
+from voicebot.exceptions import ConfigError, StoreError
 from voicebot.flows.flow import Flow
+from voicebot.flows.folder import flows_folder
 from voicebot.flows.loader import load_flows
 from voicebot.pipeline import metrics
 from voicebot.pipeline.apologies import apologies
-from voicebot.pipeline.stack import ConfiguredSpeechStack, EmbeddedSpeechStack, SpeechStacks
-from voicebot.server import flow_watcher
+from voicebot.pipeline.stack import (
+    ConfiguredSpeechStack,
+    EmbeddedSpeechStack,
+    SpeechStacks,
+    fixed_prompts,
+)
+from voicebot.server import admin, flow_watcher
 from voicebot.server.after_stream import after_stream_twiml, queue_result_twiml
 from voicebot.server.drain import LiveCalls
+from voicebot.server.flow_versions import FlowVersions
 from voicebot.server.stream import run_call
 from voicebot.settings import Settings
 from voicebot.speech.models import require_models
+from voicebot.storage import open_store
 from voicebot.storage.calls import CallStore
+from voicebot.storage.workers import WorkerLease
 from voicebot.twilio import signature, twiml
 
 TWIML = "application/xml"
 DRAINING = "this worker is draining; try another"
+SHUTDOWN_FLUSH_SECS = 5.0
 
 
 @dataclass
@@ -43,11 +53,18 @@ class AppContext:
     speech: EmbeddedSpeechStack | ConfiguredSpeechStack
     require_signature: bool
     fixture_recorder: Any = None
-    """`serve --record-fixtures`: a voicebot.replay.recorder.FixtureRecorder, or None."""
+    """`serve --record-fixtures`: a voicebot.tools.replay.recorder.FixtureRecorder, or None."""
     stacks: SpeechStacks | None = None
     """Stacks for flows whose `speech:` differs from the settings (built at start-up)."""
     calls: LiveCalls = field(default_factory=LiveCalls)
     """This worker's live calls; draining once SIGTERM arrives."""
+    flow_health: flow_watcher.FlowHealth = field(default_factory=flow_watcher.FlowHealth)
+    """When the flows loaded, and the problems of an edit that was rejected."""
+    flow_versions: FlowVersions = field(init=False)
+    """Every flow version a call started on (in the store): how webhooks route a call."""
+
+    def __post_init__(self) -> None:
+        self.flow_versions = FlowVersions(self.store)
 
     def close(self) -> None:
         """Stop what the context started (speech decode processes)."""
@@ -68,16 +85,28 @@ def create_app(ctx: AppContext, *, watch_flows: bool = False) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        if not watch_flows:
-            yield
-            return
-        stop = asyncio.Event()
-        watcher = asyncio.create_task(flow_watcher.watch_flows(ctx, stop))
+        # This process owns the calls it starts; calls of workers that died are closed.
+        lease = WorkerLease(ctx.store)
         try:
-            yield
+            lease.start()
+        except StoreError as error:
+            logger.warning(f"call store: worker not registered ({error})")
+        try:
+            if not watch_flows:
+                yield
+                return
+            stop = asyncio.Event()
+            watcher = asyncio.create_task(flow_watcher.watch_flows(ctx, stop))
+            try:
+                yield
+            finally:
+                stop.set()
+                await watcher
         finally:
-            stop.set()
-            await watcher
+            lease.stop()
+            # Writes queued while the database was away: a last chance to write them.
+            if not await asyncio.to_thread(ctx.store.flush, SHUTDOWN_FLUSH_SECS):
+                logger.error(f"{ctx.store.pending_writes} call store writes lost at shutdown")
 
     app = FastAPI(title="voicebot", docs_url=None, redoc_url=None, lifespan=lifespan)
     app.state.ctx = ctx
@@ -136,7 +165,7 @@ def create_app(ctx: AppContext, *, watch_flows: bool = False) -> FastAPI:
         base, _ = base_urls(request)
         body = await after_stream_twiml(
             ctx.store, ctx.flows, ctx.settings, form.get("CallSid", ""), base,
-            caller=form.get("From"),
+            caller=form.get("From"), versions=ctx.flow_versions,
         )  # fmt: skip
         return Response(body, media_type=TWIML)
 
@@ -145,7 +174,9 @@ def create_app(ctx: AppContext, *, watch_flows: bool = False) -> FastAPI:
         form = await signed_form(request)
         base, _ = base_urls(request)
         queue = request.query_params.get("queue", "")
-        body = queue_result_twiml(ctx.store, ctx.flows, form.get("CallSid", ""), queue, form, base)
+        body = queue_result_twiml(
+            ctx.store, ctx.flows, form.get("CallSid", ""), queue, form, base, ctx.flow_versions
+        )
         return Response(body, media_type=TWIML)
 
     @app.get("/handoffs")
@@ -203,6 +234,7 @@ def create_app(ctx: AppContext, *, watch_flows: bool = False) -> FastAPI:
         body, content_type = metrics.render()
         return Response(body, media_type=content_type)
 
+    admin.install(app, ctx)
     return app
 
 
@@ -225,7 +257,8 @@ def build_context(
     """Load everything a server needs before it accepts a call; fail with one clear error.
 
     Without an auth token, unsigned Twilio requests are accepted only on loopback or with an
-    explicit `insecure_dev`; anywhere else the server refuses to start.
+    explicit `insecure_dev`; anywhere else the server refuses to start. The same holds for the
+    admin routes (call records, handoffs) without an admin token.
     """
     if not settings.twilio_auth_token and not (insecure_dev or is_loopback(host)):
         raise ConfigError(
@@ -233,7 +266,14 @@ def build_context(
             f"refusing to serve unsigned requests on {host}. Set the token, bind to "
             f"127.0.0.1, or pass --insecure-dev."
         )
-    flows = load_flows(settings.flows_dir)
+    if not settings.admin_token and not (insecure_dev or is_loopback(host)):
+        raise ConfigError(
+            f"VOICEBOT_ADMIN_TOKEN is not set, so call records and handoffs (/calls, "
+            f"/handoffs) would be open to anyone; refusing to serve them on {host}. Set the "
+            f"token, bind to 127.0.0.1, or pass --insecure-dev."
+        )
+    store = open_store(settings.database_url, settings.db_path)  # unreachable: one line, here
+    flows = load_flows(flows_folder(settings.flows_dir))
     apologies(settings.tts_voice)  # synthesised now, so they play even if TTS fails mid-call
     metrics.model_loaded("tts", "espeak")
     if settings.flow not in flows:
@@ -241,7 +281,8 @@ def build_context(
             f"default flow '{settings.flow}' not found in {settings.flows_dir} "
             f"(found: {', '.join(sorted(flows)) or 'none'})"
         )
-    stacks = SpeechStacks(settings)
+    prompts = fixed_prompts(flows.values())  # piper says these from memory
+    stacks = SpeechStacks(settings, prime=prompts)
     for flow in flows.values():  # a flow's own stages load now: a missing model stops here
         if flow.speech is not None and flow.speech.overrides():
             stacks.for_flow(flow.speech.overrides())
@@ -249,8 +290,8 @@ def build_context(
         stacks=stacks,
         settings=settings,
         flows=flows,
-        store=CallStore(settings.db_path),
+        store=store,
         # The stages the settings choose; a missing model stops here with its fetch command.
-        speech=speech or ConfiguredSpeechStack(require_models(settings)),
+        speech=speech or ConfiguredSpeechStack(require_models(settings), prime=prompts),
         require_signature=settings.twilio_auth_token is not None,
     )

@@ -123,8 +123,18 @@ def describe(ctx: AppContext, options: ServeOptions) -> list[str]:
             "WARNING: VOICEBOT_TWILIO_AUTH_TOKEN is not set: accepting UNSIGNED Twilio "
             f"requests on {options.host} ({how})."
         )
+    where = f"{options.host} ({'--insecure-dev' if options.insecure_dev else 'loopback only'})"
+    if not ctx.settings.admin_token:
+        lines.append(
+            "WARNING: VOICEBOT_ADMIN_TOKEN is not set: /calls, /handoffs and /metrics answer "
+            f"without a token on {where}."
+        )
     lines.append(f"Flows: {', '.join(sorted(ctx.flows))}; default '{ctx.settings.flow}'.")
     lines.append(f"Watching {ctx.settings.flows_dir} for flow edits (new calls get them).")
+    if ctx.settings.admin_token:
+        lines.append("Admin dashboard: /admin (log in with the admin token).")
+    else:
+        lines.append("Admin dashboard off: set VOICEBOT_ADMIN_TOKEN to serve /admin.")
     return lines
 
 

@@ -20,7 +20,7 @@ from pipecat.transports.websocket.fastapi import (
 from pipecat.workers.runner import WorkerRunner
 
 from voicebot.dialogue.engine import DialogueEngine
-from voicebot.exceptions import VoicebotError, WireError
+from voicebot.exceptions import StoreUnavailable, VoicebotError, WireError
 from voicebot.pipeline.apologies import apologies
 from voicebot.pipeline.builder import build_pipeline, tts_styles
 from voicebot.pipeline.call import CallInfo
@@ -102,7 +102,10 @@ async def run_call(websocket: WebSocket, ctx: AppContext) -> None:
         parameters=start.custom_parameters,
     )
     bad_frames.call_sid = call.call_sid
-    ctx.store.start_call(call.call_sid, call.stream_sid, flow_name, call.caller)
+    ctx.store.start_call(
+        call.call_sid, call.stream_sid, flow_name, call.caller,
+        flow_version=ctx.flow_versions.version_of(flow),
+    )  # fmt: skip
     log = logger.bind(call_sid=call.call_sid)
     log.info(f"call started on flow '{flow_name}'")
     # `serve --record-fixtures`: the recorder sees each inbound frame and, at the end, the record.
@@ -172,7 +175,10 @@ async def run_call(websocket: WebSocket, ctx: AppContext) -> None:
             ctx.store.add_event(call.call_sid, "bad_frames", counts=dict(bad_frames.counts))
         ctx.store.end_call(call.call_sid, reason)
         log.info(f"call ended: {reason}")
-        record = ctx.store.get_call(call.call_sid)
+        try:
+            record = ctx.store.get_call(call.call_sid)
+        except StoreUnavailable:
+            record = None
         observer.call_ended(reason, (record or {}).get("events", ()), bad_frames.counts)
         if tap:
             tap.close(record)

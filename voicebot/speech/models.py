@@ -1,17 +1,32 @@
 """Which speech/LLM models this machine has: the `voicebot models` report and the startup check.
 
-Nothing here downloads: a Whisper name is looked up in the local Hugging Face cache only, a
-piper voice is a local file, and ollama is asked (briefly) which models it already has. Each
-missing model comes with the exact command that fetches it on a machine with internet.
+Nothing here downloads. tiny.en, base and the joe voice come from pinned wheels (the `models`
+extra) and are checksummed (speech/packaged.py); another Whisper name is looked up in the local
+Hugging Face cache only, a piper voice path is a local file, and ollama is asked (briefly) which
+models it already has. Each missing model comes with the command that gets it.
+
+`stt: auto` / `tts: auto` (the defaults) mean whisper / piper when their model packages are
+installed, else the embedded pocketsphinx / espeak-ng; `effective_stages` decides.
 """
 
 from __future__ import annotations
 
 import importlib.util
 from dataclasses import dataclass
+from pathlib import Path
 
 from voicebot.exceptions import ConfigError
 from voicebot.settings import Settings
+from voicebot.speech.packaged import (
+    MODELS_EXTRA,
+    ModelMissingError,
+    PackagedModel,
+    cache_dir_for,
+    installed,
+    joined_path,
+    packaged,
+    verify,
+)
 
 OLLAMA_CHECK_SECS = 2.0
 NL_EXTRA = "pip install 'voicebot[nl]'"
@@ -27,16 +42,69 @@ class ModelStatus:
     present: bool
     looked_in: str
     fetch: str | None = None
-    """The command that gets the model on a machine with internet (None: nothing to fetch)."""
+    """The command that gets the model (None: nothing to fetch)."""
     detail: str = ""
+    model: str = ""
+    source: str = ""
+    """The pinned package(s) the model comes from, or where it was found."""
+    size: int | None = None
+    """Bytes of model files (None: not known)."""
+    checksum: str = "-"
+    """verified / verified (cached) / not pinned (…) / FAILED / -."""
 
 
 def _installed(module: str) -> bool:
     return importlib.util.find_spec(module) is not None
 
 
-def whisper_status(settings: Settings) -> ModelStatus:
-    selected = settings.stt == "whisper"
+def _packaged_status(
+    stage: str, backend: str, selected: bool, model: PackagedModel, settings: Settings
+) -> ModelStatus:
+    source = " + ".join(model.packages)
+    try:
+        checked = verify(model, cache_dir_for(settings.model_cache))
+    except ModelMissingError as exc:
+        return ModelStatus(
+            stage,
+            backend,
+            selected,
+            False,
+            "python packages",
+            MODELS_EXTRA,
+            str(exc),
+            model.name,
+            source,
+            model.size,
+            "FAILED",
+        )
+    where = str(next(iter(checked)).parent)
+    joined = joined_path(model, cache_dir_for(settings.model_cache))
+    if joined is not None:
+        where += f" (parts joined into {joined.parent} when loaded)"
+    cached = all(v.endswith("(cached)") for v in checked.values())
+    return ModelStatus(
+        stage,
+        backend,
+        selected,
+        True,
+        where,
+        None,
+        "",
+        model.name,
+        source,
+        model.size,
+        "verified (cached)" if cached else "verified",
+    )
+
+
+def _folder_size(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.iterdir() if p.is_file())
+
+
+def whisper_status(settings: Settings, selected: bool | None = None) -> ModelStatus:
+    if selected is None:
+        selected = effective_stages(settings)[0] == "whisper"
+    name = settings.whisper_model
     if not _installed("faster_whisper"):
         return ModelStatus(
             "stt",
@@ -46,22 +114,30 @@ def whisper_status(settings: Settings) -> ModelStatus:
             "python packages",
             NL_EXTRA,
             "faster-whisper is not installed",
+            name,
         )
-    from voicebot.speech.whisper_stt import ModelMissingError, resolve_model_path
+    model = packaged(name, "stt")
+    if model is not None:
+        return _packaged_status("stt", "whisper", selected, model, settings)
+    from voicebot.speech.whisper_stt import resolve_model_path
 
     try:
-        path = resolve_model_path(settings.whisper_model)
+        path = resolve_model_path(name)
     except ModelMissingError as exc:
         return ModelStatus(
-            "stt",
-            "whisper",
-            selected,
-            False,
-            _hf_cache(settings.whisper_model),
-            exc.fetch,
-            exc.reason,
+            "stt", "whisper", selected, False, _hf_cache(name), exc.fetch, exc.reason, name
         )
-    return ModelStatus("stt", "whisper", selected, True, str(path), None, settings.whisper_model)
+    return ModelStatus(
+        "stt",
+        "whisper",
+        selected,
+        True,
+        str(path),
+        model=name,
+        source="local folder",
+        size=_folder_size(path),
+        checksum="not pinned (your own folder)",
+    )
 
 
 def _hf_cache(model: str) -> str:
@@ -72,8 +148,9 @@ def _hf_cache(model: str) -> str:
     return f"{HF_HUB_CACHE} (Systran/faster-whisper-{model})"
 
 
-def piper_status(settings: Settings) -> ModelStatus:
-    selected = settings.tts == "piper"
+def piper_status(settings: Settings, selected: bool | None = None) -> ModelStatus:
+    if selected is None:
+        selected = effective_stages(settings)[1] == "piper"
     voice = settings.piper_voice
     if not _installed("piper"):
         return ModelStatus(
@@ -84,15 +161,67 @@ def piper_status(settings: Settings) -> ModelStatus:
             "python packages",
             NL_EXTRA,
             "piper-tts is not installed",
+            voice,
         )
+    model = packaged(voice, "tts")
+    if model is not None:
+        return _packaged_status("tts", "piper", selected, model, settings)
     from voicebot.speech.piper_tts import voice_files
-    from voicebot.speech.whisper_stt import ModelMissingError
 
     try:
-        onnx_path, _ = voice_files(voice)
+        onnx_path, config_path = voice_files(voice)
     except ModelMissingError as exc:
-        return ModelStatus("tts", "piper", selected, False, str(voice), exc.fetch, exc.reason)
-    return ModelStatus("tts", "piper", selected, True, str(onnx_path), None, onnx_path.stem)
+        return ModelStatus("tts", "piper", selected, False, voice, exc.fetch, exc.reason, voice)
+    return ModelStatus(
+        "tts",
+        "piper",
+        selected,
+        True,
+        str(onnx_path),
+        model=onnx_path.stem,
+        source="local file",
+        size=onnx_path.stat().st_size + config_path.stat().st_size,
+        checksum="not pinned (your own file)",
+    )
+
+
+def _whisper_available(settings: Settings) -> bool:
+    if not _installed("faster_whisper"):
+        return False
+    model = packaged(settings.whisper_model, "stt")
+    if model is not None:
+        return installed(model)
+    return Path(settings.whisper_model).expanduser().is_dir()
+
+
+def _piper_available(settings: Settings) -> bool:
+    if not _installed("piper"):
+        return False
+    model = packaged(settings.piper_voice, "tts")
+    if model is not None:
+        return installed(model)
+    return Path(settings.piper_voice).expanduser().with_suffix(".onnx").is_file()
+
+
+def effective_stages(settings: Settings) -> tuple[str, str]:
+    """(stt, tts) with `auto` decided: the open-vocabulary stage when its model package (or
+    folder/file) is installed, the embedded one otherwise. A broken install still counts as
+    installed, so it is refused at start-up rather than silently replaced."""
+    stt = settings.stt
+    if stt == "auto":
+        stt = "whisper" if _whisper_available(settings) else "pocketsphinx"
+    tts = settings.tts
+    if tts == "auto":
+        tts = "piper" if _piper_available(settings) else "espeak"
+    return stt, tts
+
+
+def resolve_auto(settings: Settings) -> Settings:
+    """The settings with `auto` stages replaced by what `effective_stages` picks."""
+    stt, tts = effective_stages(settings)
+    if (stt, tts) == (settings.stt, settings.tts):
+        return settings
+    return settings.model_copy(update={"stt": stt, "tts": tts})
 
 
 def ollama_status(settings: Settings) -> ModelStatus:
@@ -135,26 +264,35 @@ def ollama_status(settings: Settings) -> ModelStatus:
 
 def model_report(settings: Settings) -> list[ModelStatus]:
     """Every backend, selected or not; the embedded ones ship inside their wheels."""
+    stt, tts = effective_stages(settings)
     return [
         ModelStatus(
             "stt",
             "pocketsphinx",
-            settings.stt == "pocketsphinx",
+            stt == "pocketsphinx",
             True,
             "bundled with the pocketsphinx wheel",
+            model="en-us",
+            source="pocketsphinx",
         ),
-        whisper_status(settings),
+        whisper_status(settings, stt == "whisper"),
         ModelStatus(
             "tts",
             "espeak",
-            settings.tts == "espeak",
+            tts == "espeak",
             True,
             "bundled with the espeakng-loader wheel",
+            model=settings.tts_voice,
+            source="espeakng-loader",
         ),
-        piper_status(settings),
+        piper_status(settings, tts == "piper"),
         ModelStatus("llm", "none", settings.llm == "none", True, "-"),
         ollama_status(settings),
     ]
+
+
+def _mb(size: int | None) -> str:
+    return "-" if size is None else f"{size / 1e6:.0f} MB"
 
 
 def format_report(statuses: list[ModelStatus]) -> str:
@@ -163,6 +301,11 @@ def format_report(statuses: list[ModelStatus]) -> str:
         mark = "*" if s.selected else " "
         state = "present" if s.present else "MISSING"
         lines.append(f"{mark} {s.stage:<4} {s.backend:<13} {state:<8} looked in: {s.looked_in}")
+        if s.model or s.source:
+            lines.append(
+                f"{'':21}model {s.model or '-'} from {s.source or '-'}, {_mb(s.size)}, "
+                f"checksum {s.checksum}"
+            )
         if not s.present:
             if s.detail:
                 lines.append(f"{'':21}{s.detail}")
@@ -176,9 +319,10 @@ _EMBEDDED = {"stt": "pocketsphinx", "tts": "espeak", "llm": "none"}
 
 
 def require_models(settings: Settings) -> Settings:
-    """The settings to start with: unchanged when every selected model is present; with the
-    missing stages switched to the embedded stack if `fallback_to_embedded`; else ConfigError
-    with the report lines that say how to fetch what is missing."""
+    """The settings to start with, `auto` decided: unchanged when every selected model is
+    present and intact; with the missing stages switched to the embedded stack if
+    `fallback_to_embedded`; else ConfigError with one line per missing or broken model."""
+    settings = resolve_auto(settings)
     checks = {"whisper": whisper_status, "piper": piper_status, "ollama": ollama_status}
     missing: list[ModelStatus] = []
     for stage in ("stt", "tts", "llm"):
@@ -191,11 +335,19 @@ def require_models(settings: Settings) -> Settings:
         return settings
     if settings.fallback_to_embedded:
         return settings.model_copy(update={s.stage: _EMBEDDED[s.stage] for s in missing})
-    problems = "\n".join(
-        f"  {s.stage}: {s.backend}: {s.detail}" + (f"\n    fetch: {s.fetch}" if s.fetch else "")
-        for s in missing
-    )
-    raise ConfigError(
-        "configured models are missing (set VOICEBOT_FALLBACK_TO_EMBEDDED=true to start with "
-        f"the embedded stack instead):\n{problems}"
-    )
+    raise ConfigError("\n".join(_refusal(s) for s in missing))
+
+
+FALLBACK_HINT = "VOICEBOT_FALLBACK_TO_EMBEDDED=true"
+
+
+def _refusal(status: ModelStatus) -> str:
+    """One line per missing model: what, where it comes from, the fix."""
+    line = status.detail
+    if not line.startswith(f"{status.stage} model"):
+        line = f"{status.stage} model ({status.backend}) unusable: {line}"
+    if status.fetch and status.fetch not in status.detail:
+        line += f" — fix: {status.fetch}"
+    if FALLBACK_HINT not in line:
+        line += f" (or set {FALLBACK_HINT} to start on the embedded stack)"
+    return line

@@ -10,7 +10,8 @@ fetches it.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator, Iterator, Mapping
+import threading
+from collections.abc import AsyncGenerator, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,7 @@ from pipecat.utils.types import NOT_GIVEN, NotGiven, is_given
 
 from voicebot.audio.codec import normalise_peak, resample
 from voicebot.exceptions import SpeechError
-from voicebot.speech.whisper_stt import ModelMissingError
+from voicebot.speech.packaged import ModelMissingError, cache_dir_for, file_path, packaged, verify
 
 PEAK_DBFS = -3.0
 ESPEAK_DEFAULT_RATE = 175
@@ -34,8 +35,15 @@ Scales = tuple[float | None, float | None]
 """(length_scale, noise_scale); None keeps the voice's own value."""
 
 
-def voice_files(voice: str | Path) -> tuple[Path, Path]:
-    """The voice's .onnx and .onnx.json; ModelMissingError naming the fetch command if absent."""
+def voice_files(voice: str | Path, cache_dir: Path | None = None) -> tuple[Path, Path]:
+    """The voice's .onnx and .onnx.json; ModelMissingError naming the fetch command if absent.
+    A packaged voice (en_US-joe-medium) is checksummed first (ModelFileError if not intact)."""
+    packaged_voice = packaged(voice, "tts")
+    if packaged_voice is not None:
+        verify(packaged_voice, cache_dir_for(cache_dir))
+        onnx, config = (file_path(f) for f in packaged_voice.files)
+        assert onnx is not None and config is not None  # verify() found both
+        return onnx, config
     onnx_path = Path(voice).expanduser()
     if onnx_path.suffix != ".onnx":
         onnx_path = onnx_path.with_name(onnx_path.name + ".onnx")
@@ -71,25 +79,67 @@ class PiperTTSSettings(TTSSettings):
 
 
 class PiperVoiceModel:
-    """A loaded piper voice, shared by every call of the process (onnxruntime is thread-safe)."""
+    """A loaded piper voice, shared by every call of the process (onnxruntime is thread-safe).
 
-    def __init__(self, voice: str | Path) -> None:
+    Fixed prompts (greetings, re-prompts, apologies) are marked by `prime`; each of their
+    sentences is synthesised once, then kept by its phonemes and style, so a reply made of
+    them is read from memory. Only primed text is kept, never what a call composed (it may
+    hold caller details).
+    """
+
+    def __init__(self, voice: str | Path, cache_dir: Path | None = None) -> None:
         from piper import PiperVoice
 
-        self.onnx_path, self.config_path = voice_files(voice)
+        self.onnx_path, self.config_path = voice_files(voice, cache_dir)
         try:
             self.voice = PiperVoice.load(self.onnx_path, config_path=self.config_path)
         except Exception as exc:  # noqa: BLE001 - onnxruntime/json errors: a broken voice file
             raise SpeechError(f"cannot load piper voice {self.onnx_path}: {exc}") from None
         self.sample_rate = int(self.voice.config.sample_rate)
+        self._kept: dict[tuple[str, ...], dict[Scales, np.ndarray]] = {}
+        """Fixed sentences by phonemes, then audio by style (filled as they are first said)."""
+        self._lock = threading.Lock()
 
     def sentences(self, text: str, scales: Scales) -> Iterator[np.ndarray]:
-        """Blocking, lazy: float audio per sentence at the voice's rate."""
+        """Blocking, lazy: float audio per sentence at the voice's rate (fixed ones from
+        memory once made)."""
+        for phonemes in self.voice.phonemize(text):
+            if phonemes:
+                yield self._sentence(tuple(phonemes), scales)
+
+    def _sentence(self, phonemes: tuple[str, ...], scales: Scales) -> np.ndarray:
         from piper import SynthesisConfig
 
+        cached = self._kept.get(phonemes, {}).get(scales)
+        if cached is not None:
+            return cached
         config = SynthesisConfig(length_scale=scales[0], noise_scale=scales[1])
-        for chunk in self.voice.synthesize(text, syn_config=config):
-            yield chunk.audio_float_array
+        ids = self.voice.phonemes_to_ids(list(phonemes))
+        audio = np.asarray(self.voice.phoneme_ids_to_audio(ids, config), dtype=np.float32)
+        peak = float(np.max(np.abs(audio))) if audio.size else 0.0
+        # As piper's own synthesize(): each sentence normalised to full scale.
+        audio = np.clip(audio / peak if peak >= 1e-8 else audio * 0, -1.0, 1.0)
+        if phonemes in self._kept:
+            with self._lock:
+                self._kept[phonemes][scales] = audio
+        return audio
+
+    def prime(self, texts: Iterable[str], *, now: bool = False) -> int:
+        """Mark fixed texts' sentences to be kept once synthesised (the first call that says
+        one pays for it; `now` synthesises them at once, in the plain style). Returns how many
+        sentences are marked."""
+        for text in dict.fromkeys(texts):
+            for phonemes in self.voice.phonemize(text):
+                if phonemes:
+                    with self._lock:
+                        self._kept.setdefault(tuple(phonemes), {})
+                    if now:
+                        self._sentence(tuple(phonemes), (None, None))
+        return len(self._kept)
+
+    def is_kept(self, text: str, scales: Scales = (None, None)) -> bool:
+        """Every sentence of `text` is in memory in this style."""
+        return all(scales in self._kept.get(tuple(p), {}) for p in self.voice.phonemize(text) if p)
 
     def warm_up(self) -> None:
         for _ in self.sentences("Hello.", (None, None)):

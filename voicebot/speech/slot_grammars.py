@@ -13,24 +13,17 @@ import re
 from collections.abc import Callable
 
 from voicebot.dialogue.actions import SlotExpectation
+from voicebot.language.words import (
+    DIGIT_WORDS,
+    MONTHS,
+    ORDINAL_WORDS,
+    TEEN_WORDS,
+    TENS_WORDS,
+    WEEKDAYS,
+)
 
-DIGITS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
-UNITS = DIGITS[1:]
-TEENS = (
-    "ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen",
-    "eighteen", "nineteen",
-)  # fmt: skip
-TENS = ("twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety")
-ORDINALS = (
-    "first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth",
-    "tenth", "eleventh", "twelfth", "thirteenth", "fourteenth", "fifteenth", "sixteenth",
-    "seventeenth", "eighteenth", "nineteenth",
-)  # fmt: skip
-WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-MONTHS = (
-    "january", "february", "march", "april", "may", "june", "july", "august", "september",
-    "october", "november", "december",
-)  # fmt: skip
+UNITS = DIGIT_WORDS[1:]
+ORDINALS = ORDINAL_WORDS[:19]  # first … nineteenth
 LETTERS = tuple("abcdefghijklmnopqrstuvwxyz")
 NATO = (
     "alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india", "juliet",
@@ -63,8 +56,8 @@ def _number_rules() -> list[str]:
     """<n99> is 1..99 and <n999> 1..999 as said ("a hundred and five"); <n6> up to 999,999."""
     return [
         f"<units> = {alt(UNITS)};",
-        f"<teens> = {alt(TEENS)};",
-        f"<tens> = {alt(TENS)};",
+        f"<teens> = {alt(TEEN_WORDS)};",
+        f"<tens> = {alt(TENS_WORDS)};",
         "<n99> = <units> | <teens> | <tens> [<units>];",
         "<n999> = <n99> | (a | <units>) hundred [[and] <n99>];",
         "<n6> = <n999> | (a | <n999>) thousand [[and] <n999>];",
@@ -74,7 +67,7 @@ def _number_rules() -> list[str]:
 def number_rules(_slot: SlotExpectation) -> list[str]:
     return [
         *_number_rules(),
-        f"<fraction> = point ({alt(DIGITS)}) [{alt(DIGITS)}];",
+        f"<fraction> = point ({alt(DIGIT_WORDS)}) [{alt(DIGIT_WORDS)}];",
         "<number> = [minus] (zero | <n6> [<fraction> | and a half]) | <fraction> | [a] half;",
     ]
 
@@ -101,10 +94,10 @@ def date_rules(_slot: SlotExpectation) -> list[str]:
         f"<day> = {alt(day_ordinals)} | twenty <unit_ordinal> | thirty first;",
         "<year_tail> = <teens> | (twenty | thirty | forty | fifty | sixty | seventy | eighty"
         f" | ninety) [{alt(UNITS)}] | oh ({alt(UNITS)});",
-        f"<teens> = {alt(TEENS)};",
+        f"<teens> = {alt(TEEN_WORDS)};",
         "<year> = (nineteen | twenty) <year_tail> | two thousand [[and] (<year_tail> | "
         f"{alt(UNITS)})];",
-        f"<count> = {alt(UNITS)} | {alt(TEENS)} | twenty | thirty;",
+        f"<count> = {alt(UNITS)} | {alt(TEEN_WORDS)} | twenty | thirty;",
         "<date> = today | tomorrow | yesterday | the day after tomorrow"
         " | [on] [this | next] <weekday>"
         " | [on] the <day> [of <month> [<year>]]"
@@ -158,7 +151,7 @@ def phone_rules(_slot: SlotExpectation) -> list[str]:
         MAX_PHONE_DIGITS - 7
     )
     return [
-        f"<pd> = {alt(DIGITS)} | oh;",
+        f"<pd> = {alt(DIGIT_WORDS)} | oh;",
         "<pdigit> = <pd> | double <pd>;",
         f"<phone> = [plus] {' '.join(['<pdigit>'] * 6)}{optional};",
     ]
@@ -177,7 +170,7 @@ def email_rules(_slot: SlotExpectation) -> list[str]:
         + "]" * (MAX_EMAIL_RUN - 1)
     )
     return [
-        f"<echar> = {alt(LETTERS)} | {alt(DIGITS)};",
+        f"<echar> = {alt(LETTERS)} | {alt(DIGIT_WORDS)};",
         f"<part> = {run};",
         "<local> = <part> [(dot | underscore | dash) <part>];",
         f"<label> = {alt(EMAIL_DOMAINS)} | <part>;",
@@ -191,9 +184,9 @@ def postcode_rules(_slot: SlotExpectation) -> list[str]:
     # misheard ("m one one a a" as "m one one i a") or the turn rejected; 0.5-3 s per turn.
     return [
         f"<pl> = {alt(LETTERS)} | {alt(NATO)};",
-        f"<pdig> = {alt(DIGITS)} | oh;",
+        f"<pdig> = {alt(DIGIT_WORDS)} | oh;",
         f"<pcode_units> = {alt(UNITS)};",
-        f"<pnum> = <pdig> [<pdig>] | {alt(TEENS)} | (twenty | thirty | forty | fifty | sixty"
+        f"<pnum> = <pdig> [<pdig>] | {alt(TEEN_WORDS)} | (twenty | thirty | forty | fifty | sixty"
         " | seventy | eighty | ninety) [<pcode_units>];",
         "<outward> = <pl> [<pl>] <pnum> [<pl>] | double <pl> <pnum>;",
         "<inward> = <pdig> (<pl> <pl> | double <pl>);",

@@ -3,8 +3,10 @@
 The model is loaded once per process (`WhisperRecognizer`) and shared by every call. Decoding
 runs in a small thread pool off the event loop; at most `max_pending` turns wait for it, so a
 burst of calls costs latency, and past that bound a turn fails fast (a retryable SpeechError)
-instead of piling audio up in memory. The current node's phrases go to Whisper as hot words,
-which biases it towards what the caller is likely to say without forcing a grammar on it.
+instead of piling audio up in memory; a decode past the time limit is dropped. The current
+node's phrases go to Whisper as hot words, which biases it towards what the caller is likely
+to say without forcing a grammar on it. Decodes Whisper is known to invent (silence, noise,
+loops) are dropped by `whisper_guards`.
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ from voicebot.audio.codec import resample
 from voicebot.dialogue.actions import Expectation
 from voicebot.exceptions import SpeechError
 from voicebot.speech.frames import ExpectationFrame
+from voicebot.speech.packaged import ModelMissingError, cache_dir_for, model_dir, packaged
+from voicebot.speech.whisper_guards import judge, token_budget
 
 CALLER_ID = "caller"
 WHISPER_RATE = 16000
@@ -39,21 +43,12 @@ MAX_HOTWORD_CHARS = 300
 """Hot words share Whisper's 224-token prompt window with nothing else; keep them short."""
 
 
-class ModelMissingError(SpeechError):
-    """A model the configuration names is not on this machine; the message says how to get it."""
-
-    def __init__(self, reason: str, fetch: str | None = None) -> None:
-        self.reason = reason
-        self.fetch = fetch
-        hint = f"; on a machine with internet run: {fetch}" if fetch else ""
-        super().__init__(reason + hint)
-
-
 @dataclass(frozen=True)
 class WhisperConfig:
-    model: str = "base.en"
-    """A faster-whisper model name (looked up in the local Hugging Face cache only) or a local
-    directory holding a CTranslate2 Whisper model and its tokenizer.json."""
+    model: str = "tiny.en"
+    """tiny.en / base from the models extra (checksummed), a faster-whisper model name (looked
+    up in the local Hugging Face cache only) or a local directory holding a CTranslate2 Whisper
+    model and its tokenizer.json."""
     device: str = "cpu"
     compute_type: str = "int8"
     beam_size: int = 1
@@ -65,8 +60,15 @@ class WhisperConfig:
     """Turns allowed to wait for a worker before new ones fail fast."""
     temperatures: tuple[float, ...] = (0.0, 0.2, 0.4)
     max_new_tokens: int | None = 64
-    """A caller turn is a sentence or two; this also bounds a hallucinating decode."""
+    """A caller turn is a sentence or two; the budget per turn is also bounded by its length
+    (whisper_guards.token_budget), which stops a hallucinating decode early."""
     no_speech_threshold: float = 0.6
+    log_prob_threshold: float = -1.0
+    compression_ratio_threshold: float = 2.4
+    time_limit_secs: float = 4.0
+    """A turn whose decode (waiting included) takes longer is dropped as not heard."""
+    cache_dir: Path | None = None
+    """Verified checksums and joined model files (packaged.cache_dir_for)."""
 
 
 @dataclass(frozen=True)
@@ -80,17 +82,28 @@ class WhisperRecognition:
     """One decoded caller turn (the `result` of its TranscriptionFrame)."""
 
     text: str
+    """What the caller said; empty when nothing believable was heard (see `rejected`)."""
     confidence: float
-    """exp(mean token log-prob) over the turn: 1.0 is certain, ~0.3 is a guess."""
+    """exp(mean token log-prob) over the turn: 1.0 is certain, ~0.3 is a guess; 0 if rejected."""
     decode_ms: float
     audio_ms: float
     queue_ms: float
     segments: tuple[WhisperSegmentTiming, ...] = field(default_factory=tuple)
     rejected: bool = False
+    reject_reason: str | None = None
+    """Why the decode was not believed: no speech, repetition, token budget, time limit…"""
+    no_speech_prob: float = 0.0
+    compression_ratio: float = 0.0
+    heard: str = ""
+    """Whisper's text before the guards (kept for benchmarks; never logged)."""
 
 
-def resolve_model_path(model: str) -> Path:
-    """The local directory of `model`, never downloading; ModelMissingError if absent."""
+def resolve_model_path(model: str, cache_dir: Path | None = None) -> Path:
+    """The local directory of `model`, never downloading; ModelMissingError if absent.
+    A packaged model (tiny.en, base) is verified first; ModelFileError if it is not intact."""
+    packaged_model = packaged(model, "stt")
+    if packaged_model is not None:
+        return model_dir(packaged_model, cache_dir_for(cache_dir))
     path = Path(model).expanduser()
     if path.is_dir():
         if not (path / "model.bin").is_file() or not (path / "tokenizer.json").is_file():
@@ -144,15 +157,17 @@ def hotwords_for(expect: Expectation) -> str | None:
 
 
 def initial_prompt_for(expect: Expectation) -> str | None:
-    """A short context line that nudges Whisper to write numbers as digits."""
+    """A short context line for date and time slots. Digit slots get none: on tiny.en a
+    digits prompt ("… 4 1 7 2 0 9.") lost 4 of 30 spoken 8-digit numbers (26/30 -> 22/30,
+    docs/nl_stack.md)."""
     slot = expect.slot
-    if slot is None:
-        return None
-    if slot.type in ("digits", "phone", "number", "currency", "postcode"):
-        return f"The caller gives their {slot.name.replace('_', ' ')}: 4 1 7 2 0 9."
-    if slot.type in ("date", "time"):
+    if slot is not None and slot.type in ("date", "time"):
         return f"The caller gives a {slot.type}: 14 March, 3:30 pm."
     return None
+
+
+def _rejected(result: WhisperRecognition, reason: str) -> WhisperRecognition:
+    return dataclasses.replace(result, text="", confidence=0.0, rejected=True, reject_reason=reason)
 
 
 class WhisperRecognizer:
@@ -162,7 +177,7 @@ class WhisperRecognizer:
         from faster_whisper import WhisperModel
 
         self.config = config
-        self.model_path = resolve_model_path(config.model)
+        self.model_path = resolve_model_path(config.model, config.cache_dir)
         try:
             self._model = WhisperModel(
                 str(self.model_path),
@@ -184,7 +199,9 @@ class WhisperRecognizer:
         if sample_rate != WHISPER_RATE:
             pcm16 = resample(pcm16, sample_rate, WHISPER_RATE)
         audio = np.frombuffer(pcm16, dtype=np.int16).astype(np.float32) / 32768.0
+        audio_secs = len(audio) / WHISPER_RATE
         c = self.config
+        budget = token_budget(audio_secs, c.max_new_tokens)
         segments, _info = self._model.transcribe(
             audio,
             language=c.language,
@@ -195,43 +212,65 @@ class WhisperRecognizer:
             condition_on_previous_text=False,
             without_timestamps=True,
             vad_filter=False,  # pipecat's VAD already cut the turn
-            max_new_tokens=c.max_new_tokens,
+            max_new_tokens=budget,
             no_speech_threshold=c.no_speech_threshold,
+            log_prob_threshold=c.log_prob_threshold,
+            compression_ratio_threshold=c.compression_ratio_threshold,
         )
         kept = list(segments)  # the generator decodes as it is consumed
         tokens = sum(len(s.tokens) for s in kept)
         logprob = sum(s.avg_logprob * len(s.tokens) for s in kept) / tokens if tokens else -math.inf
         text = " ".join(s.text.strip() for s in kept).strip()
-        return WhisperRecognition(
+        verdict = judge(kept, text, audio_secs, budget)
+        result = WhisperRecognition(
             text=text,
             confidence=round(min(1.0, math.exp(logprob)), 4) if tokens else 0.0,
             decode_ms=round((time.perf_counter() - start) * 1000, 1),
-            audio_ms=round(len(audio) / WHISPER_RATE * 1000, 1),
+            audio_ms=round(audio_secs * 1000, 1),
             queue_ms=0.0,
             segments=tuple(WhisperSegmentTiming(s.start, s.end) for s in kept),
-            rejected=not text,
+            no_speech_prob=verdict.no_speech_prob,
+            compression_ratio=verdict.compression_ratio,
+            heard=text,
         )
+        return result if verdict.reason is None else _rejected(result, verdict.reason)
 
     async def recognize_async(
         self, pcm16: bytes, sample_rate: int, expect: Expectation
     ) -> WhisperRecognition:
-        """Decode off the event loop through the bounded pool."""
+        """Decode in the bounded pool, off the event loop, within the time limit: a turn that
+        takes longer is returned rejected ("time limit") while its decode finishes unheard."""
         with self._lock:
             if self._pending >= self.config.max_pending + self.config.workers:
                 raise SpeechError("speech recogniser overloaded", retryable=True)
             self._pending += 1
         queued = time.perf_counter()
-        try:
 
-            def run() -> WhisperRecognition:
-                waited = round((time.perf_counter() - queued) * 1000, 1)
-                result = self.recognize(pcm16, sample_rate, expect)
-                return dataclasses.replace(result, queue_ms=waited)
+        def run() -> WhisperRecognition:
+            waited = round((time.perf_counter() - queued) * 1000, 1)
+            result = self.recognize(pcm16, sample_rate, expect)
+            return dataclasses.replace(result, queue_ms=waited)
 
-            return await asyncio.get_running_loop().run_in_executor(self._pool, run)
-        finally:
+        def release(_: object) -> None:
             with self._lock:
                 self._pending -= 1
+
+        job = self._pool.submit(run)
+        job.add_done_callback(release)  # also when cancelled before it started
+        try:
+            return await asyncio.wait_for(asyncio.wrap_future(job), self.config.time_limit_secs)
+        except TimeoutError:
+            elapsed = round((time.perf_counter() - queued) * 1000, 1)
+            audio_ms = round(len(pcm16) / 2 / sample_rate * 1000, 1)
+            return WhisperRecognition(
+                text="",
+                confidence=0.0,
+                decode_ms=elapsed,
+                audio_ms=audio_ms,
+                queue_ms=0.0,
+                rejected=True,
+                reject_reason="time limit",
+            )
 
     def warm_up(self) -> None:
         """One decode of silence so the first caller does not pay for lazy initialisation."""

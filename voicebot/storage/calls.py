@@ -1,47 +1,17 @@
-"""The call record: every event of a call committed as it happens, read back as JSON.
+"""The call store's interface: what the server, transfers and dashboards may ask of it.
 
-A crash loses at most the event in flight. SQLite in WAL mode; one connection guarded by a
-lock, because the writes are tiny and come from one event loop plus the odd worker thread.
+Two implementations share it (`sqlite.SqliteCallStore`, embedded default;
+`postgres.PostgresCallStore`, selected by `VOICEBOT_DATABASE_URL`); `open_store` picks one.
+A record is a dict: call_sid, stream_sid, flow, flow_version, caller (masked), worker_id,
+started_at, ended_at, end_reason and `events` (each with a per-call `seq` from 1, `at`, `kind`
+and its data), in the order the database assigned.
 """
 
 from __future__ import annotations
 
-import json
-import sqlite3
-import threading
-import time
-from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS calls (
-    call_sid   TEXT PRIMARY KEY,
-    stream_sid TEXT NOT NULL,
-    flow       TEXT NOT NULL,
-    caller     TEXT,
-    started_at REAL NOT NULL,
-    ended_at   REAL,
-    end_reason TEXT
-);
-CREATE TABLE IF NOT EXISTS events (
-    call_sid TEXT NOT NULL REFERENCES calls(call_sid),
-    seq      INTEGER NOT NULL,
-    at       REAL NOT NULL,
-    kind     TEXT NOT NULL,
-    data     TEXT NOT NULL,
-    PRIMARY KEY (call_sid, seq)
-);
-CREATE TABLE IF NOT EXISTS handoffs (
-    id         TEXT PRIMARY KEY,
-    call_sid   TEXT NOT NULL REFERENCES calls(call_sid),
-    created_at REAL NOT NULL,
-    queue      TEXT NOT NULL,
-    status     TEXT NOT NULL,
-    twiml      TEXT NOT NULL,
-    packet     TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS handoffs_by_call ON handoffs (call_sid);
-"""
+__all__ = ["CallStore", "mask_number"]
 
 
 def mask_number(number: str | None) -> str | None:
@@ -51,120 +21,89 @@ def mask_number(number: str | None) -> str | None:
     return "*" * max(0, len(number) - 4) + number[-4:]
 
 
-class CallStore:
-    def __init__(self, path: str | Path) -> None:
-        self.path = str(path)
-        if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self._lock = threading.Lock()
-        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(SCHEMA)
-        self._seq: dict[str, int] = {}
+class CallStore(Protocol):
+    worker_id: str | None
+    """The serving process this store records new calls under (`start_worker`), or None."""
 
-    def start_call(self, call_sid: str, stream_sid: str, flow: str, caller: str | None) -> None:
-        with self._lock:
-            self._db.execute(
-                "INSERT OR REPLACE INTO calls (call_sid, stream_sid, flow, caller, started_at)"
-                " VALUES (?, ?, ?, ?, ?)",
-                (call_sid, stream_sid, flow, mask_number(caller), time.time()),
-            )
-            self._seq[call_sid] = 0
+    def start_call(
+        self,
+        call_sid: str,
+        stream_sid: str,
+        flow: str,
+        caller: str | None,
+        flow_version: str | None = None,
+    ) -> None: ...
 
-    def add_event(self, call_sid: str, kind: str, **data: Any) -> None:
-        with self._lock:
-            if call_sid not in self._seq:  # a call started by an earlier process
-                row = self._db.execute(
-                    "SELECT COALESCE(MAX(seq), 0) FROM events WHERE call_sid = ?", (call_sid,)
-                ).fetchone()
-                self._seq[call_sid] = int(row[0])
-            seq = self._seq[call_sid] + 1
-            self._seq[call_sid] = seq
-            self._db.execute(
-                "INSERT INTO events (call_sid, seq, at, kind, data) VALUES (?, ?, ?, ?, ?)",
-                (call_sid, seq, time.time(), kind, json.dumps(data, default=str)),
-            )
+    def add_event(self, call_sid: str, kind: str, **data: Any) -> None: ...
 
     def end_call(self, call_sid: str, reason: str) -> None:
         """Record the end reason once; later calls (a second teardown path) change nothing."""
-        with self._lock:
-            self._db.execute(
-                "UPDATE calls SET ended_at = ?, end_reason = ?"
-                " WHERE call_sid = ? AND ended_at IS NULL",
-                (time.time(), reason, call_sid),
-            )
-            self._seq.pop(call_sid, None)
 
-    def get_call(self, call_sid: str) -> dict[str, Any] | None:
-        with self._lock:
-            row = self._db.execute(
-                "SELECT call_sid, stream_sid, flow, caller, started_at, ended_at, end_reason"
-                " FROM calls WHERE call_sid = ?",
-                (call_sid,),
-            ).fetchone()
-            if row is None:
-                return None
-            events = self._db.execute(
-                "SELECT seq, at, kind, data FROM events WHERE call_sid = ? ORDER BY seq",
-                (call_sid,),
-            ).fetchall()
-        keys = ("call_sid", "stream_sid", "flow", "caller", "started_at", "ended_at", "end_reason")
-        record: dict[str, Any] = dict(zip(keys, row, strict=True))
-        record["events"] = [
-            {"seq": seq, "at": at, "kind": kind, **json.loads(data)}
-            for seq, at, kind, data in events
-        ]
-        return record
+    def get_call(self, call_sid: str) -> dict[str, Any] | None: ...
 
-    # -- handoffs: one per transfer, with the TwiML that carries it out -----------------------
+    def list_calls(
+        self,
+        since: float | None = None,
+        until: float | None = None,
+        flow: str | None = None,
+        limit: int | None = None,
+    ) -> list[dict[str, Any]]:
+        """Calls that started in [since, until), newest first, shaped like `get_call`."""
+
+    def open_calls(self) -> list[dict[str, Any]]:
+        """Calls with no end yet (live, or left by a process that died), oldest first."""
+
+    # -- handoffs: one per transfer, with the TwiML that carries it out ----------------------
 
     def add_handoff(
         self, handoff_id: str, call_sid: str, queue: str, twiml: str, packet: dict[str, Any]
-    ) -> None:
-        with self._lock:
-            self._db.execute(
-                "INSERT INTO handoffs (id, call_sid, created_at, queue, status, twiml, packet)"
-                " VALUES (?, ?, ?, ?, 'pending', ?, ?)",
-                (handoff_id, call_sid, time.time(), queue, twiml, json.dumps(packet)),
-            )
+    ) -> None: ...
 
     def set_handoff_status(self, handoff_id: str, status: str) -> None:
         """`pending` → `rest_redirected` | `rest_failed` | `recorded` | `after_stream`…"""
-        with self._lock:
-            self._db.execute("UPDATE handoffs SET status = ? WHERE id = ?", (status, handoff_id))
 
-    def get_handoff(self, handoff_id: str) -> dict[str, Any] | None:
-        with self._lock:
-            row = self._db.execute(
-                "SELECT status, twiml, packet FROM handoffs WHERE id = ?", (handoff_id,)
-            ).fetchone()
-        return None if row is None else _handoff(row)
+    def get_handoff(self, handoff_id: str) -> dict[str, Any] | None: ...
 
     def call_handoff(self, call_sid: str) -> dict[str, Any] | None:
         """The call's latest handoff."""
-        with self._lock:
-            row = self._db.execute(
-                "SELECT status, twiml, packet FROM handoffs WHERE call_sid = ?"
-                " ORDER BY created_at DESC, rowid DESC LIMIT 1",
-                (call_sid,),
-            ).fetchone()
-        return None if row is None else _handoff(row)
 
-    def list_handoffs(self, limit: int = 50) -> list[dict[str, Any]]:
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT status, twiml, packet FROM handoffs ORDER BY created_at DESC, rowid DESC"
-                " LIMIT ?",
-                (limit,),
-            ).fetchall()
-        return [_handoff(row) for row in rows]
+    def list_handoffs(self, limit: int = 50) -> list[dict[str, Any]]: ...
 
-    def close(self) -> None:
-        with self._lock:
-            self._db.close()
+    # -- flow versions: what a call started on, so any worker routes it the same way -----------
 
+    def save_flow_version(self, version: str, flow: str, source: str) -> None:
+        """Keep a flow version's source (idempotent: a version is its content's hash)."""
 
-def _handoff(row: tuple[str, str, str]) -> dict[str, Any]:
-    status, twiml, packet = row
-    return {"status": status, "twiml": twiml, "packet": json.loads(packet)}
+    def flow_version_source(self, version: str) -> str | None: ...
+
+    # -- workers: which process owns a call, and whether it still lives ------------------------
+
+    def start_worker(self, host: str, pid: int, pid_start: int | None = None) -> str:
+        """Register this process as a worker; its new calls are recorded under the id.
+        `pid_start`: when the process started (tells a reused pid from the same process)."""
+
+    def heartbeat(self) -> None: ...
+
+    def stop_worker(self) -> None: ...
+
+    def live_workers(self, host: str) -> list[tuple[str, int, int | None]]:
+        """(worker id, pid, pid_start) of the workers on `host` not marked stopped."""
+
+    def mark_worker_stopped(self, worker_id: str) -> None: ...
+
+    def close_lost_calls(self, stale_after: float | None) -> list[str]:
+        """End open calls whose worker is marked stopped, or sent no heartbeat for
+        `stale_after` seconds (None: that rule is off), with `end_reason: server_lost`;
+        their call SIDs."""
+
+    @property
+    def pending_writes(self) -> int:
+        """Writes queued while the database is unreachable, written when it returns."""
+
+    def flush(self, timeout: float = 5.0) -> bool:
+        """Wait until queued writes are written; whether they all were."""
+
+    def reopen(self) -> CallStore:
+        """Another connection to the same database (for a background thread)."""
+
+    def close(self) -> None: ...

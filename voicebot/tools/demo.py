@@ -20,6 +20,7 @@ from typing import Any
 import typer
 import uvicorn
 
+from voicebot.server.after_stream import after_stream_twiml
 from voicebot.server.app import AppContext, build_context, create_app
 from voicebot.settings import Settings
 from voicebot.tools import demo_backend
@@ -170,8 +171,6 @@ async def run_demo(settings: Settings, fixtures: Path, speed: float, wav_out: Pa
 async def transfer_call(ctx: AppContext, server: LocalServer, fixtures: Path, speed: float) -> bool:
     """A second, short call: the caller asks for a person. Shows the transfer, the handoff
     packet an agent would read, and the TwiML Twilio is given to queue the caller."""
-    from voicebot.server.after_stream import after_stream_twiml
-
     call_sid = "CAdemoagent" + str(server.port)
     typer.echo("\nSecond call: the caller asks for a person …\n")
     printer = Printer(ctx, call_sid)
@@ -194,7 +193,9 @@ async def transfer_call(ctx: AppContext, server: LocalServer, fixtures: Path, sp
     typer.echo(f"  caller           {packet['caller']}")
     typer.echo(f"  summary          {packet['summary']}")
     base = f"http://127.0.0.1:{server.port}"
-    twiml = await after_stream_twiml(ctx.store, ctx.flows, ctx.settings, call_sid, base)
+    twiml = await after_stream_twiml(
+        ctx.store, ctx.flows, ctx.settings, call_sid, base, versions=ctx.flow_versions
+    )
     typer.echo(f"  TwiML to Twilio  {twiml.split('?>', 1)[-1]}")
     return result.error is None and handoff["packet"]["reason"] == "caller_asked_for_agent"
 

@@ -1,5 +1,3 @@
-"""Handing a call to humans: queue config, routing, TwiML, the Twilio REST update, handoffs.
-
-`queues` (flow YAML models) → `routing` (pure decision) → `twiml` (per target) → `twilio_rest`
-(update the live call) and `handoff` (the packet an agent reads).
-"""
+"""Carrying a transfer out: route it (`flows.routing`), build the handoff packet an agent
+reads, notify the agent desktop, then move the live call (`twilio.rest`) or leave the TwiML
+for `/twilio/after-stream`. No TwiML building and no audio here."""

@@ -14,11 +14,11 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from voicebot.flows.routing import RouteDecision
+from voicebot.privacy import MASK
 from voicebot.storage.calls import mask_number
 
 VERSION: Literal[1] = 1
 LAST_TURNS = 6
-MASK = "****"
 
 
 class Turn(BaseModel):
@@ -59,7 +59,8 @@ class HandoffPacket(BaseModel):
     slots: dict[str, str]
     """Filled slots; sensitive ones are `****`."""
     emotions: list[Emotion]
-    """Emotion trajectory, oldest first (empty when no emotion detector ran)."""
+    """Emotion trajectory, oldest first; empty when the caller never spoke (keypad only: the
+    summary then says "No speech") or no emotion detector ran."""
     summary: str
     """One or two sentences an agent reads in 5 seconds."""
     last_turns: list[Turn]
@@ -115,7 +116,9 @@ def build_packet(
         summary="",
         last_turns=turns,
     )
-    return packet.model_copy(update={"summary": summarise(packet, skills)})
+    spoke = any(e.get("kind") == "caller_said" and e.get("transcript") for e in events)
+    summary = summarise(packet, skills, closed=decision.closed, spoke=spoke or bool(emotions))
+    return packet.model_copy(update={"summary": summary})
 
 
 def emotion_trajectory(
@@ -163,8 +166,14 @@ _REASONS = {
 }
 
 
-def summarise(packet: HandoffPacket, skills: Sequence[str] = ()) -> str:
-    """Deterministic summary: who, why, what they wanted, what we know, how they feel."""
+def summarise(
+    packet: HandoffPacket,
+    skills: Sequence[str] = (),
+    closed: Sequence[str] = (),
+    spoke: bool = True,
+) -> str:
+    """Deterministic summary: who, why, what they wanted, what we know, how they feel, where
+    opening hours sent them (`closed`: the queues that were shut), what skill they need."""
     who = "VIP caller" if packet.vip else "Caller"
     why = _REASONS.get(packet.reason)
     if why is None and packet.reason.startswith("backend_fault"):
@@ -177,8 +186,13 @@ def summarise(packet: HandoffPacket, skills: Sequence[str] = ()) -> str:
         parts.append(f"Known: {known}.")
     if packet.emotions and packet.emotions[-1].label != "neutral":
         parts.append(f"Sounds {packet.emotions[-1].label}.")
+    elif not spoke:
+        parts.append("No speech: keypad only, so no mood.")
+    shut = " and ".join(closed)
     if packet.action == "callback":
-        parts.append("Out of hours: callback requested.")
+        parts.append(f"Out of hours ({shut or packet.queue} closed): callback requested.")
+    elif closed:
+        parts.append(f"Out of hours: {shut} closed, so sent to {packet.queue}.")
     if skills:
         parts.append(f"Needs: {', '.join(skills)}.")
     return " ".join(parts)

@@ -15,6 +15,7 @@ from typing import Any
 from loguru import logger
 
 from voicebot.dialogue.actions import Transfer
+from voicebot.exceptions import StoreUnavailable
 from voicebot.flows.flow import Flow
 from voicebot.flows.routing import CallerFacts, decide, queues_of
 from voicebot.settings import Settings
@@ -98,7 +99,11 @@ class CallTransfers:
         handoff = transfer.handoff
         slots = handoff.get("slots")
         intent = handoff.get("intent")
-        record = self.store.get_call(self.call_sid)
+        try:
+            record = self.store.get_call(self.call_sid)
+        except StoreUnavailable:  # the database is away: route on what the engine knows
+            logger.bind(call_sid=self.call_sid).warning("transfer without the call's record")
+            record = None
         events = record["events"] if record else []
         facts = CallerFacts(
             caller_id=self.caller,
@@ -117,7 +122,12 @@ class CallTransfers:
             decision=decision,
             handoff=handoff,
             events=events,
-            skills=queues[decision.queue].skills,
+            # What the caller needs is the queue they were bound for, wherever hours sent them.
+            skills=list(
+                dict.fromkeys(
+                    [*queues[decision.requested_queue].skills, *queues[decision.queue].skills]
+                )
+            ),
             show_caller=self.settings.handoff_show_caller,
         )
         twiml = transfer_twiml(decision, queues, packet.task_attributes(), self.base_url)

@@ -52,11 +52,17 @@ class TwilioMediaStreamSerializer(TwilioFrameSerializer):
         self.bad_frames = bad_frames
 
     async def deserialize(self, data: str | bytes) -> Frame | None:
+        """The frame for one websocket message, or None; never raises, because pipecat's
+        transport stops reading the call at the first exception from here."""
         try:
-            message = wire.parse_message(data)
+            return await self._frame_of(wire.parse_message(data))
         except WireError as error:
             self.bad_frames.add(error)
-            return None
+        except Exception as exc:  # a frame that parsed but could not be converted
+            self.bad_frames.add(WireError("unconvertible", type(exc).__name__))
+        return None
+
+    async def _frame_of(self, message: wire.Message | None) -> Frame | None:
         if isinstance(message, wire.Media):
             if message.track not in ("inbound", "inbound_track") or not message.payload:
                 return None

@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 
 from twilio.twiml.voice_response import Connect, Dial, Enqueue, VoiceResponse
 
+from voicebot.dialogue import wording
 from voicebot.flows.queues import Queue
 from voicebot.flows.routing import RouteDecision
 
@@ -60,7 +61,7 @@ def transfer_twiml(
         response.say(decision.message)
     if decision.action == "callback":
         queue = queues[decision.queue]
-        response.say("Please leave your name and number after the tone and we will call you back.")
+        response.say(wording.LEAVE_A_MESSAGE)
         action = result_url(base_url, decision.queue, callback="1") if base_url else None
         response.record(
             action=action, max_length=queue.out_of_hours.max_recording_secs, play_beep=True

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import soundfile
 
-from tests.conftest import SHARED_AUDIO
+from tests.conftest import shared_audio
 from voicebot.exceptions import AudioFileError
 from voicebot.tools.replay import audio
 
@@ -55,9 +55,7 @@ def test_silent_file_is_not_telephone_ready(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("name", ["bad.wav", "evil.wav", "awful.wav", "null.wav"])
 def test_shared_malformed_files_fail_clearly(name: str) -> None:
-    path = SHARED_AUDIO / "malformed" / name
-    if not path.exists():
-        pytest.skip(f"shared audio {path} is absent (it lives beside the repository)")
+    path = shared_audio("malformed", name)
     with pytest.raises(AudioFileError) as caught:
         audio.load_frames(path)
     assert name in str(caught.value)

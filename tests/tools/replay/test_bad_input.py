@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from websockets.asyncio.server import ServerConnection, serve
 
-from tests.conftest import SHARED_AUDIO
+from tests.conftest import shared_audio
 from voicebot.tools.replay.report import write_junit, write_report
 from voicebot.tools.replay.runner import RunOptions, run_all
 
@@ -105,9 +105,7 @@ async def test_nobody_listening(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("name", ["bad.wav", "evil.wav", "awful.wav", "null.wav"])
 async def test_shared_malformed_audio_fails_the_scenario(tmp_path: Path, name: str) -> None:
-    source = SHARED_AUDIO / "malformed" / name
-    if not source.exists():
-        pytest.skip(f"shared audio {source} is absent (it lives beside the repository)")
+    source = shared_audio("malformed", name)
     shutil.copy(source, tmp_path / name)
     scenario = tmp_path / "s.yaml"
     scenario.write_text(f"flow: acme_support\nturns: [{{audio: {name}}}]\n", encoding="utf-8")

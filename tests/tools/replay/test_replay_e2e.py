@@ -68,3 +68,17 @@ async def test_replay_against_a_deployed_server_signs_the_handshake(
     assert [t.node for t in passed.turns] == ["collect_card", "ask_block", "fraud_team"]
     assert refused.status == "fail"
     assert "403" in refused.reason or "refused" in refused.reason, refused.reason
+
+
+async def test_a_scenario_naming_a_missing_flow_fails(tmp_path: Path, speech: Any) -> None:
+    scenario = tmp_path / "no_flow.yaml"
+    scenario.write_text(
+        "flow: no_such_flow\nturns:\n  - keys: '0'\nexpect: {outcome: transferred}\n",
+        encoding="utf-8",
+    )
+    [result] = await run_all([scenario], RunOptions(speed="fast"), speech=speech)
+    assert result.status == "fail"
+    assert result.problems[0] == (
+        "flow: the scenario names flow 'no_such_flow', the server has no such flow and ran "
+        "'acme_support'"
+    )

@@ -11,18 +11,13 @@ import re
 from datetime import date, timedelta
 
 from voicebot.dialogue.slots.numbers import read_number
-from voicebot.language.words import TEENS, TENS, UNITS, ordinal_value, words
+from voicebot.language.words import MONTHS, TEENS, TENS, UNITS, WEEKDAYS, ordinal_value, words
 
 # fmt: off
-MONTHS = (
-    "january", "february", "march", "april", "may", "june", "july", "august", "september",
-    "october", "november", "december",
-)
 _MONTH_ALIASES = {
     **{name: n for n, name in enumerate(MONTHS, 1)},
     **{name[:3]: n for n, name in enumerate(MONTHS, 1)}, "sept": 9,
 }
-WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _WEEKDAY_ALIASES = {
     **{name: n for n, name in enumerate(WEEKDAYS)},
     **{name[:3]: n for n, name in enumerate(WEEKDAYS)}, "tues": 1, "thurs": 3, "weds": 2,

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from voicebot.dialogue.slots.dates import MONTHS, WEEKDAYS
 from voicebot.dialogue.slots.digits import chunk_digits
+from voicebot.language.words import MONTHS, WEEKDAYS
 
 _MONEY_WORDS = {
     # currency: (major singular, major plural, minor singular, minor plural, joiner)

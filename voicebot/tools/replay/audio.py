@@ -26,7 +26,7 @@ from voicebot.audio.codec import (
 from voicebot.audio.wavfile import read_wav, write_wav
 from voicebot.exceptions import AudioFileError
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 FIXTURES_DIR = REPO / "audio_fixtures"
 SYNTH_CACHE = FIXTURES_DIR / "synth"
 RAW_ULAW = {".ulaw", ".mulaw", ".raw", ".ul"}
@@ -47,7 +47,10 @@ def resolve(reference: str, base: Path) -> Path:
     if reference.startswith(REAL_SPEECH_VAR):
         folder = real_speech_dir()
         if not folder.is_dir():
-            raise MissingRealSpeech(f"real speech folder {folder} is absent")
+            raise MissingRealSpeech(
+                f"real speech folder {folder} is absent (the project's shared recordings, not "
+                "in the repository: set VOICEBOT_REAL_SPEECH, see docs/testing.md)"
+            )
         return folder / reference[len(REAL_SPEECH_VAR) :].lstrip("/")
     path = Path(reference)
     return path if path.is_absolute() else base / path

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from pathlib import Path
 from typing import Literal
@@ -31,6 +32,12 @@ def replay(
     reply_timeout: float,
 ) -> int:
     """Exit code 0 only if every scenario that ran passed (skips do not fail the run)."""
+    missing = [p for p in paths or [DEFAULT_LIBRARY] if not p.exists()]
+    if missing:
+        raise UsageError(f"no such scenario file or folder: {missing[0]}")
+    for given, name in ((junit, "--junit"), (report, "--report")):
+        if given is not None:
+            _check_writable(given, name)
     files = find_scenarios(paths or [DEFAULT_LIBRARY])
     if not files:
         raise ConfigError(f"no scenario files in {', '.join(map(str, paths or [DEFAULT_LIBRARY]))}")
@@ -72,10 +79,29 @@ def replay(
         # In fast mode the caller's clock also counts the bot's thinking time 10x over, so
         # this is not the speed-up over real time: bench/replay_speed.py measures that.
         typer.echo(f"wall time {wall:.1f} s ({call_time:.0f} s on the calls' audio clocks)")
-    if junit:
-        write_junit(results, junit)
-        typer.echo(f"wrote {junit}")
-    if report:
-        write_report(results, report)
-        typer.echo(f"wrote {report} (recordings in {out_dir})")
+    try:
+        if junit:
+            write_junit(results, junit)
+            typer.echo(f"wrote {junit}")
+        if report:
+            write_report(results, report)
+            typer.echo(f"wrote {report} (recordings in {out_dir})")
+    except OSError as exc:
+        raise ConfigError(f"cannot write {exc.filename}: {exc.strerror or exc}") from None
     return 0 if all(r.status != "fail" for r in results) else 1
+
+
+class UsageError(ConfigError):
+    """The command line names something that is not there: exit code 2, as for bad options."""
+
+
+def _check_writable(path: Path, option: str) -> None:
+    """Refuse before the run, not after it: a report path that cannot be written."""
+    folder = path.parent if str(path.parent) else Path(".")
+    if path.is_dir():
+        raise UsageError(f"{option} {path}: is a folder, not a file")
+    existing = next((p for p in (folder, *folder.parents) if p.exists()), Path("."))
+    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+        raise UsageError(f"{option} {path}: cannot write there ({existing} is not writable)")
+    if path.exists() and not os.access(path, os.W_OK):
+        raise UsageError(f"{option} {path}: the file is not writable")

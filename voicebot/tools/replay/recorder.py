@@ -22,7 +22,7 @@ from typing import Any
 import yaml
 from loguru import logger
 
-MASK = "****"
+from voicebot.privacy import MASK
 
 
 class _TappedWebSocket:

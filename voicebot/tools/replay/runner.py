@@ -253,6 +253,11 @@ def judge(
     scenario = loaded.scenario
     greeting, observed = align(scenario.turns, record.get("events", []))
     problems: list[str] = []
+    if record.get("flow") != scenario.flow:  # the server falls back to its default flow
+        problems.append(
+            f"flow: the scenario names flow '{scenario.flow}', the server has no such flow "
+            f"and ran '{record.get('flow')}'"
+        )
     if scenario.greeting is not None:
         problems += [f"greeting: {p}" for p in check_turn(scenario.greeting, greeting)]
     reports: list[TurnReport] = []

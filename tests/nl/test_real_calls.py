@@ -1,0 +1,107 @@
+"""Whole calls on the default open-vocabulary stack: real tiny.en hears the caller, real joe
+speaks, over a real websocket. The caller's voices are espeak-ng at telephone quality."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.nl.skips import NL_MISSING
+
+pytest.importorskip("faster_whisper", reason=NL_MISSING)
+pytest.importorskip("piper", reason=NL_MISSING)
+
+import wave
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+from tests.conftest import FLOWS_DIR
+from tests.e2e.conftest import events, wait_for_end
+from voicebot.pipeline.stack import ConfiguredSpeechStack, fixed_prompts
+from voicebot.server.app import build_context
+from voicebot.settings import Settings
+from voicebot.speech.models import require_models
+from voicebot.tools.demo import LocalServer, local_server
+from voicebot.tools.replay.audio import synthesise
+from voicebot.tools.simulator.caller import CallerSimulator
+from voicebot.tools.simulator.scenario import HangUp, Keys, Scenario, Speak
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def open_stack(real_models: Path) -> ConfiguredSpeechStack:
+    settings = require_models(Settings(model_cache=real_models))  # stt/tts: auto
+    assert (settings.stt, settings.tts) == ("whisper", "piper")
+    return ConfiguredSpeechStack(settings)
+
+
+@pytest.fixture
+async def server(tmp_path: Path, open_stack: ConfiguredSpeechStack) -> AsyncIterator[LocalServer]:
+    settings = Settings(flows_dir=FLOWS_DIR, db_path=tmp_path / "calls.db")
+    ctx = build_context(settings, host="127.0.0.1", speech=open_stack)
+    async with local_server(ctx) as running:
+        yield running
+
+
+def said(tmp_path: Path, text: str, voice: str = "en-us") -> Speak:
+    path = tmp_path / f"{abs(hash((text, voice)))}.wav"
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(8000)
+        out.writeframes(synthesise(text, voice=voice))
+    return Speak(path, label=text)
+
+
+async def run(server: LocalServer, *steps: Any) -> dict[str, Any]:
+    result = await CallerSimulator(server.stream_url, speed=4.0).run(Scenario("real", steps))
+    assert result.error is None
+    return await wait_for_end(server, result.call_sid)
+
+
+async def test_off_topic_speech_is_not_a_crisis_or_a_goodbye(
+    server: LocalServer, tmp_path: Path
+) -> None:
+    record = await run(
+        server,
+        said(tmp_path, "Who won the football last night?"),
+        said(tmp_path, "I got a new card.", voice="en-gb-x-rp"),
+    )
+    heard = events(record, "caller_said")
+    assert len(heard) == 2 and all(e.get("intent") in (None, "no_match") for e in heard)
+    # Two turns the menu cannot place: the flow hands the caller to a person (no_match_limit),
+    # never the crisis route, never a goodbye.
+    reasons = [e["reason"] for e in events(record, "transfer")]
+    assert "crisis" not in reasons and reasons in ([], ["no_match_limit"])
+    assert record["end_reason"] in ("caller_hung_up", "transferred")
+
+
+async def test_a_wrong_account_number_is_caught_by_the_read_back(
+    server: LocalServer, tmp_path: Path
+) -> None:
+    record = await run(
+        server,
+        said(tmp_path, "check my balance"),
+        said(tmp_path, "two three four five three five eight four", voice="en-us+m3"),
+        said(tmp_path, "no"),
+        said(tmp_path, "two three four five three five eight three", voice="en-us+m3"),
+        said(tmp_path, "yes"),
+        Keys("4321#"),
+        HangUp(),
+    )
+    replies = " ".join(e["text"] for e in events(record, "bot_said"))
+    assert "5 8 4" in replies  # the wrong number was read back…
+    values = [e["value"] for e in events(record, "slot_set") if e["slot"] == "account_number"]
+    assert values[-1] == "23453583"  # …and the caller's correction is what is kept
+
+
+def test_fixed_prompts_of_the_shipped_flows_are_marked_to_keep(
+    open_stack: ConfiguredSpeechStack,
+) -> None:
+    from voicebot.flows.loader import load_flows
+
+    prompts = fixed_prompts(load_flows(FLOWS_DIR).values())
+    assert any("didn't catch that" in p for p in prompts)
+    assert not any("{" in p for p in prompts)
+    assert open_stack.piper is not None and open_stack.piper.prime(prompts) >= len(prompts)
