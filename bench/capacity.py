@@ -93,7 +93,9 @@ def caller_process(url: str, calls: int, spread_s: float, seed: int) -> list[dic
 
     async def one(delay: float) -> dict[str, Any]:
         await asyncio.sleep(delay)
-        return _call_figures(await CallerSimulator(url, speed=1.0).run(scenario))
+        # A slow reply is a figure to report, not a failure: only past 30 s is a turn lost.
+        simulator = CallerSimulator(url, speed=1.0, reply_timeout=30.0)
+        return _call_figures(await simulator.run(scenario))
 
     async def all_calls() -> list[dict[str, Any]]:
         return list(await asyncio.gather(*(one(rng.uniform(0, spread_s)) for _ in range(calls))))
@@ -280,7 +282,8 @@ def targets(names: list[str], workers: int, db: Path, cache: Path) -> list[Targe
     serve = [sys.executable, "-m", "voicebot", "serve", "--workers", str(workers), "--db", str(db)]
     chosen = []
     if "embedded" in names:
-        chosen.append(Target(f"voicebot embedded ({workers} workers)", serve))
+        embedded = {"VOICEBOT_STT": "pocketsphinx", "VOICEBOT_TTS": "espeak"}
+        chosen.append(Target(f"voicebot embedded ({workers} workers)", serve, embedded))
     model = whisper_base(cache) if {"nl", "peer"} & set(names) else None
     have_nl = model is not None and PIPER_VOICE.is_file()
     if not have_nl and {"nl", "peer"} & set(names):

@@ -2,10 +2,15 @@
 pipecat's own pieces, as its examples build one.
 
 pipecat's Twilio handshake parser, TwilioFrameSerializer and FastAPIWebsocketTransport, Silero
-VAD, its WhisperSTTService and PiperTTSService on the same model files voicebot's stack uses
-(each service loads its model per call, as pipecat's services do), and a one-node "dialogue":
-every caller turn is answered with the flow's first answer. A mark follows each reply so the
-caller simulator knows when the bot has finished, as voicebot's replies do.
+VAD, its WhisperSTTService and PiperTTSService on the same model files voicebot's stack uses,
+and a one-node "dialogue": every caller turn is answered with the flow's first answer. A mark
+follows each reply so the caller simulator knows when the bot has finished, as voicebot's
+replies do.
+
+pipecat's services load their model in their constructor, once per call (measured here:
+~25 s per call on a busy 2-core machine, so every caller hung up first). To compare speech
+handling rather than model loading, the peer loads each model once per process and every
+call's service gets that copy (`_share_loaded_models`), as a pipecat user would arrange.
 
     python bench/pipecat_peer.py --port 8090 --whisper-model DIR --piper-voice FILE.onnx
 """
@@ -69,7 +74,49 @@ class EchoFirstAnswer(FrameProcessor):
         await self.push_frame(OutputTransportMessageFrame(message=mark))
 
 
+def _share_loaded_models() -> None:
+    """Make pipecat's Whisper and Piper services reuse one loaded model per file."""
+    import pipecat.services.piper.tts as piper_module
+    import pipecat.services.whisper.stt as whisper_module
+
+    whisper_cls = whisper_module.WhisperModel
+    whisper_loaded: dict[tuple[Any, ...], Any] = {}
+
+    def whisper_model(name: str, **kwargs: Any) -> Any:
+        key = (name, *sorted(kwargs.items()))
+        if key not in whisper_loaded:
+            whisper_loaded[key] = whisper_cls(name, **kwargs)
+        return whisper_loaded[key]
+
+    piper_load = piper_module.PiperVoice.load
+    piper_loaded: dict[tuple[Any, ...], Any] = {}
+
+    def load_voice(path: Any, *args: Any, **kwargs: Any) -> Any:
+        key = (str(path), *args, *sorted(kwargs.items()))
+        if key not in piper_loaded:
+            piper_loaded[key] = piper_load(path, *args, **kwargs)
+        return piper_loaded[key]
+
+    whisper_module.WhisperModel = whisper_model  # type: ignore[assignment,misc]
+    piper_module.PiperVoice.load = load_voice  # type: ignore[method-assign,assignment]
+
+
 def create_app(whisper_model: str, piper_voice: Path) -> FastAPI:
+    _share_loaded_models()
+
+    def services() -> tuple[WhisperSTTService, PiperTTSService]:
+        stt = WhisperSTTService(
+            settings=WhisperSTTService.Settings(model=whisper_model, language="en"),
+            device="cpu",
+            compute_type="int8",
+        )
+        tts = PiperTTSService(
+            settings=PiperTTSService.Settings(voice=piper_voice.stem),
+            download_dir=piper_voice.parent,
+        )
+        return stt, tts
+
+    services()  # load both models now, not on the first caller's time
     app = FastAPI()
 
     @app.get("/healthz")
@@ -94,15 +141,7 @@ def create_app(whisper_model: str, piper_voice: Path) -> FastAPI:
                 serializer=serializer,
             ),
         )
-        stt = WhisperSTTService(
-            settings=WhisperSTTService.Settings(model=whisper_model, language="en"),
-            device="cpu",
-            compute_type="int8",
-        )
-        tts = PiperTTSService(
-            settings=PiperTTSService.Settings(voice=piper_voice.stem),
-            download_dir=piper_voice.parent,
-        )
+        stt, tts = services()
         pipeline = Pipeline(
             [
                 transport.input(),

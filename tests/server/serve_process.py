@@ -17,7 +17,9 @@ import httpx
 
 from tests.conftest import FLOWS_DIR, REPO
 
-STARTUP_SECS = 120.0  # each worker loads its models; the shared CI machine is slow
+STARTUP_SECS = 120.0
+# These tests are about processes, not speech: the embedded stack, whatever models exist.
+EMBEDDED = {"VOICEBOT_STT": "pocketsphinx", "VOICEBOT_TTS": "espeak"}  # each worker loads its models; the shared CI machine is slow
 
 
 class ServeProcess:
@@ -36,7 +38,7 @@ class ServeProcess:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
-            env={**os.environ, "PYTHONPATH": str(REPO), **(env or {})},
+            env={**os.environ, "PYTHONPATH": str(REPO), **EMBEDDED, **(env or {})},
             start_new_session=True,  # stop() can end the workers and decoders with it
         )
         self.lines: list[str] = []
