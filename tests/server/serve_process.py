@@ -19,7 +19,7 @@ from tests.conftest import FLOWS_DIR, REPO
 
 STARTUP_SECS = 120.0
 # These tests are about processes, not speech: the embedded stack, whatever models exist.
-EMBEDDED = {"VOICEBOT_STT": "pocketsphinx", "VOICEBOT_TTS": "espeak"}  # each worker loads its models; the shared CI machine is slow
+EMBEDDED = {"VOICEBOT_STT": "pocketsphinx", "VOICEBOT_TTS": "espeak"}
 
 
 class ServeProcess:
