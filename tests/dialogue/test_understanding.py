@@ -89,3 +89,8 @@ def test_a_command_said_outright_beats_the_slot_but_a_vague_one_does_not() -> No
     assert interpret_open("no, an agent please", YES_NO, SURE_AGENT).intent == "agent"
     vague = Match("help", 0.6, "semantic", "help", 0.6, 0.2)
     assert interpret_open("yes I need that", YES_NO, vague).slot_value == "yes"
+
+
+def test_a_yes_no_answer_wins_over_a_command_word_inside_it() -> None:
+    goodbye = Match("goodbye", 0.95, "phrase", "goodbye", 0.8, 0.5, sure=True)
+    assert interpret_open("yep, bye, all of the time", YES_NO, goodbye).slot_value == "yes"

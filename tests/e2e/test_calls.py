@@ -11,7 +11,7 @@ import pytest
 from tests.conftest import DEMO_AUDIO
 from tests.e2e.conftest import CallRunner, audio, events, node_path
 from tests.twilio.test_wire import BROKEN_CAPTURES, TARGETED_KINDS
-from voicebot.speech.grammar import NO_PHRASES, YES_PHRASES
+from voicebot.speech.grammar import NO_PHRASES
 from voicebot.tools.demo import demo_scenario
 from voicebot.tools.simulator import fuzz
 from voicebot.tools.simulator.scenario import (
@@ -41,14 +41,16 @@ async def test_happy_path_balance_enquiry(call: CallRunner) -> None:
         "goodbye",
     ]
     said = [e["transcript"] for e in events(record, "caller_said")]
-    assert said[:2] == ["check my balance", "two three four five three five eight three"]
+    # The account number is sensitive: what the caller said for it is masked in the record.
+    assert said[:2] == ["check my balance", "****"]
     # The grammar holds many phrasings of yes and no; any of the right one will do.
-    assert said[2] in YES_PHRASES and said[3] in NO_PHRASES
+    assert said[2] == "****"  # the yes to a sensitive read-back is masked with it
+    assert said[3] in NO_PHRASES
     slots = {s["slot"]: s["value"] for s in events(record, "slot_set")}
-    assert slots["account_number"] == "23453583"
+    assert slots["account_number"] == "****"
     assert slots["pin"] == "****"
     replies = " ".join(e["text"] for e in events(record, "bot_said"))
-    assert "2 3 4 5, 3 5 8 3" in replies
+    assert "2 3 4 5, 3 5 8 3" not in replies  # the read-back is spoken, recorded masked
     assert "Your balance is 42 pounds 10, due on" in replies  # from the billing webhook
     (lookup,) = events(record, "webhook")
     assert lookup["ok"] is True and lookup["node"] == "lookup_balance"
@@ -73,13 +75,12 @@ async def test_keyed_account_number(call: CallRunner) -> None:
     assert result.error is None
     assert record["end_reason"] == "completed"
     slots = {s["slot"]: s["value"] for s in events(record, "slot_set")}
-    assert slots["account_number"] == "12345678"
+    assert slots["account_number"] == "****"
     assert slots["pin"] == "****"
-    # Digits keyed into a sensitive slot never reach the record.
+    # Digits keyed into a sensitive slot (account number and PIN) never reach the record.
     keyed = [e["digit"] for e in events(record, "caller_keyed")]
-    assert keyed[:8] == list("12345678")
-    assert keyed[8:12] == ["****"] * 4  # the PIN; its "#" terminator is not sensitive
-    assert "4321" not in json.dumps(record)
+    assert keyed[:12] == ["****"] * 12  # the PIN's "#" terminator is not sensitive
+    assert "4321" not in json.dumps(record) and "12345678" not in json.dumps(record)
 
 
 async def test_no_match_reprompts_then_continues(call: CallRunner) -> None:

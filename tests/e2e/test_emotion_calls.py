@@ -1,5 +1,7 @@
 """The caller's emotion in whole calls: a caller growing angrier hears the wording change and
-is escalated by the flow's rule; a crisis phrase is transferred at once."""
+is escalated by the flow's rule; a crisis phrase decoded by the grammar recogniser is offered a
+person (the grammar forces speech onto its phrases, so it is no evidence on its own), and a yes
+takes the crisis route."""
 
 from __future__ import annotations
 
@@ -33,12 +35,18 @@ async def test_a_caller_growing_angrier_is_escalated(call: CallRunner) -> None:
     assert record["end_reason"] == "transferred"
 
 
-async def test_a_crisis_phrase_transfers_at_once(call: CallRunner) -> None:
-    result, record = await call(Scenario("crisis", (Speak(audio("i_want_to_end_my_life")),)))
+async def test_a_grammar_decoded_crisis_phrase_is_offered_a_person_then_transferred(
+    call: CallRunner,
+) -> None:
+    scenario = Scenario("crisis", (Speak(audio("i_want_to_end_my_life")), Speak(audio("yes"))))
+    result, record = await call(scenario)
 
     assert result.error is None
-    (said,) = events(record, "caller_said")
-    assert said["transcript"] == "i want to end my life"
+    said = events(record, "caller_said")
+    assert said[0]["transcript"] == "i want to end my life"
+    assert said[1]["outcome"] == "matched"  # the yes (decoded as "yes" or "yep")
+    offer = events(record, "bot_said")[-2]["text"]
+    assert "Would you like me to put you through to someone right now?" in offer
     (transfer,) = events(record, "transfer")
     assert (transfer["reason"], transfer["queue"]) == ("crisis", "priority")
     assert "stay on the line" in events(record, "bot_said")[-1]["text"]

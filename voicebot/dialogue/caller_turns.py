@@ -20,6 +20,10 @@ from voicebot.dialogue.understanding import (
 from voicebot.flows.slot_types import ChoiceSlot
 from voicebot.privacy import MASK
 
+AGENT_KEY = "0"
+"""Reaches a person in every node: at once where keys choose, and while a number is keyed in
+as the whole entry (0 then # or a pause), since no keyed value of 0 alone is accepted there."""
+
 
 def on_speech(state: CallState, utterance: Utterance) -> list[Action]:
     state.source, state.keys = "speech", ""
@@ -48,14 +52,13 @@ def interpretation(state: CallState, utterance: Utterance, expect: Expectation) 
         if utterance.open_vocabulary:
             return interpret_open(utterance.text, expect, utterance.match, state.today)
         return interpret(utterance.text, expect, state.today)
-    # Understood elsewhere (the LLM): trust only what this node could have understood, and on
-    # an open transcript only as surely as the matcher agrees.
+    # Understood elsewhere (the LLM): trust only what this node could have understood; a
+    # hang-up only if the matcher points the same way (a model's guess is no evidence to end
+    # the call on).
     if utterance.intent is not None and utterance.intent in expect.intents:
         match = utterance.match
-        agrees = (
-            match is None or not utterance.open_vocabulary or match.candidate == utterance.intent
-        )
-        return Interpretation(intent=utterance.intent, sure=agrees)
+        agrees = match is None or match.candidate == utterance.intent
+        return Interpretation(intent=utterance.intent, sure=agrees or utterance.intent != "goodbye")
     if utterance.slot_text is not None and expect.slot is not None:
         return Interpretation(
             slot_value=parse_expected(utterance.slot_text, expect.slot, state.today)
@@ -79,7 +82,7 @@ def on_key(state: CallState, digit: str) -> list[Action]:
         if digit == "#":
             return finish_keys(state)
     state.turns.append(f"[keypad {digit}]")
-    if digit == "0":
+    if digit == AGENT_KEY:
         return act(state, Interpretation(intent="agent"))
     if digit == "*":
         return act(state, Interpretation(intent="repeat"))
@@ -106,6 +109,9 @@ def finish_keys(state: CallState) -> list[Action]:
     expect = expect_slot(state.current.collect or "", slot)
     text = entry.as_text(keys)
     value = parse_expected(text, expect, state.today) if text is not None else None
+    if keys == AGENT_KEY and value is None:
+        # 0 on its own is no value of this slot: it is the agent key, here as everywhere.
+        return act(state, Interpretation(intent="agent"))
     return act(state, Interpretation(slot_value=value))
 
 

@@ -62,10 +62,12 @@ def interpret_open(
         return interpret(text, expect, today)
     slot = expect.slot
     if match.intent is not None:
-        said_outright = match.evidence in ("exact", "phrase")
+        # A person asked for in so many words wins over the slot ("no, an agent please");
+        # other commands only when they are the whole turn ("yep, bye…" answers yes).
+        asked_for_agent = match.intent == "agent" and match.evidence == "phrase"
         if (
             slot is None
-            or (said_outright and slot.type != "free_text")
+            or (asked_for_agent and slot.type != "free_text")
             or match.evidence == "exact"
         ):
             return _matched(match)

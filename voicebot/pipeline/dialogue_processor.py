@@ -46,6 +46,7 @@ from voicebot.dialogue.actions import (
     Utterance,
 )
 from voicebot.dialogue.engine import DialogueEngine
+from voicebot.dialogue.matcher import IntentMatcher
 from voicebot.llm.answers import GroundedAnswerer
 from voicebot.llm.phrasing import Phraser
 from voicebot.llm.understanding import LLMUnderstander
@@ -61,7 +62,7 @@ from voicebot.pipeline.playout import (
 )
 from voicebot.pipeline.speaking import ReplySpeaker
 from voicebot.pipeline.transfer_step import TransferStep
-from voicebot.pipeline.understanding_fallback import understood
+from voicebot.pipeline.understanding_fallback import matched, understood
 from voicebot.pipeline.voice_features import VoiceFeaturesFrame
 from voicebot.pipeline.webhook_client import WebhookClient
 from voicebot.speech.frames import ExpectationFrame
@@ -80,11 +81,14 @@ class DialogueProcessor(FrameProcessor):
         understander: LLMUnderstander | None = None,
         phraser: Phraser | None = None,
         answerer: GroundedAnswerer | None = None,
+        matcher: IntentMatcher | None = None,
     ) -> None:
         super().__init__(name="DialogueProcessor")
         self._engine = engine
         self._call = call
         self._understander = understander
+        self._matcher = matcher
+        """Set when the STT is open-vocabulary (whisper): its transcripts go through it."""
         self._answerer = answerer
         self._webhooks = webhooks or WebhookClient()
         self._record = CallRecorder(store, call.call_sid)
@@ -161,6 +165,9 @@ class DialogueProcessor(FrameProcessor):
         turn["emotion"] = estimate.label
         turn["emotion_intensity"] = round(estimate.intensity, 2)
         heard = Utterance(text=frame.text, confidence=confidence, emotion=for_engine(estimate))
+        heard = await matched(self._matcher, self._engine, heard)
+        if heard.match is not None:
+            turn["match"] = {"intent": heard.match.candidate, "score": heard.match.score}
         utterance = await understood(self._understander, self._engine, heard)
         if utterance.intent or utterance.slot_text:
             turn["understood_by"] = "llm"

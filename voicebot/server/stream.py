@@ -122,6 +122,7 @@ async def run_call(websocket: WebSocket, ctx: AppContext) -> None:
         call,
         ctx.store,
         understander=speech.understander(),
+        matcher=speech.matcher(),
         phraser=speech.phraser(),
         answerer=speech.answerer(),
     )
