@@ -86,9 +86,7 @@ def caller_process(url: str, calls: int, spread_s: float, seed: int) -> list[dic
     from voicebot.tools.simulator.caller import CallerSimulator
     from voicebot.tools.simulator.scenario import HangUp, Scenario, Speak
 
-    scenario = Scenario(
-        "capacity", (*(Speak(DEMO / f"{name}.wav") for name in TURNS), HangUp())
-    )
+    scenario = Scenario("capacity", (*(Speak(DEMO / f"{name}.wav") for name in TURNS), HangUp()))
     rng = random.Random(seed)
 
     async def one(delay: float) -> dict[str, Any]:
