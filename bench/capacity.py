@@ -366,7 +366,10 @@ def main() -> None:
         for a, b in zip(nl, peer, strict=False):
             print(f"  {a.calls:>3} calls: p95 {a.p95:.0f} / {b.p95:.0f} ms = {a.p95 / b.p95:.2f}")
         held_nl, held_peer = highest_held(nl), highest_held(peer)
-        ratio = f"{held_nl / held_peer:.2f}" if held_peer else "inf (the peer held none)"
+        if held_peer:
+            ratio = f"{held_nl / held_peer:.2f}"
+        else:
+            ratio = "the peer held no step" if held_nl else "neither held a step"
         print(f"  highest N held: {held_nl} / {held_peer} = {ratio}")
 
 
