@@ -71,6 +71,7 @@ async def fuzz_and_reload(args: argparse.Namespace, work: Path) -> None:
             f"{counts.tracebacks} tracebacks, {counts.bad_frames} bad frames counted"
         )
         print("  by kind: " + ", ".join(f"{k} {n}" for k, n in counts.kinds.most_common()))
+        print("  calls ended: " + ", ".join(f"{k} {n}" for k, n in counts.end_reasons.items()))
 
         results = await robustness.drop_into_server(server)
         gaps = sorted(r.loop_gap_ms for r in results)
@@ -92,11 +93,13 @@ def hostile_yaml(work: Path) -> None:
     ok = [r for r in results if r.refused_as_expected]
     print(
         f"hostile YAML: {len(ok)}/{len(results)} refused with file:line and the expected code; "
-        f"worst {max(r.secs for r in results):.2f} s, {max(r.peak_mb for r in results):.0f} MB"
+        f"worst {max(r.secs for r in results):.2f} s; loading process peak RSS at most "
+        f"{max(r.peak_mb for r in results):.0f} MB (+{max(r.added_mb for r in results):.0f} MB "
+        "over its imports)"
     )
     for r in results:
         flag = "" if r.refused_as_expected else "   <-- UNEXPECTED"
-        print(f"  {r.name:<22} {r.secs:6.3f} s {r.peak_mb:6.1f} MB  {r.expected}{flag}")
+        print(f"  {r.name:<22} {r.secs:6.3f} s {r.peak_mb:6.0f} MB  {r.expected}{flag}")
 
 
 def _serve(work: Path, port: int) -> subprocess.Popen[bytes]:
@@ -107,7 +110,7 @@ def _serve(work: Path, port: int) -> subprocess.Popen[bytes]:
         [*command, "--flows-dir", str(FLOWS)],
         env=env,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=(work / f"serve-{port}.log").open("wb"),
     )
 
 
@@ -129,8 +132,9 @@ async def kill_mid_call(work: Path, kills: int) -> None:
         port = free_port()
         server = _serve(work, port)
         try:
-            if not await _healthy(port):
-                print("sigkill: server did not start")
+            if not await _healthy(port, 180.0):
+                log = (work / f"serve-{port}.log").read_text(errors="replace").splitlines()
+                print("sigkill: server did not start: " + " | ".join(log[-3:]))
                 return
             scenario = Scenario("killed", (Speak(AUDIO / "check_my_balance.wav"), Silence(20.0)))
             sim = CallerSimulator(f"ws://127.0.0.1:{port}/twilio/stream", speed=1.0)
@@ -190,13 +194,20 @@ async def main() -> None:
     parser.add_argument("--calls", type=int, default=25, help="signed fuzz calls")
     parser.add_argument("--kills", type=int, default=3, help="SIGKILLs mid-call")
     parser.add_argument("--soak-calls", type=int, default=40)
+    parser.add_argument("--only-fuzz", action="store_true", help="just parts 1 and 3")
+    parser.add_argument("--only-kill", action="store_true", help="just part 4")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        hostile_yaml(work)
+        if args.only_kill:
+            await kill_mid_call(work, args.kills)
+            return
+        if not args.only_fuzz:
+            hostile_yaml(work)
         await fuzz_and_reload(args, work)
-        await kill_mid_call(work, args.kills)
-        await soak(work, args.soak_calls)
+        if not args.only_fuzz:
+            await kill_mid_call(work, args.kills)
+            await soak(work, args.soak_calls)
 
 
 if __name__ == "__main__":

@@ -9,11 +9,16 @@ from collections import Counter
 import pytest
 
 from tests.conftest import DEMO_AUDIO
-from tests.e2e.conftest import CallRunner, audio, events, node_path
+from tests.e2e.conftest import SPEED, CallRunner, audio, events, node_path, wait_for_end
 from tests.twilio.test_wire import BROKEN_CAPTURES, TARGETED_KINDS
+from voicebot.pipeline.stack import EmbeddedSpeechStack
+from voicebot.server.app import build_context
+from voicebot.settings import Settings
 from voicebot.speech.grammar import NO_PHRASES
-from voicebot.tools.demo import demo_scenario
+from voicebot.tools import demo_backend
+from voicebot.tools.demo import demo_scenario, local_server
 from voicebot.tools.simulator import fuzz
+from voicebot.tools.simulator.caller import CallerSimulator
 from voicebot.tools.simulator.scenario import (
     BargeIn,
     DropSocket,
@@ -190,3 +195,30 @@ async def test_socket_drop_ends_the_call_with_its_reason(call: CallRunner) -> No
 
     assert record["end_reason"] == "stream_dropped"
     assert not events(record, "twilio_stop")
+
+
+async def test_a_slow_billing_system_gets_a_holding_phrase_before_its_answer(
+    settings: Settings, speech: EmbeddedSpeechStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # 1.2 s: past the 1 s holding point, inside the flow's 1.5 s timeout.
+    with demo_backend.BillingBackend(delay_secs=1.2) as url:
+        monkeypatch.setenv(demo_backend.ENV_VAR, url)
+        ctx = build_context(settings, host="127.0.0.1", speech=speech)
+        async with local_server(ctx, billing_backend=False) as server:
+            result = await CallerSimulator(server.stream_url, speed=SPEED).run(
+                demo_scenario(DEMO_AUDIO)
+            )
+            record = await wait_for_end(server, result.call_sid)
+    kinds = [e["kind"] for e in record["events"]]
+    assert "holding_phrase" in kinds, kinds
+    (held,) = events(record, "holding_phrase")
+    (lookup,) = events(record, "webhook")
+    assert held["node"] == lookup["node"] == "lookup_balance" and held["backend"] == "webhook"
+    assert kinds.index("holding_phrase") < kinds.index("webhook")  # heard while waiting
+    assert lookup["ok"] is True and lookup["ms"] >= 1200
+    assert record["end_reason"] == "completed"
+
+
+async def test_a_quick_billing_system_gets_no_holding_phrase(call: CallRunner) -> None:
+    result, record = await call(demo_scenario(DEMO_AUDIO))
+    assert events(record, "webhook") and not events(record, "holding_phrase")

@@ -201,6 +201,11 @@ class PiperTTSService(TTSService):
         pcm = (np.clip(audio, -1.0, 1.0) * 32767).astype(np.int16).tobytes()
         return normalise_peak(resample(pcm, self._model.sample_rate, self.sample_rate), PEAK_DBFS)
 
+    def _next_pcm(self, sentences: Iterator[np.ndarray]) -> bytes | None:
+        """Blocking: the next sentence synthesised and rendered (resampling is CPU work too)."""
+        audio = next(sentences, None)
+        return None if audio is None else self._render(audio)
+
     async def run_tts(self, text: str, context_id: str) -> AsyncGenerator[Frame | None, None]:
         await self.start_tts_usage_metrics(text)
         sentences = self._model.sentences(text, self.scales())
@@ -209,10 +214,9 @@ class PiperTTSService(TTSService):
         while True:
             try:
                 # One sentence per hop to the worker thread: it plays while the next is made.
-                audio = await asyncio.to_thread(next, sentences, None)
-                if audio is None:
+                pcm = await asyncio.to_thread(self._next_pcm, sentences)
+                if pcm is None:
                     break
-                pcm = self._render(audio)
             except Exception as exc:  # noqa: BLE001 - a synthesis bug must not end the call
                 # The spoken text stays out of the log: it may hold caller details.
                 logger.bind(chars=len(text)).error(f"{self}: piper failed: {exc}")

@@ -59,7 +59,10 @@ class FuzzCounts:
     frames: int = 0
     bad_frames: int = 0
     lost: int = 0
-    """Calls whose record is missing or ended other than by the caller's hang-up."""
+    """Calls with no record, or whose stream the server dropped (`stream_dropped`/no end)."""
+    end_reasons: Counter[str] = field(default_factory=Counter)
+    """How the calls ended: `caller_hung_up` unless the bot acted on what reached it (noise
+    in mutated audio can be heard as speech, and retries can end in a transfer)."""
     tracebacks: int = 0
     kinds: Counter[str] = field(default_factory=Counter)
 
@@ -105,7 +108,9 @@ async def fuzz_calls(
             counts.calls += 1
             counts.frames += sent
             record = await _ended(server, call_sid)
-            if record is None or record["end_reason"] != "caller_hung_up":
+            reason = record["end_reason"] if record else None
+            counts.end_reasons[str(reason)] += 1
+            if reason in (None, "stream_dropped"):
                 counts.lost += 1
             for event in (record or {}).get("events", []):
                 if event["kind"] == "bad_frames":
@@ -137,7 +142,9 @@ class YamlResult:
     problem: str
     secs: float
     peak_mb: float
-    """Memory the load added to the process (max RSS after minus before)."""
+    """The loading process's peak RSS (Python, pydantic and voicebot's flow code included)."""
+    added_mb: float = 0.0
+    """What the load added to the peak RSS the imports had reached."""
 
     @property
     def refused_as_expected(self) -> bool:
@@ -158,7 +165,8 @@ except BaseException as exc:
     problem = "traceback: " + type(exc).__name__
 secs = time.perf_counter() - start
 after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(json.dumps({"problem": problem, "secs": secs, "peak_mb": (after - before) / 1024}))
+print(json.dumps({"problem": problem, "secs": secs, "peak_mb": after / 1024,
+                  "added_mb": (after - before) / 1024}))
 """
 
 
@@ -185,7 +193,9 @@ def hostile_yaml_results(folder: Path, isolated: bool = True) -> list[YamlResult
             except FlowError as exc:
                 problem = exc.problems[0]
             data = {"problem": problem, "secs": time.perf_counter() - start, "peak_mb": 0.0}
-        results.append(YamlResult(name, code, data["problem"], data["secs"], data["peak_mb"]))
+        result = YamlResult(name, code, data["problem"], data["secs"], data["peak_mb"])
+        result.added_mb = data.get("added_mb", 0.0)
+        results.append(result)
     return results
 
 

@@ -37,6 +37,9 @@ CALLS = {
         "hung_up",
     ),
 }
+# What the caller keyed while the bot asked for sensitive slots (account number, its
+# confirmation, PIN): masked in the capture.
+MASKED_KEYS = "12345678" + "1" + "4321"
 # The bot ends a finished call once its goodbye has been heard (the last mark echoed), which
 # on a loaded machine can take a while in compressed time: wait past the 30 s fallback.
 PATIENCE = 20.0
@@ -85,6 +88,13 @@ async def test_a_capture_replays_to_its_recorded_outcome(
     expected_outcome = CALLS[kind][1]
     if expected_outcome != "stream_dropped":
         assert recorded.expect.outcome == expected_outcome, scenario.read_text()
+    if kind == "masked_pin":
+        # The account number and the PIN are sensitive, so the capture holds gaps and the
+        # scenario a stand-in per masked key; a tester puts in test values the backend knows.
+        stand_in = recorded.turns[0].masked_keys
+        assert stand_in == "1" * len(MASKED_KEYS)
+        text = scenario.read_text(encoding="utf-8")
+        scenario.write_text(text.replace(f"'{stand_in}'", f"'{MASKED_KEYS}'"), encoding="utf-8")
     with BillingBackend() as url:
         monkeypatch.setenv(ENV_VAR, url)
         options = RunOptions(speed="fast", reply_timeout=PATIENCE)
@@ -103,9 +113,8 @@ def test_a_masked_pin_is_a_gap_with_a_stand_in_value(captured: dict[str, Path]) 
         for line in lines
         if '"dtmf"' in line.get("frame", "")
     ]
-    assert keyed == ["1", *"12345678", "1"]  # menu, account, "yes": the PIN is not there
-    assert sum(line["gap"].get("dtmf", 0) for line in lines if "gap" in line) == 4
-    assert load_scenario(scenario).scenario.turns[0].masked_keys == "1111"
+    assert keyed == ["1"]  # the menu key; the account number, its "yes" and the PIN are not
+    assert sum(line["gap"].get("dtmf", 0) for line in lines if "gap" in line) == len(MASKED_KEYS)
 
 
 def test_the_caller_closing_the_stream_is_captured(captured: dict[str, Path]) -> None:
