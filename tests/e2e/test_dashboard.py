@@ -48,7 +48,7 @@ from voicebot.tools.simulator.scenario import (
     Turn,
 )
 
-pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 # Read at import: the suite's autouse fixture clears VOICEBOT_* variables before each test.
 SCREENSHOT = os.environ.get("VOICEBOT_DASHBOARD_SCREENSHOT")
 
@@ -60,6 +60,9 @@ PATIENCE, QUICK = 60.0, 3.0
 waits long enough that a caller slowed down by a busy machine is not taken for silent; the
 silent caller rings card_services, which gives up quickly."""
 SILENT_FLOW = "card_services"
+REPLY_SECS = 90.0
+"""How long a simulated caller waits for the bot: a spoken turn's decode (with the complaint
+and crisis pass) took 20 s and more on this shared 2-core machine under a full test run."""
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 ARTIFACTS = REPO / "test-artifacts" / "dashboard"
 
@@ -69,7 +72,8 @@ SCENARIOS: dict[str, tuple[Turn, ...]] = {
     "no_match": (Keys("9"), Keys("9")),
     "no_input": (Silence(QUICK * SPEED + 8), Silence(QUICK * SPEED + 8)),
     "angry": (Speak(audio("youre_useless")), Speak(audio("cancel_my_account"))),
-    "crisis": (Speak(audio("i_want_to_end_my_life")),),
+    # A crisis phrase the grammar decoded is offered a person first; yes takes the crisis route.
+    "crisis": (Speak(audio("i_want_to_end_my_life")), Speak(audio("yes"))),
     "lookup_failed": (Keys("1"), Keys("87654321"), Keys("1"), Keys(PIN)),
     "hung_up": (Keys("1"), HangUp()),
     "dropped": (DropSocket(),),
@@ -112,7 +116,7 @@ def calls(tmp_path_factory: pytest.TempPathFactory, speech: EmbeddedSpeechStack)
                 async def place(name: str) -> CallResult:
                     async with lanes:
                         simulator = CallerSimulator(
-                            server.stream_url, speed=SPEED, reply_timeout=30.0
+                            server.stream_url, speed=SPEED, reply_timeout=REPLY_SECS
                         )
                         flow = {"flow": SILENT_FLOW} if name == "no_input" else {}
                         scenario = Scenario(name, SCENARIOS[name], parameters=flow)
@@ -130,7 +134,7 @@ def calls(tmp_path_factory: pytest.TempPathFactory, speech: EmbeddedSpeechStack)
 
     thread = threading.Thread(target=asyncio.run, args=(serve(),), daemon=True)
     thread.start()
-    ready.wait(timeout=240)
+    ready.wait(timeout=540)
     if found.error is not None:
         raise found.error
     assert found.results, "the scripted calls did not finish in time"

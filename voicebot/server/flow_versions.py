@@ -7,7 +7,6 @@ or on another host) rebuilds it exactly. Recent versions are kept in memory too.
 
 from __future__ import annotations
 
-import hashlib
 from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any
@@ -17,13 +16,10 @@ from pydantic import ValidationError
 
 from voicebot.exceptions import StoreError
 from voicebot.flows.flow import Flow
+from voicebot.flows.version import flow_version
 from voicebot.storage.calls import CallStore
 
 KEEP_IN_MEMORY = 64
-
-
-def flow_version(source: str) -> str:
-    return hashlib.sha256(source.encode()).hexdigest()[:16]
 
 
 class FlowVersions:

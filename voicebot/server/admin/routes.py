@@ -28,8 +28,8 @@ from voicebot.exceptions import StoreError
 from voicebot.flows.flow import Flow
 from voicebot.flows.graph import RenderError, draw
 from voicebot.flows.validate import validate_paths
+from voicebot.flows.version import flow_version
 from voicebot.server.admin import auth, charts
-from voicebot.server.flow_versions import flow_version
 
 if TYPE_CHECKING:
     from voicebot.server.app import AppContext
