@@ -63,7 +63,9 @@ def measure(url: str, events: int) -> str:
         writers = [
             subprocess.Popen(
                 [sys.executable, "-c", WRITER, url, f"CA{processes}x{i}", str(per), go],
-                env={"PYTHONPATH": str(REPO)}, stdout=subprocess.PIPE, text=True,
+                env={"PYTHONPATH": str(REPO)},
+                stdout=subprocess.PIPE,
+                text=True,
             )  # fmt: skip
             for i in range(processes)
         ]

@@ -51,6 +51,12 @@ class Settings(BaseModel):
     llm: Literal["none", "ollama"] = Field(
         "none", description="LLM for understanding turns the grammar misses: none or ollama."
     )
+    stt_processes: int = Field(
+        2,
+        ge=0,
+        description="Worker processes that run pocketsphinx decodes (it holds the GIL while it "
+        "decodes, so in-process decodes pause every call's audio); 0 decodes in-process.",
+    )
     whisper_model: str = Field(
         "tiny.en",
         description="tiny.en or base (from the models extra's packages, checksummed), another "

@@ -24,7 +24,8 @@ def test_each_call_gets_its_outcome_path_and_where_it_was_lost(store: CallStore)
     )  # fmt: skip
     assert calls["CA07"].outcome == "transferred"
     assert (calls["CA07"].transfer_reason, calls["CA07"].requested_queue) == (
-        "flow_transfer", "billing"
+        "flow_transfer",
+        "billing",
     )
     assert calls["CA07"].transfer_queue == "general"  # routing's choice
     assert calls["CA07"].lost_at == "collect_pin"  # the handoff names where the caller was

@@ -91,13 +91,17 @@ def test_happy_path_by_speech(engine: DialogueEngine) -> None:
     start(engine)
     actions = engine.handle(Utterance("I'd like to check my balance please"))
     assert said(actions) == [ACCOUNT_PROMPT]
-    assert listen(actions).expect.slot == SlotExpectation("account_number", "digits", 8, 8)
+    assert listen(actions).expect.slot == SlotExpectation(
+        "account_number", "digits", 8, 8, sensitive=True
+    )
     assert engine.last_turn == TurnRecord("greet", "speech", "matched", intent="check_balance")
 
     actions = engine.handle(Utterance(ACCOUNT_SPOKEN))
-    assert actions[0] == SetSlot("account_number", "12345678")
+    assert actions[0] == SetSlot("account_number", "12345678", sensitive=True)
     assert said(actions) == ["I heard 1 2 3 4, 5 6 7 8. Is that right?"]
-    assert listen(actions).expect.slot == SlotExpectation("confirm_account_number", "yes_no")
+    assert listen(actions).expect.slot == SlotExpectation(
+        "confirm_account_number", "yes_no", sensitive=True
+    )
 
     actions = engine.handle(Utterance("yes that's right"))
     assert said(actions) == [PIN_PROMPT]
@@ -143,7 +147,7 @@ def test_keyed_account_and_pin_with_hash(engine: DialogueEngine) -> None:
     actions = run(engine, *keys("1234567"))
     assert actions == [] and engine.node == "collect_account"
     actions = engine.handle(DtmfDigit("8"))  # eighth digit completes the fixed length
-    assert actions[0] == SetSlot("account_number", "12345678")
+    assert actions[0] == SetSlot("account_number", "12345678", sensitive=True)
     assert said(actions) == ["I heard 1 2 3 4, 5 6 7 8. Is that right?"]
     assert engine.handle(DtmfDigit("#")) == []  # the habitual # after a full entry
     actions = engine.handle(DtmfDigit("1"))  # 1 = yes
@@ -166,13 +170,13 @@ def test_hash_ends_a_variable_length_entry() -> None:
     )
     engine = DialogueEngine(flow)
     expect = listen(start(engine)).expect
-    assert expect.slot == SlotExpectation("member", "digits", 4, 10) and expect.dtmf
+    assert expect.slot == SlotExpectation("member", "digits", 4, 10, sensitive=True) and expect.dtmf
     assert run(engine, *keys("123")) == []
     assert said(engine.handle(DtmfDigit("#"))) == [
         "Sorry, I didn't catch that. Key your member number."
     ]
     actions = run(engine, *keys("123456"), DtmfDigit("#"))
-    assert actions == [SetSlot("member", "123456"), *actions[1:2], EndCall("completed")]
+    assert actions == [SetSlot("member", "123456", True), *actions[1:2], EndCall("completed")]
 
 
 def test_keypad_chooses_the_nth_menu_intent(engine: DialogueEngine) -> None:
@@ -209,7 +213,8 @@ def test_two_no_matches_transfer(engine: DialogueEngine) -> None:
         "intent": "check_balance",
         "slots": {},
         "reason": "no_match_limit",
-        "recent_turns": ["check my balance", "one two three", "I don't know it"],
+        # What the caller said where an account number was asked for is theirs alone.
+        "recent_turns": ["check my balance", "****", "****"],
         "emotion": [],
     }
     assert engine.ended == "no_match_limit"
@@ -257,7 +262,7 @@ def test_agent_by_speech_hands_off_what_was_learned(engine: DialogueEngine) -> N
     assert (transfer.queue, transfer.reason) == ("general", "caller_asked_for_agent")
     assert transfer.handoff["node"] == "ask_anything_else"
     assert transfer.handoff["intent"] == "check_balance"
-    assert transfer.handoff["slots"] == {"account_number": "12345678", "pin": "****"}
+    assert transfer.handoff["slots"] == {"account_number": "****", "pin": "****"}
     assert transfer.handoff["recent_turns"] == ["[keypad ****]", "****", "can I talk to a human"]
     assert engine.ended == "caller_asked_for_agent"
 
@@ -299,7 +304,9 @@ def test_confirmation_no_asks_again(engine: DialogueEngine) -> None:
     run(engine, Utterance("check my balance"), Utterance(ACCOUNT_SPOKEN))
     actions = engine.handle(Utterance("no that's wrong"))
     assert said(actions) == ["Sorry about that, let's try again. " + ACCOUNT_PROMPT]
-    assert listen(actions).expect.slot == SlotExpectation("account_number", "digits", 8, 8)
+    assert listen(actions).expect.slot == SlotExpectation(
+        "account_number", "digits", 8, 8, sensitive=True
+    )
     assert "account_number" not in engine.slots
     actions = engine.handle(Utterance("eight seven six five four three two one"))
     assert said(actions) == ["I heard 8 7 6 5, 4 3 2 1. Is that right?"]
@@ -430,3 +437,15 @@ def test_past_max_retries_the_node_can_go_somewhere_else(acme_flow: Flow) -> Non
     assert engine.node == "ask_anything_else"
     assert not any(isinstance(a, Transfer) for a in actions)
     assert said(actions)[0].startswith("We know about an outage")
+
+
+def test_the_read_back_of_a_sensitive_slot_is_spoken_in_full_and_marked_private(
+    engine: DialogueEngine,
+) -> None:
+    # account_number is sensitive: the caller hears the digits, records get a mask.
+    start(engine)
+    run(engine, Utterance("balance"))
+    actions = run(engine, *keys("12345678"))
+    (read_back,) = [a for a in actions if isinstance(a, Say)]
+    assert read_back.text == "I heard 1 2 3 4, 5 6 7 8. Is that right?"
+    assert read_back.private

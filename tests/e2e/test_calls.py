@@ -9,11 +9,16 @@ from collections import Counter
 import pytest
 
 from tests.conftest import DEMO_AUDIO
-from tests.e2e.conftest import CallRunner, audio, events, node_path
+from tests.e2e.conftest import SPEED, CallRunner, audio, events, node_path, wait_for_end
 from tests.twilio.test_wire import BROKEN_CAPTURES, TARGETED_KINDS
-from voicebot.speech.grammar import NO_PHRASES, YES_PHRASES
-from voicebot.tools.demo import demo_scenario
+from voicebot.pipeline.stack import EmbeddedSpeechStack
+from voicebot.server.app import build_context
+from voicebot.settings import Settings
+from voicebot.speech.grammar import NO_PHRASES
+from voicebot.tools import demo_backend
+from voicebot.tools.demo import demo_scenario, local_server
 from voicebot.tools.simulator import fuzz
+from voicebot.tools.simulator.caller import CallerSimulator
 from voicebot.tools.simulator.scenario import (
     BargeIn,
     DropSocket,
@@ -41,14 +46,16 @@ async def test_happy_path_balance_enquiry(call: CallRunner) -> None:
         "goodbye",
     ]
     said = [e["transcript"] for e in events(record, "caller_said")]
-    assert said[:2] == ["check my balance", "two three four five three five eight three"]
+    # The account number is sensitive: what the caller said for it is masked in the record.
+    assert said[:2] == ["check my balance", "****"]
     # The grammar holds many phrasings of yes and no; any of the right one will do.
-    assert said[2] in YES_PHRASES and said[3] in NO_PHRASES
+    assert said[2] == "****"  # the yes to a sensitive read-back is masked with it
+    assert said[3] in NO_PHRASES
     slots = {s["slot"]: s["value"] for s in events(record, "slot_set")}
-    assert slots["account_number"] == "23453583"
+    assert slots["account_number"] == "****"
     assert slots["pin"] == "****"
     replies = " ".join(e["text"] for e in events(record, "bot_said"))
-    assert "2 3 4 5, 3 5 8 3" in replies
+    assert "2 3 4 5, 3 5 8 3" not in replies  # the read-back is spoken, recorded masked
     assert "Your balance is 42 pounds 10, due on" in replies  # from the billing webhook
     (lookup,) = events(record, "webhook")
     assert lookup["ok"] is True and lookup["node"] == "lookup_balance"
@@ -73,13 +80,12 @@ async def test_keyed_account_number(call: CallRunner) -> None:
     assert result.error is None
     assert record["end_reason"] == "completed"
     slots = {s["slot"]: s["value"] for s in events(record, "slot_set")}
-    assert slots["account_number"] == "12345678"
+    assert slots["account_number"] == "****"
     assert slots["pin"] == "****"
-    # Digits keyed into a sensitive slot never reach the record.
+    # Digits keyed into a sensitive slot (account number and PIN) never reach the record.
     keyed = [e["digit"] for e in events(record, "caller_keyed")]
-    assert keyed[:8] == list("12345678")
-    assert keyed[8:12] == ["****"] * 4  # the PIN; its "#" terminator is not sensitive
-    assert "4321" not in json.dumps(record)
+    assert keyed[:12] == ["****"] * 12  # the PIN's "#" terminator is not sensitive
+    assert "4321" not in json.dumps(record) and "12345678" not in json.dumps(record)
 
 
 async def test_no_match_reprompts_then_continues(call: CallRunner) -> None:
@@ -189,3 +195,30 @@ async def test_socket_drop_ends_the_call_with_its_reason(call: CallRunner) -> No
 
     assert record["end_reason"] == "stream_dropped"
     assert not events(record, "twilio_stop")
+
+
+async def test_a_slow_billing_system_gets_a_holding_phrase_before_its_answer(
+    settings: Settings, speech: EmbeddedSpeechStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # 1.2 s: past the 1 s holding point, inside the flow's 1.5 s timeout.
+    with demo_backend.BillingBackend(delay_secs=1.2) as url:
+        monkeypatch.setenv(demo_backend.ENV_VAR, url)
+        ctx = build_context(settings, host="127.0.0.1", speech=speech)
+        async with local_server(ctx, billing_backend=False) as server:
+            result = await CallerSimulator(server.stream_url, speed=SPEED).run(
+                demo_scenario(DEMO_AUDIO)
+            )
+            record = await wait_for_end(server, result.call_sid)
+    kinds = [e["kind"] for e in record["events"]]
+    assert "holding_phrase" in kinds, kinds
+    (held,) = events(record, "holding_phrase")
+    (lookup,) = events(record, "webhook")
+    assert held["node"] == lookup["node"] == "lookup_balance" and held["backend"] == "webhook"
+    assert kinds.index("holding_phrase") < kinds.index("webhook")  # heard while waiting
+    assert lookup["ok"] is True and lookup["ms"] >= 1200
+    assert record["end_reason"] == "completed"
+
+
+async def test_a_quick_billing_system_gets_no_holding_phrase(call: CallRunner) -> None:
+    result, record = await call(demo_scenario(DEMO_AUDIO))
+    assert events(record, "webhook") and not events(record, "holding_phrase")

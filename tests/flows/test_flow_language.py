@@ -283,7 +283,7 @@ def test_a_webhook_rule_checks_with_the_support_centres_system(engine: DialogueE
     assert said(refused) == ["That code is not on our system. Try again."]
     webhook(engine.handle(Utterance("four one three")))
     accepted = engine.handle(WebhookResult(ok=True, data={"valid": True}))
-    assert SetSlot("code", "413") in accepted
+    assert SetSlot("code", "413", sensitive=True) in accepted  # digits: sensitive by default
     assert isinstance(accepted[-1], EndCall)
 
 

@@ -24,7 +24,7 @@ def test_every_node_transition_transfer_and_retry_exit_is_drawn() -> None:
     assert "  n_ask_anything_else -->|no| n_goodbye" in lines
     assert "  n_queue_general[(queue general)]" in lines
     assert "  n_agent -.->|transfer| n_queue_general" in lines
-    assert "  n_collect_account -.->|2 failures| n_queue_general" in lines
+    assert "  n_collect_account -.->|3 failures| n_queue_general" in lines
     assert '  n_goodbye(["goodbye<br/><i>hang up</i>"])' in lines
 
 

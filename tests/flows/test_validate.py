@@ -190,3 +190,16 @@ def test_retry_limits_count_as_a_way_out_unless_they_loop_back(tmp_path: Path) -
     path.write_text(RETRIES)
     found = [(d.code, d.line) for d in validate_paths([path]) if d.code != "unreachable_node"]
     assert found == [("no_way_out", 9), ("retry_loop", 12), ("no_way_out", 13)]
+
+
+def test_reprompts_past_the_retry_limit_are_reported(tmp_path: Path) -> None:
+    path = tmp_path / "reprompts.yaml"
+    path.write_text(
+        "flow: reprompts\nintents: {yes_please: {examples: [yes please]}}\nnodes:\n"
+        "  menu:\n    say: Yes please?\n    on: {yes_please: menu}\n"
+        "    reprompts: ['Sorry?', 'Sorry again?']\n"
+    )
+    assert [str(d).removeprefix(f"{path}:") for d in validate_paths([path])] == [
+        "7:27: warning unheard_reprompt with max_retries 2 the caller hears at most 1 of these "
+        "2 reprompts (failed turn 2 goes to a person): raise max_retries or drop the rest"
+    ]

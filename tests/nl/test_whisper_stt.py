@@ -57,13 +57,15 @@ def recognizer(tiny_whisper: Path) -> WhisperRecognizer:
 
 def test_decodes_a_turn(recognizer: WhisperRecognizer) -> None:
     result = recognizer.recognize(noise(1.0), 8000, MENU)
-    assert result.text
-    assert set(result.text.split()) <= set(WORDS)
-    assert 0.0 < result.confidence <= 1.0
+    assert result.heard
+    assert set(result.heard.split()) <= set(WORDS)
     assert result.audio_ms == 1000.0
     assert result.decode_ms > 0
     assert result.segments and result.segments[0].end <= 1.0 + 1e-6
-    assert not result.rejected
+    # Random weights never write the end of text: every decode runs to its token budget,
+    # and the guards drop such a turn (real speech: test_real_speech.py).
+    assert result.rejected and result.reject_reason == "token budget"
+    assert result.text == "" and result.confidence == 0.0
 
 
 def test_missing_model_names_the_fetch_command(tmp_path: Path) -> None:

@@ -126,7 +126,11 @@ async def test_call_records_need_the_admin_token(signed_server: LocalServer) -> 
         health = await client.get(f"http://127.0.0.1:{signed_server.port}/healthz")
     assert (anonymous.status_code, wrong.status_code, missing.status_code) == (401, 401, 404)
     assert admin.json()["call_sid"] == "CA42"
-    assert health.json() == {"status": "ok", "flows": ["acme_support", "card_services"]}
+    assert health.json() == {
+        "status": "ok",
+        "flows": ["acme_support", "card_services"],
+        "live_calls": 0,
+    }
 
 
 def test_unsigned_requests_only_on_loopback_or_insecure_dev(tmp_path: Path) -> None:

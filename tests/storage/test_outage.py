@@ -10,7 +10,7 @@ import pytest
 
 from tests.postgres import PostgresServer, start_postgres
 from voicebot.exceptions import StoreUnavailable
-from voicebot.storage import sql
+from voicebot.storage import connection
 from voicebot.storage.postgres import PostgresCallStore
 
 
@@ -24,7 +24,7 @@ def own_postgres() -> Iterator[PostgresServer]:
 def test_writes_wait_in_order_while_the_server_is_down(
     own_postgres: PostgresServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(sql, "MAX_PENDING_WRITES", 5)
+    monkeypatch.setattr(connection, "MAX_PENDING_WRITES", 5)
     url = own_postgres.database()
     store = PostgresCallStore(url)
     store.start_call("CA1", "MZ1", "acme_support", None)

@@ -26,7 +26,20 @@ def fail(error: Exception) -> None:
 @app.command()
 def serve(
     host: str = typer.Option("127.0.0.1", help="Address to bind."),
-    port: int = typer.Option(8080, min=1, max=65535, help="Port to listen on."),
+    port: int = typer.Option(8080, min=0, max=65535, help="Port to listen on (0: a free one)."),
+    workers: int = typer.Option(
+        1,
+        min=1,
+        max=64,
+        envvar="VOICEBOT_WORKERS",
+        help="Worker processes sharing the port (use the machine's cores).",
+    ),
+    drain_secs: float = typer.Option(
+        300.0,
+        min=0,
+        envvar="VOICEBOT_DRAIN_SECS",
+        help="On SIGTERM, how long live calls may go on before they are cut.",
+    ),
     insecure_dev: bool = typer.Option(
         False,
         "--insecure-dev",
@@ -39,43 +52,22 @@ def serve(
         None, help="Save each call's inbound frames here as a replay scenario."
     ),
 ) -> None:
-    """Serve Twilio's voice webhook and media streams."""
+    """Serve Twilio's voice webhook and media streams; SIGTERM drains live calls first."""
     logs.configure("INFO")  # before pipecat is imported: it logs a banner on import
-    import uvicorn
+    from voicebot.server.serving import ServeOptions
+    from voicebot.server.serving import serve as run_server
+    from voicebot.tools.replay.recorder import FixtureRecorder
 
-    from voicebot.server.app import build_context, create_app
-    from voicebot.settings import Settings
-
+    options = ServeOptions(
+        host=host, port=port, workers=workers, drain_secs=drain_secs, insecure_dev=insecure_dev,
+        flows_dir=flows_dir, db=db, record_fixtures=record_fixtures, recorder=FixtureRecorder,
+    )  # fmt: skip
     try:
-        settings = Settings.from_env(flows_dir=flows_dir, db_path=db)
-        ctx = build_context(settings, host=host, insecure_dev=insecure_dev)
+        code = run_server(options, echo=typer.echo)
     except VoicebotError as error:
         fail(error)
         return
-    if record_fixtures is not None:
-        from voicebot.tools.replay.recorder import FixtureRecorder
-
-        ctx.fixture_recorder = FixtureRecorder(record_fixtures)
-        typer.echo(f"Recording each call as a replay scenario in {record_fixtures}.")
-    if ctx.require_signature:
-        typer.echo("Twilio signatures are checked (VOICEBOT_TWILIO_AUTH_TOKEN is set).")
-    else:
-        typer.echo(
-            "WARNING: VOICEBOT_TWILIO_AUTH_TOKEN is not set: accepting UNSIGNED Twilio requests "
-            f"on {host} ({'--insecure-dev' if insecure_dev else 'loopback only'})."
-        )
-    if not settings.admin_token:
-        typer.echo(
-            "WARNING: VOICEBOT_ADMIN_TOKEN is not set: /calls and /handoffs answer without a "
-            f"token on {host} ({'--insecure-dev' if insecure_dev else 'loopback only'})."
-        )
-    typer.echo(f"Flows: {', '.join(sorted(ctx.flows))}; default '{settings.flow}'.")
-    typer.echo(f"Watching {settings.flows_dir} for flow edits (new calls get them).")
-    if settings.admin_token:
-        typer.echo(f"Admin dashboard: http://{host}:{port}/admin (log in with the admin token).")
-    else:
-        typer.echo("Admin dashboard off: set VOICEBOT_ADMIN_TOKEN to serve /admin.")
-    uvicorn.run(create_app(ctx, watch_flows=True), host=host, port=port, log_level="info")
+    raise typer.Exit(code=code)
 
 
 @app.command()

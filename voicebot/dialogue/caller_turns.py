@@ -20,6 +20,10 @@ from voicebot.dialogue.understanding import (
 from voicebot.flows.slot_types import ChoiceSlot
 from voicebot.privacy import MASK
 
+AGENT_KEY = "0"
+"""Reaches a person in every node: at once where keys choose, and while a number is keyed in
+as the whole entry (0 then # or a pause), since no keyed value of 0 alone is accepted there."""
+
 
 def on_speech(state: CallState, utterance: Utterance) -> list[Action]:
     state.source, state.keys = "speech", ""
@@ -78,7 +82,7 @@ def on_key(state: CallState, digit: str) -> list[Action]:
         if digit == "#":
             return finish_keys(state)
     state.turns.append(f"[keypad {digit}]")
-    if digit == "0":
+    if digit == AGENT_KEY:
         return act(state, Interpretation(intent="agent"))
     if digit == "*":
         return act(state, Interpretation(intent="repeat"))
@@ -105,6 +109,9 @@ def finish_keys(state: CallState) -> list[Action]:
     expect = expect_slot(state.current.collect or "", slot)
     text = entry.as_text(keys)
     value = parse_expected(text, expect, state.today) if text is not None else None
+    if keys == AGENT_KEY and value is None:
+        # 0 on its own is no value of this slot: it is the agent key, here as everywhere.
+        return act(state, Interpretation(intent="agent"))
     return act(state, Interpretation(slot_value=value))
 
 

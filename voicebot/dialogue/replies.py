@@ -28,7 +28,14 @@ def say(state: CallState, text: str) -> Say:
         private = private or state.sensitive(name)
         return read_back_slot(state, name, state.slots[name])
 
-    return Say(_PLACEHOLDER.sub(fill, text), style=state.mood.style(), private=private)
+    text = _PLACEHOLDER.sub(fill, text)
+    # Prompts built from a read-back ("I heard 1 2 3 4. Is that right?") carry the value too.
+    private = private or any(
+        state.sensitive(name) and (value in text or read_back_slot(state, name, value) in text)
+        for name, value in state.slots.items()
+        if value
+    )
+    return Say(text, style=state.mood.style(), private=private)
 
 
 def read_back_slot(state: CallState, name: str, value: str) -> str:

@@ -71,10 +71,16 @@ def check(intent: str, phrase: str) -> str:
     return f"Did you say {phrase}?"
 
 
+NO_ANSWER = "I'm sorry, I don't know the answer to that. Shall I put you through to a colleague?"
+"""The LLM found no FAQ entry that answers the caller's question."""
+
+
 # -- carrying out a transfer (audio made at start-up, so it plays when the TTS failed) -------
 
 HOLD = "Please hold while I connect you."
 """Fills a slow transfer so the caller never hears more than 2 s of silence."""
+WAIT = "One moment while I look that up."
+"""Fills a slow backend (a flow's webhook) after ~1 s, so the caller is not left in silence."""
 TRANSFER_FAILED = "I'm sorry, I'm having trouble connecting you. Please stay on the line."
 """Said when the REST transfer failed; the after-stream route still queues the caller."""
 

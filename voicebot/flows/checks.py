@@ -255,33 +255,54 @@ def _check_collect(flow: Flow, name: str, node: Node) -> list[FlowProblem]:
 
 
 def _check_say_loops(flow: Flow) -> list[FlowProblem]:
-    """Say nodes chain without waiting for the caller, so a cycle of them would never end."""
+    """Say nodes chain without waiting for the caller, so a cycle of them would never end.
+
+    One depth-first walk with an explicit stack: linear in the flow's size, and no recursion
+    limit however long a chain of say nodes is."""
     problems: list[FlowProblem] = []
     reported: set[str] = set()
+    finished: set[str] = set()  # say nodes whose chains are known to end or already reported
 
-    def follow(name: str, path: list[str]) -> list[str] | None:
+    def targets(name: str) -> list[str]:
         node = flow.nodes.get(name)
         if node is None or node.kind != "say":
-            return None
-        if name in path:
-            return path[path.index(name) :] + [name]
-        for target in [*(r.goto for r in node.if_), node.next]:
-            loop = follow(target, [*path, name]) if target is not None else None
-            if loop is not None:
-                return loop
-        return None
+            return []
+        found = [*(r.goto for r in node.if_), node.next]
+        return [
+            t for t in found if t is not None and getattr(flow.nodes.get(t), "kind", None) == "say"
+        ]
 
     for first in flow.nodes:
-        loop = follow(first, [])
-        if loop is not None and not reported.intersection(loop):
-            reported.update(loop)
-            problems.append(
-                FlowProblem(
-                    "say_loop",
-                    ("nodes", loop[0], "next"),
-                    f"say nodes {' -> '.join(loop)} loop without waiting for the caller",
-                )
-            )
+        if first in finished or getattr(flow.nodes[first], "kind", None) != "say":
+            continue
+        path: list[str] = [first]
+        on_path = {first}
+        stack = [iter(targets(first))]
+        while stack:
+            target = next(stack[-1], None)
+            if target is None:
+                stack.pop()
+                done = path.pop()
+                finished.add(done)
+                on_path.discard(done)
+                continue
+            if target in on_path:
+                loop = path[path.index(target) :] + [target]
+                if not reported.intersection(loop):
+                    reported.update(loop)
+                    problems.append(
+                        FlowProblem(
+                            "say_loop",
+                            ("nodes", loop[0], "next"),
+                            f"say nodes {' -> '.join(loop)} loop without waiting for the caller",
+                        )
+                    )
+                continue
+            if target in finished:
+                continue
+            path.append(target)
+            on_path.add(target)
+            stack.append(iter(targets(target)))
     return problems
 
 

@@ -1,8 +1,8 @@
 """Lint for flows that load: things that are legal but would hurt a caller or an admin.
 
 Each rule has a stable code (used by `voicebot flows validate` and CI): `unreachable_node`,
-`no_way_out`, `keypad_missing` (warnings); `retry_loop`, `duplicate_example`, `unknown_word`,
-`empty_grammar` (errors).
+`no_way_out`, `keypad_missing`, `unheard_reprompt` (warnings); `retry_loop`,
+`duplicate_example`, `unknown_word`, `empty_grammar` (errors).
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ def lint_flow(flow: Flow) -> list[FlowProblem]:
         *_unreachable(flow),
         *_no_way_out(flow),
         *_retry_loops(flow),
+        *_unheard_reprompts(flow),
         *_keypad_missing(flow),
         *_duplicate_examples(flow),
         *_unknown_words(flow),
@@ -137,6 +138,28 @@ def _retry_loops(flow: Flow) -> list[FlowProblem]:
                     "cannot understand is asked for ever",
                 )
             )
+    return problems
+
+
+def _unheard_reprompts(flow: Flow) -> list[FlowProblem]:
+    """Reprompt N follows failed turn N, and failed turn `max_retries` goes to a person: the
+    reprompts from number `max_retries` on are never said."""
+    problems: list[FlowProblem] = []
+    for name, node in flow.nodes.items():
+        for key in ("reprompts", "no_input_prompts"):
+            prompts: list[str] = getattr(node, key)
+            if node.kind in LISTENING and len(prompts) >= node.max_retries:
+                problems.append(
+                    FlowProblem(
+                        "unheard_reprompt",
+                        ("nodes", name, key, node.max_retries - 1),
+                        f"with max_retries {node.max_retries} the caller hears at most "
+                        f"{node.max_retries - 1} of these {len(prompts)} {key} (failed turn "
+                        f"{node.max_retries} goes to a person): raise max_retries or drop the "
+                        "rest",
+                        severity="warning",
+                    )
+                )
     return problems
 
 

@@ -55,7 +55,9 @@ class Rule(FlowModel):
 
 class _Slot(FlowModel):
     sensitive: bool = False
-    """The value is masked ("****") in logs, call records and hand-offs; keyed digits too."""
+    """The value is masked ("****") in logs, call records, hand-offs and recorded fixtures;
+    keyed digits too (the bot still speaks it when it reads it back). On by default for
+    identifiers and numbers a caller gives (digits, phone, email, postcode slots)."""
     checks: list[Rule] = Field(default_factory=list, alias="validate")
     """Validation rules, checked in order after the value is understood."""
 
@@ -85,6 +87,10 @@ class DigitsSlot(_ConfirmableSlot):
 
     type: Literal["digits"]
     """Slot type: `digits`."""
+    sensitive: bool = True
+    """The value is masked ("****") in logs, call records, hand-offs and recorded fixtures;
+    keyed digits too (the bot still speaks it when it reads it back). On by default for this
+    type; `sensitive: false` keeps the value in clear."""
     length: int | None = Field(default=None, ge=1, le=32)
     """Exact number of digits; keypad entry completes as soon as this many are keyed."""
     min_length: int | None = Field(default=None, ge=1, le=32)
@@ -186,6 +192,10 @@ class PhoneSlot(_ConfirmableSlot):
 
     type: Literal["phone"]
     """Slot type: `phone`."""
+    sensitive: bool = True
+    """The value is masked ("****") in logs, call records, hand-offs and recorded fixtures;
+    keyed digits too (the bot still speaks it when it reads it back). On by default for this
+    type; `sensitive: false` keeps the value in clear."""
     dtmf: bool = True
     """The caller may key the number in, ending with `#`."""
 
@@ -195,6 +205,10 @@ class EmailSlot(_ConfirmableSlot):
 
     type: Literal["email"]
     """Slot type: `email`."""
+    sensitive: bool = True
+    """The value is masked ("****") in logs, call records, hand-offs and recorded fixtures;
+    keyed digits too (the bot still speaks it when it reads it back). On by default for this
+    type; `sensitive: false` keeps the value in clear."""
 
 
 class PostcodeSlot(_ConfirmableSlot):
@@ -202,6 +216,10 @@ class PostcodeSlot(_ConfirmableSlot):
 
     type: Literal["postcode"]
     """Slot type: `postcode`."""
+    sensitive: bool = True
+    """The value is masked ("****") in logs, call records, hand-offs and recorded fixtures;
+    keyed digits too (the bot still speaks it when it reads it back). On by default for this
+    type; `sensitive: false` keeps the value in clear."""
 
 
 class FreeTextSlot(_Slot):

@@ -20,12 +20,12 @@ import yaml
 from loguru import logger
 from pydantic import ValidationError
 
+from voicebot.dialogue.wording import NO_ANSWER
 from voicebot.exceptions import ConfigError
 from voicebot.flows.knowledge import Entry, Knowledge, rank
 from voicebot.llm.client import LLMClient, LLMError
 from voicebot.llm.phrasing import Facts
 
-NO_ANSWER = "I'm sorry, I don't know the answer to that. Shall I put you through to a colleague?"
 NONE_ID = "none"
 
 __all__ = ["NO_ANSWER", "Answer", "GroundedAnswerer", "Knowledge", "load_knowledge", "rank"]

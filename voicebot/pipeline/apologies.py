@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from voicebot.audio.codec import normalise_peak, resample
-from voicebot.dialogue.wording import APOLOGY, HOLD, TRANSFER_FAILED
+from voicebot.dialogue.wording import APOLOGY, HOLD, TRANSFER_FAILED, WAIT
 from voicebot.speech.espeak import EspeakSynthesizer
 
 PEAK_DBFS = -3.0
@@ -26,6 +26,8 @@ class Apologies:
     """Said when the REST transfer failed; the after-stream route still queues the caller."""
     fault: bytes
     """The engine's backend-fault apology, played instead of TTS on a fault transfer."""
+    wait: bytes = b""
+    """Fills a backend wait (a webhook slower than ~1 s): "one moment while I look that up"."""
     sample_rate: int = TELEPHONE_RATE
 
 
@@ -41,5 +43,6 @@ def apologies(voice: str = "en-us", sample_rate: int = TELEPHONE_RATE) -> Apolog
         hold=render(HOLD, voice, sample_rate),
         failed=render(TRANSFER_FAILED, voice, sample_rate),
         fault=render(APOLOGY["backend_fault"], voice, sample_rate),
+        wait=render(WAIT, voice, sample_rate),
         sample_rate=sample_rate,
     )

@@ -99,6 +99,9 @@ class CallRecorder:
     def slot_set(self, action: SetSlot) -> None:
         self._add("slot_set", slot=action.name, value=MASK if action.sensitive else action.value)
 
+    def backend_wait(self, node: str, backend: str) -> None:
+        self._add("holding_phrase", node=node, backend=backend)
+
     def webhook(self, node: str, result: WebhookResult, ms: int) -> None:
         self._add("webhook", node=node, ok=result.ok, error=result.error, ms=ms)
 

@@ -9,6 +9,7 @@ LLM's two jobs), `transfer_step` (carrying a transfer out).
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 
@@ -267,7 +268,12 @@ class DialogueProcessor(FrameProcessor):
 
     async def _run_webhook(self, action: CallWebhook) -> None:
         node = self._engine.node
-        result, elapsed = await self._webhooks.call(action)
+        call = asyncio.ensure_future(self._webhooks.call(action))
+        if self._transfer is not None:  # the step that plays pre-synthesised audio
+            await self._transfer.hold_while(
+                call, lambda: self._record.backend_wait(node, "webhook")
+            )
+        result, elapsed = await call
         self._record.webhook(node, result, elapsed)
         await self._handle(result)
 

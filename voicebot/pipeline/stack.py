@@ -16,8 +16,19 @@ from pipecat.processors.audio.vad_processor import VADProcessor
 from pipecat.services.stt_service import STTService
 from pipecat.services.tts_service import TTSService
 
-from voicebot.dialogue.wording import APOLOGY, HOLD, NO_INPUT, NO_MATCH, TRANSFER_FAILED
+from voicebot.dialogue.wording import (
+    APOLOGY,
+    GOODBYE,
+    HOLD,
+    NO_INPUT,
+    NO_MATCH,
+    RETRY_SLOT,
+    TRANSFER_FAILED,
+    TRANSFER_TO_AGENT,
+)
+from voicebot.pipeline import metrics
 from voicebot.settings import Settings
+from voicebot.speech.decode_processes import ProcessPocketsphinxRecognizer
 from voicebot.speech.espeak_tts import EspeakTTSService
 from voicebot.speech.models import require_models
 from voicebot.speech.pocketsphinx_stt import PocketsphinxSTTService
@@ -41,7 +52,8 @@ def fixed_prompts(flows: Iterable[Flow]) -> list[str]:
     """What piper synthesises once at start-up: the engine's apologies and "didn't catch
     that", and each flow's greeting, re-prompts, no-input prompts and help (without slot
     placeholders: those are composed per call)."""
-    texts = [*APOLOGY.values(), NO_MATCH, NO_INPUT, HOLD, TRANSFER_FAILED]
+    texts = [*APOLOGY.values(), NO_MATCH, NO_INPUT, RETRY_SLOT, TRANSFER_TO_AGENT, GOODBYE]
+    texts += [HOLD, TRANSFER_FAILED]
     for flow in flows:
         start = flow.nodes[flow.start_node]
         texts += [t for t in (start.say, start.prompt) if t]
@@ -58,13 +70,27 @@ class SpeechStack(Protocol):
     def tts(self, styles: Styles | None = None) -> TTSService: ...
 
 
+def pocketsphinx_recognizer(
+    processes: int,
+) -> PocketsphinxRecognizer | ProcessPocketsphinxRecognizer:
+    """The process's shared pocketsphinx, its model loaded: in `processes` worker processes, or
+    in this one when 0."""
+    recognizer = (
+        ProcessPocketsphinxRecognizer(processes) if processes > 0 else PocketsphinxRecognizer()
+    )
+    recognizer.warm_up()
+    metrics.model_loaded("stt", "pocketsphinx")
+    return recognizer
+
+
 class EmbeddedSpeechStack:
     """webrtcvad + pocketsphinx + espeak-ng: works right after `pip install`, no downloads."""
 
-    def __init__(self, *, tts_voice: str = "en-us") -> None:
+    def __init__(self, *, tts_voice: str = "en-us", decode_processes: int = 0) -> None:
+        """`decode_processes`: worker processes for pocketsphinx (0: decode in threads of this
+        process, which pauses its event loop during each decode)."""
         # Loading the acoustic model takes a while; every call shares this one.
-        self.recognizer = PocketsphinxRecognizer()
-        self.recognizer.warm_up()
+        self.recognizer = pocketsphinx_recognizer(decode_processes)
         self.tts_voice = tts_voice
 
     def vad(self) -> VADProcessor:
@@ -78,6 +104,11 @@ class EmbeddedSpeechStack:
     ) -> EspeakTTSService:
         """`styles`: named (rate, pitch) the dialogue switches between per reply."""
         return EspeakTTSService(voice=self.tts_voice, styles=styles)
+
+    def close(self) -> None:
+        """Stop the decode worker processes, if any."""
+        if isinstance(self.recognizer, ProcessPocketsphinxRecognizer):
+            self.recognizer.close()
 
     def matcher(self) -> None:
         """Grammar decodes need no intent matcher (the same method as ConfiguredSpeechStack's)."""
@@ -108,7 +139,7 @@ class ConfiguredSpeechStack:
         settings = resolve_auto(settings)
         self.settings = settings
         self.whisper: WhisperRecognizer | None = None
-        self.pocketsphinx: PocketsphinxRecognizer | None = None
+        self.pocketsphinx: PocketsphinxRecognizer | ProcessPocketsphinxRecognizer | None = None
         self.piper: PiperVoiceModel | None = None
         self._understander: LLMUnderstander | None = None
         self._matcher: IntentMatcher | None = None
@@ -131,20 +162,21 @@ class ConfiguredSpeechStack:
                 )
             )
             self.whisper.warm_up()
+            metrics.model_loaded("stt", "whisper")
             # Whisper writes what was said, not a grammar phrase: the matcher maps it to intents.
             from voicebot.dialogue.matcher import IntentMatcher
             from voicebot.language.embedding import MiniLMEmbedder
 
             self._matcher = IntentMatcher(MiniLMEmbedder())
         else:
-            self.pocketsphinx = PocketsphinxRecognizer()
-            self.pocketsphinx.warm_up()
+            self.pocketsphinx = pocketsphinx_recognizer(settings.stt_processes)
         if settings.tts == "piper":
             from voicebot.speech.piper_tts import PiperVoiceModel
 
             self.piper = PiperVoiceModel(settings.piper_voice, settings.model_cache)
             self.piper.warm_up()
             self.piper.prime(prime)
+            metrics.model_loaded("tts", "piper")
         if settings.llm == "ollama":
             # One client (and its time budgets) for the three uses of the model.
             from voicebot.llm.answers import GroundedAnswerer
@@ -179,6 +211,11 @@ class ConfiguredSpeechStack:
             return PiperTTSService(self.piper, styles=scales_from_prosody(styles or {}))
         return EspeakTTSService(voice=self.settings.tts_voice, styles=styles)
 
+    def close(self) -> None:
+        """Stop the decode worker processes, if any."""
+        if isinstance(self.pocketsphinx, ProcessPocketsphinxRecognizer):
+            self.pocketsphinx.close()
+
     def understander(self) -> LLMUnderstander | None:
         """The LLM understanding fallback for a call's DialogueProcessor (None: llm is none)."""
         return self._understander
@@ -204,6 +241,11 @@ class SpeechStacks:
         self.prime = tuple(prime)
         self._stacks: dict[tuple[str, str, str], ConfiguredSpeechStack] = {}
         self._lock = threading.Lock()
+
+    def close(self) -> None:
+        with self._lock:
+            for stack in self._stacks.values():
+                stack.close()
 
     def for_flow(self, overrides: Mapping[str, Any] | None = None) -> ConfiguredSpeechStack:
         """The stack for a flow's `speech:` overrides (e.g. {"stt": "whisper"})."""

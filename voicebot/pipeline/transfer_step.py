@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from pipecat.frames.frames import Frame, OutputAudioRawFrame
 
@@ -18,6 +19,8 @@ from voicebot.transfer.service import CallTransfers, PreparedTransfer
 
 # A REST transfer slower than this gets the pre-synthesised "please hold" (no dead air > 2 s).
 TRANSFER_HOLD_AFTER_SECS = 1.0
+# A flow webhook slower than this gets "one moment while I look that up".
+BACKEND_HOLD_AFTER_SECS = 1.0
 
 
 class TransferStep:
@@ -63,6 +66,15 @@ class TransferStep:
                 audio=pcm[start : start + chunk], sample_rate=rate, num_channels=1
             )
             await self._push(frame)
+
+    async def hold_while(self, task: asyncio.Future[Any], on_hold: Callable[[], None]) -> None:
+        """Wait for a backend's `task`; past BACKEND_HOLD_AFTER_SECS the caller hears the
+        pre-synthesised "one moment" (once) instead of silence."""
+        await asyncio.wait({task}, timeout=BACKEND_HOLD_AFTER_SECS)
+        if not task.done() and self._apologies is not None and self._apologies.wait:
+            on_hold()
+            await self.play(self._apologies.wait)
+        await asyncio.wait({task})
 
     async def carry_out(self, prepared: PreparedTransfer, hangup_seen: bool) -> bool:
         """Move the call to its queue. False: the REST update failed and the apology was

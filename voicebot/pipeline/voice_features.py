@@ -16,6 +16,7 @@ sentence) is the one to use. `features` is None when the turn held too little vo
 
 from __future__ import annotations
 
+import asyncio
 from collections import deque
 from dataclasses import dataclass
 
@@ -68,7 +69,9 @@ class VoiceFeaturesProcessor(FrameProcessor):
             self._speaking = False
             pcm = b"".join(self._turn)
             self._turn, self._turn_bytes = [], 0
-            await self.push_frame(VoiceFeaturesFrame(voice_features(pcm, self._sample_rate)))
+            # Off the event loop: the pitch analysis is CPU work on the whole turn.
+            features = await asyncio.to_thread(voice_features, pcm, self._sample_rate)
+            await self.push_frame(VoiceFeaturesFrame(features))
         await self.push_frame(frame, direction)
 
     def _buffer(self, audio: bytes) -> None:

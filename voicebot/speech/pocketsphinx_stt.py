@@ -22,6 +22,7 @@ from pipecat.utils.time import time_now_iso8601
 
 from voicebot.dialogue.actions import Expectation
 from voicebot.exceptions import SpeechError
+from voicebot.speech.decode_processes import ProcessPocketsphinxRecognizer
 from voicebot.speech.frames import ExpectationFrame
 from voicebot.speech.recognizer import PocketsphinxRecognizer, Recognition
 
@@ -41,7 +42,11 @@ class PocketsphinxSTTService(SegmentedSTTService):
     """
 
     def __init__(
-        self, recognizer: PocketsphinxRecognizer, *, hold_secs: float = HOLD_SECS, **kwargs: Any
+        self,
+        recognizer: PocketsphinxRecognizer | ProcessPocketsphinxRecognizer,
+        *,
+        hold_secs: float = HOLD_SECS,
+        **kwargs: Any,
     ) -> None:
         # The recogniser trims edge silence itself; the base class's zero padding only skews
         # the cepstral mean, so none is added.
@@ -82,9 +87,7 @@ class PocketsphinxSTTService(SegmentedSTTService):
         audio, self._held = self._held + audio, b""
         await self.start_processing_metrics()
         try:
-            recognition = await asyncio.to_thread(
-                self._recognizer.recognize, audio, self.sample_rate, expect
-            )
+            recognition = await self._recognizer.recognize_async(audio, self.sample_rate, expect)
         except SpeechError as exc:
             await self.stop_processing_metrics()
             yield ErrorFrame(error=f"speech recognition failed: {exc}")

@@ -5,6 +5,7 @@ Rejects out-of-grammar speech by comparing the grammar decode with a free phone-
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
 import queue
@@ -205,6 +206,13 @@ class PocketsphinxRecognizer:
                    "decode_ms": round(recognition.decode_ms, 1), "transcript": text},
         )  # fmt: skip
         return recognition
+
+    async def recognize_async(
+        self, pcm16: bytes, sample_rate: int, expect: Expectation
+    ) -> Recognition:
+        """`recognize` in a thread. pocketsphinx keeps the GIL while it decodes, so this still
+        pauses the event loop: servers use `ProcessPocketsphinxRecognizer` (decode_processes)."""
+        return await asyncio.to_thread(self.recognize, pcm16, sample_rate, expect)
 
     def _decode_grammar(
         self, decoder: _Decoder, jsgf: str, audio: bytes

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from datetime import date
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
@@ -27,6 +28,7 @@ def due_date(today: date) -> str:
 
 class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+        time.sleep(getattr(self.server, "delay_secs", 0.0))  # a slow billing system, for tests
         length = int(self.headers.get("Content-Length") or 0)
         try:
             body: Any = json.loads(self.rfile.read(min(length, 10_000)) or b"{}")
@@ -70,10 +72,12 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 class BillingBackend:
-    """`with BillingBackend() as url:` serves the billing API on a free loopback port."""
+    """`with BillingBackend() as url:` serves the billing API on a free loopback port;
+    `delay_secs` makes every answer that late."""
 
-    def __init__(self) -> None:
+    def __init__(self, delay_secs: float = 0.0) -> None:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self._server.delay_secs = delay_secs  # type: ignore[attr-defined]
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     @property

@@ -83,6 +83,12 @@ class Turn(_Model):
     capture: str | None = Field(
         None, description="A capture file (`serve --record-fixtures`): exact frames to send."
     )
+    masked_keys: str | None = Field(
+        None,
+        pattern=r"^[0-9*#]+$",
+        description="With `capture`: keys pressed where the capture masked keyed input (a "
+        "PIN), one per masked key; a test value for the backend, e.g. 1111.",
+    )
     expect: TurnExpect | None = None
 
     @model_validator(mode="after")
@@ -108,6 +114,8 @@ class Turn(_Model):
             )
         if self.barge_in_ms is not None and not speech:
             raise ValueError("`barge_in_ms` needs `audio` or `say`")
+        if self.masked_keys is not None and self.capture is None:
+            raise ValueError("`masked_keys` goes with `capture`")
         return self
 
     @property

@@ -2,13 +2,14 @@
 
 For every call the server hands the recorder its websocket (through `AppContext`); the
 recorder notes each inbound frame as it arrives, with its time. When the call ends it writes
-`<call>.jsonl` (the frames, in order, timed from the first one) and `<call>.yaml`, a scenario
+`<call>.jsonl` (the frames, in order, timed from the first one, and a `closed` line when the
+caller's side closed the stream: a hang-up or a dropped stream) and `<call>.yaml`, a scenario
 with one `capture` turn and expectations taken from what happened (outcome, queue, slots,
 the final node): a tester edits those into what *should* happen.
 
 Sensitive input is never written: audio and keys that arrive while the call is in a node
 whose slot is sensitive (the record shows those turns masked) become a gap marker, replayed
-as silence with no keys.
+as silence and, for the keys, the scenario's `masked_keys` stand-in (`#` is kept as it was).
 """
 
 from __future__ import annotations
@@ -24,13 +25,19 @@ from loguru import logger
 
 from voicebot.privacy import MASK
 
+CLOSED = ""
+"""Noted in place of a frame when the caller's side closed the websocket: the capture's
+`{"t": …, "closed": true}` line, where a replay closes it too."""
+
 
 class _TappedWebSocket:
-    """The call's websocket, noting every inbound message for the recorder."""
+    """The call's websocket, noting every inbound message for the recorder, and when the
+    caller's side closed it first (a hang-up or a dropped stream, not the bot ending the call)."""
 
     def __init__(self, websocket: Any, frames: list[tuple[float, str]]) -> None:
         self._websocket = websocket
         self._frames = frames
+        self._server_closed = False
 
     async def receive(self) -> Any:
         message = await self._websocket.receive()
@@ -39,7 +46,13 @@ class _TappedWebSocket:
             text = message["bytes"].decode("utf-8", errors="replace")
         if text is not None:
             self._frames.append((time.time(), text))
+        elif message.get("type") == "websocket.disconnect" and not self._server_closed:
+            self._frames.append((time.time(), CLOSED))
         return message
+
+    async def close(self, *args: Any, **kwargs: Any) -> Any:
+        self._server_closed = True
+        return await self._websocket.close(*args, **kwargs)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._websocket, name)
@@ -76,11 +89,13 @@ class FixtureRecorder:
         name = re.sub(r"[^A-Za-z0-9_-]", "_", f"{call.flow}_{call.call_sid}")
         windows = sensitive_windows(record.get("events", []))
         start = frames[0][0] if frames else time.time()
-        lines = [json.dumps(line) for line in redact(frames, windows, start, self.time_scale)]
+        redacted = redact(frames, windows, start, self.time_scale)
+        lines = [json.dumps(line) for line in redacted]
         capture = self.folder / f"{name}.jsonl"
         capture.write_text("\n".join(lines) + "\n", encoding="utf-8")
         scenario = self.folder / f"{name}.yaml"
-        scenario.write_text(scenario_text(call, record, capture.name), encoding="utf-8")
+        masked = sum(line["gap"].get("dtmf", 0) for line in redacted if "gap" in line)
+        scenario.write_text(scenario_text(call, record, capture.name, masked), encoding="utf-8")
         logger.bind(call_sid=call.call_sid).info(f"call saved as fixture {scenario}")
         return scenario
 
@@ -116,8 +131,13 @@ def redact(
 ) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for at, text in frames:
+        if text == CLOSED:
+            out.append({"t": round((at - start) * time_scale, 4), "closed": True})
+            continue
         secret = any(a <= at <= b for a, b in windows)
         event = _event(text)
+        if event == "dtmf" and '"#"' in text:
+            secret = False  # the end-of-entry key says nothing; replays need it where it was
         if secret and event in ("media", "dtmf"):
             if out and "gap" in out[-1]:
                 out[-1]["gap"][event] = out[-1]["gap"].get(event, 0) + 1
@@ -136,7 +156,7 @@ def _event(text: str) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def scenario_text(call: Any, record: dict[str, Any], capture: str) -> str:
+def scenario_text(call: Any, record: dict[str, Any], capture: str, masked_keys: int = 0) -> str:
     events = record.get("events", [])
     outcome = {"caller_hung_up": "hung_up", "caller_said_goodbye": "completed"}.get(
         str(record.get("end_reason")), record.get("end_reason")
@@ -153,6 +173,8 @@ def scenario_text(call: Any, record: dict[str, Any], capture: str) -> str:
         expect["slots"] = slots
     caller = [e for e in events if e["kind"] in ("caller_said", "caller_keyed", "caller_silent")]
     turn: dict[str, Any] = {"capture": capture}
+    if masked_keys:  # left out of the capture: a stand-in value (edit it to a test value)
+        turn["masked_keys"] = "1" * masked_keys
     if caller and caller[-1].get("next_node"):
         turn["expect"] = {"node": caller[-1]["next_node"]}
     scenario = {

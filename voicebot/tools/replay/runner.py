@@ -320,6 +320,7 @@ async def run_one(
             speed=options.factor,
             auth_token=options.auth_token,
             reply_timeout=options.reply_timeout,
+            masked_keys=turns[0].masked_keys or "",
         )
     else:
         simulator = CallerSimulator(
@@ -345,7 +346,9 @@ async def run_one(
             store=store,
             url=options.url,
             admin_token=options.admin_token,
-            attempts=1 if call.error else 60,
+            # The call is over on the caller's side; give the server the reply timeout to write
+            # its end (a loaded machine takes a while to tear a pipeline down).
+            attempts=1 if call.error else max(60, int(options.reply_timeout * 10)),
             timeout=min(5.0, options.reply_timeout),
         )
     except VoicebotError as exc:

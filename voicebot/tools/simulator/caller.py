@@ -67,6 +67,9 @@ class CallResult:
     clears: int = 0
     caller_audio: list[bytes] = field(default_factory=list)
     bot_audio: list[tuple[int, bytes]] = field(default_factory=list)
+    bot_timeline: list[tuple[float, int]] = field(default_factory=list)
+    """When each bot message arrived (time.monotonic()) and its audio bytes; 0 bytes marks the
+    end of a reply (a `mark` or `clear`). Gaps within a reply are stalls the caller hears."""
 
     @property
     def latencies_ms(self) -> list[float]:
@@ -245,9 +248,11 @@ class _Call:
                 if event == "media":
                     self._on_bot_media(base64.b64decode(message["media"]["payload"]))
                 elif event == "mark":
+                    self.result.bot_timeline.append((time.monotonic(), 0))
                     self.audio_unmarked = False
                     self.pending_marks.append((message["mark"]["name"], self.bot_pos))
                 elif event == "clear":
+                    self.result.bot_timeline.append((time.monotonic(), 0))
                     await self._on_clear()
         except websockets.ConnectionClosed:
             pass
@@ -258,6 +263,7 @@ class _Call:
 
     def _on_bot_media(self, ulaw: bytes) -> None:
         now = time.monotonic()
+        self.result.bot_timeline.append((now, len(ulaw)))
         position = max(self.bot_pos, self.sent)
         self.result.bot_audio.append((position, ulaw))
         self.bot_pos = position + max(1, len(ulaw) // 160)

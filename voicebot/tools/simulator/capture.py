@@ -2,7 +2,8 @@
 
 Only the handshake is new (`connected`, and `start` with a fresh call SID so the server keeps
 the original record); every later frame is sent verbatim at its captured time ÷ speed. A gap
-marker (sensitive input left out of the capture) is sent as that many frames of silence.
+marker (sensitive input left out of the capture) is sent as that many frames of silence and
+that many key presses of a stand-in value; a `closed` line closes the stream as the caller did.
 """
 
 from __future__ import annotations
@@ -21,6 +22,9 @@ import websockets
 from voicebot.tools.simulator.caller import FRAME_SECS, ULAW_SILENCE, CallResult
 from voicebot.twilio.signature import HEADER, sign
 
+KEY_GAP_SECS = 0.15
+"""Between the stand-in keys of a masked entry."""
+
 
 def read_capture(path: Path) -> list[dict[str, Any]]:
     """The capture's lines; ValueError naming the line when one is not a capture entry."""
@@ -32,8 +36,9 @@ def read_capture(path: Path) -> list[dict[str, Any]]:
             line = json.loads(text)
         except ValueError:
             raise ValueError(f"{path}:{number}: not JSON") from None
-        if not isinstance(line, dict) or "t" not in line or not ({"frame", "gap"} & set(line)):
-            raise ValueError(f"{path}:{number}: expected {{t, frame}} or {{t, gap}}")
+        kinds = {"frame", "gap", "closed"}
+        if not isinstance(line, dict) or "t" not in line or not (kinds & set(line)):
+            raise ValueError(f"{path}:{number}: expected {{t, frame}}, {{t, gap}} or {{t, closed}}")
         lines.append(line)
     return lines
 
@@ -44,6 +49,15 @@ def _caller_audio(line: dict[str, Any]) -> bool:
         return set(line["gap"]) <= {"media"}
     with contextlib.suppress(ValueError, AttributeError, TypeError):
         return bool(json.loads(line["frame"]).get("event") == "media")
+    return False
+
+
+def _trailing(line: dict[str, Any]) -> bool:
+    """Caller audio, or the caller ending the call: what may be cut short by the bot."""
+    if line.get("closed") or _caller_audio(line):
+        return True
+    with contextlib.suppress(ValueError, AttributeError, TypeError, KeyError):
+        return bool(json.loads(line["frame"]).get("event") == "stop")
     return False
 
 
@@ -66,7 +80,10 @@ async def replay_capture(
     speed: float = 1.0,
     auth_token: str | None = None,
     reply_timeout: float = 10.0,
+    masked_keys: str = "",
 ) -> CallResult:
+    """Send the capture's frames; keys left out of it (a masked PIN) are keyed as `masked_keys`
+    (the scenario's stand-in value, one digit per masked key; "1" for each key past it)."""
     result = CallResult(call_sid=call_sid)
     headers = {HEADER: sign(auth_token, url)} if auth_token else {}
     try:
@@ -81,7 +98,9 @@ async def replay_capture(
     # After the original call's last keypad press, mark echo or stop, only the caller's line
     # audio ran on until the server hung up; replayed, the server may hang up a little sooner
     # or the frames go a little later, and cutting that tail short is no fault.
-    last_needed = max((i for i, line in enumerate(lines) if not _caller_audio(line)), default=-1)
+    # The caller's own end (a stop, the stream closing) is no input either: a bot that ended
+    # the call first is judged by the call's outcome (a hang-up capture expects `hung_up`).
+    last_needed = max((i for i, line in enumerate(lines) if not _trailing(line)), default=-1)
     at = 0
 
     async def receive() -> None:
@@ -118,7 +137,18 @@ async def replay_capture(
                 if at <= last_needed:
                     result.error = "server closed the stream before the capture ended"
                 break
+            if line.get("closed"):  # the caller's side closed here: hung up, or the line dropped
+                result.ended_by = result.ended_by or "caller"
+                await ws.close()
+                break
             if "gap" in line:
+                for _ in range(int(line["gap"].get("dtmf", 0))):
+                    dtmf = {"digit": masked_keys[0] if masked_keys else "1"}
+                    masked_keys = masked_keys[1:]
+                    await ws.send(
+                        json.dumps({"event": "dtmf", "streamSid": stream_sid, "dtmf": dtmf})
+                    )
+                    await asyncio.sleep(KEY_GAP_SECS / speed)
                 for _ in range(int(line["gap"].get("media", 0))):
                     media = {"payload": base64.b64encode(ULAW_SILENCE).decode("ascii")}
                     await ws.send(
@@ -135,6 +165,9 @@ async def replay_capture(
                 elif parsed.get("event") == "stop":
                     result.ended_by = "caller"
             await ws.send(frame)
+            if result.ended_by == "caller":  # Twilio closes the stream right after `stop`
+                await ws.close()
+                break
         else:
             try:
                 await asyncio.wait_for(closed.wait(), timeout=reply_timeout * 2)

