@@ -24,7 +24,7 @@ from voicebot.speech.models import require_models
 from voicebot.tools.demo import LocalServer, local_server
 from voicebot.tools.replay.audio import synthesise
 from voicebot.tools.simulator.caller import CallerSimulator
-from voicebot.tools.simulator.scenario import Scenario, Speak
+from voicebot.tools.simulator.scenario import HangUp, Keys, Scenario, Speak
 
 pytestmark = pytest.mark.e2e
 
@@ -94,6 +94,31 @@ async def test_off_topic_speech_is_not_a_crisis_or_a_goodbye(
     reasons = [e["reason"] for e in events(record, "transfer")]
     assert "crisis" not in reasons and reasons in ([], ["no_match_limit"])
     assert record["end_reason"] in ("caller_hung_up", "transferred")
+
+
+async def test_a_wrong_account_number_is_caught_by_the_read_back(
+    server: LocalServer, tmp_path: Path
+) -> None:
+    record = await run(
+        server,
+        said(tmp_path, "check my balance"),
+        said(tmp_path, "two three four five three five eight four", voice="en-us+m3"),
+        said(tmp_path, "no"),
+        said(tmp_path, "two three four five three five eight three", voice="en-us+m3"),
+        said(tmp_path, "yes"),
+        Keys("4321#"),
+        HangUp(),
+    )
+    # The account number is sensitive, so the record masks what was said and read back; the
+    # read-back shows as two confirmation turns, and the balance billing answered is the
+    # corrected account's (the stand-in billing system knows 23453583 as 42.10).
+    confirmations = [
+        e for e in events(record, "caller_said") if e["slot"] == "confirm_account_number"
+    ]
+    assert len(confirmations) == 2  # the wrong number was read back and rejected…
+    assert [e["slot"] for e in events(record, "slot_set")].count("account_number") == 2
+    balance = [e["value"] for e in events(record, "slot_set") if e["slot"] == "balance"]
+    assert balance == ["42.10"]  # …and the caller's correction is what billing was asked for
 
 
 def test_fixed_prompts_of_the_shipped_flows_are_marked_to_keep(
