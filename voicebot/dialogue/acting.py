@@ -3,7 +3,6 @@ command or a global command; a slot value is confirmed or filled; nothing is a f
 
 from __future__ import annotations
 
-from voicebot.dialogue import wording
 from voicebot.dialogue.actions import Action
 from voicebot.dialogue.commands import command, end_reason
 from voicebot.dialogue.confirmation import confirmed
@@ -14,6 +13,7 @@ from voicebot.dialogue.nodes import ask_again, enter
 from voicebot.dialogue.retries import failed_attempt
 from voicebot.dialogue.state import CallState
 from voicebot.dialogue.understanding import Interpretation
+from voicebot.language import wording
 
 
 def act(state: CallState, result: Interpretation) -> list[Action]:

@@ -3,13 +3,13 @@ goodbye (a flow's own `agent`/`goodbye` node takes over where it has one)."""
 
 from __future__ import annotations
 
-from voicebot.dialogue import wording
 from voicebot.dialogue.actions import Action, EndCall, Listen, Say
 from voicebot.dialogue.expectations import expectation, keypad
 from voicebot.dialogue.handoff import transfer
 from voicebot.dialogue.nodes import enter
 from voicebot.dialogue.replies import prompt, say
 from voicebot.dialogue.state import CallState, phrases_of
+from voicebot.language import wording
 
 _END_REASONS = {"agent": "caller_asked_for_agent", "goodbye": "caller_said_goodbye"}
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from voicebot.dialogue import wording
 from voicebot.dialogue.actions import Action
 from voicebot.dialogue.filling import after_slot
 from voicebot.dialogue.nodes import ask_again, give_up
 from voicebot.dialogue.state import CallState
+from voicebot.language import wording
 
 
 def confirmed(state: CallState, yes: bool) -> list[Action]:

@@ -3,13 +3,13 @@ conditions and the hand-off, and a crisis or the flow's escalation rule ends in 
 
 from __future__ import annotations
 
-from voicebot.dialogue import wording
 from voicebot.dialogue.actions import Action, Say
 from voicebot.dialogue.evidence import ask_check
 from voicebot.dialogue.handoff import transfer
 from voicebot.dialogue.replies import say
 from voicebot.dialogue.state import CallState
 from voicebot.flows.emotion_policy import Estimate
+from voicebot.language import wording
 
 
 def feel(state: CallState, estimate: Estimate, heard: bool = True) -> list[Action]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 
-from voicebot.dialogue import wording
 from voicebot.dialogue.actions import Action, SetSlot
 from voicebot.dialogue.lookups import request
 from voicebot.dialogue.nodes import ask_again, enter
@@ -15,6 +14,7 @@ from voicebot.dialogue.retries import failed_attempt
 from voicebot.dialogue.state import CallState, Pending, number
 from voicebot.flows.conditions import evaluate
 from voicebot.flows.slot_types import AnySlot, ConfirmableSlot, FreeTextSlot, Rule
+from voicebot.language import wording
 
 
 def validate(state: CallState, value: str, first_rule: int) -> list[Action]:

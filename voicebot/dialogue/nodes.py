@@ -3,7 +3,6 @@ its question again, and giving up to a person."""
 
 from __future__ import annotations
 
-from voicebot.dialogue import wording
 from voicebot.dialogue.actions import Action, EndCall, Listen, Say
 from voicebot.dialogue.expectations import expectation
 from voicebot.dialogue.handoff import transfer
@@ -12,6 +11,7 @@ from voicebot.dialogue.replies import prompt, say, words
 from voicebot.dialogue.state import CallState, Pending
 from voicebot.flows.conditions import evaluate
 from voicebot.flows.flow import Node
+from voicebot.language import wording
 
 
 def enter(state: CallState, name: str, reason: str | None = None) -> list[Action]:

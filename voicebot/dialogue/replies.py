@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import re
 
-from voicebot.dialogue import wording
 from voicebot.dialogue.actions import Say
 from voicebot.dialogue.slots import read_back
 from voicebot.dialogue.state import CallState, phrases_of
 from voicebot.flows.conditions import evaluate
 from voicebot.flows.flow import Node
 from voicebot.flows.slot_types import CurrencySlot
+from voicebot.language import wording
 
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 

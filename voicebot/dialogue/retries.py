@@ -6,10 +6,10 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Literal
 
-from voicebot.dialogue import wording
 from voicebot.dialogue.actions import Action, Say
 from voicebot.dialogue.nodes import ask_again, give_up
 from voicebot.dialogue.state import CallState
+from voicebot.language import wording
 
 LOW_CONFIDENCE = 0.5
 """Recognition confidence under which a failed turn counts as the recogniser's doubt."""

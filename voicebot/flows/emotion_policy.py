@@ -13,28 +13,15 @@ from typing import Literal
 from pydantic import Field
 
 from voicebot.flows.base import FlowModel
+from voicebot.language import wording
 
 Label = Literal["neutral", "frustrated", "angry", "anxious", "confused", "satisfied"]
 UPSET: tuple[Label, ...] = ("frustrated", "angry", "anxious")
 IMPATIENT: tuple[Label, ...] = ("frustrated", "angry")
 
 DEFAULT_OPENERS: dict[Label, list[str]] = {
-    "frustrated": [
-        "I'm sorry this has been frustrating.",
-        "I understand, let's get this sorted.",
-        "Sorry about the hassle.",
-    ],
-    "angry": [
-        "I'm sorry, I can hear this has been really annoying.",
-        "I understand, and I'll do my best to fix this quickly.",
-        "I'm sorry about this.",
-    ],
-    "anxious": [
-        "Don't worry, we'll sort this out together.",
-        "That's okay, take your time.",
-        "You're in the right place.",
-    ],
-    "confused": ["No problem, let me explain.", "Let's take it one step at a time."],
+    label: list(wording.EMPATHY_OPENERS[label])
+    for label in ("frustrated", "angry", "anxious", "confused")
 }
 
 
@@ -58,7 +45,7 @@ class EscalationRule(FlowModel):
     """Consecutive counting turns that trigger the transfer."""
     queue: str
     """Queue to transfer to."""
-    say: str = "I can hear this has been difficult. Let me get you to a colleague who can help."
+    say: str = wording.ESCALATION_SAY
     """What the bot says before transferring."""
 
 
@@ -67,10 +54,7 @@ class CrisisPolicy(FlowModel):
 
     queue: str
     """The priority queue (answered first, outside business hours too)."""
-    say: str = (
-        "I'm going to connect you to someone right now who can help. Please stay on the line. "
-        "If you are in immediate danger, please hang up and call 999."
-    )
+    say: str = wording.CRISIS_SAY
     """The calm message said before the transfer."""
 
 

@@ -20,6 +20,7 @@ from voicebot.flows.slot_types import (
     YesNoSlot,
 )
 from voicebot.flows.webhooks import Webhook
+from voicebot.language import wording
 
 __all__ = [
     "ChoiceSlot", "DigitsSlot", "Flow", "Node", "Queue", "Slot", "TwilioQueue",
@@ -96,7 +97,7 @@ class AnswerFrom(_Model):
     min_relevance: float = Field(default=0.5, gt=0, le=1)
     """Share of the question's content words an entry must contain to be used; below it for
     every entry the bot says `no_answer` and goes to `on_no_answer`."""
-    no_answer: str = Field(default="I'm sorry, I don't have an answer to that.", min_length=1)
+    no_answer: str = Field(default=wording.ANSWER_NODE_NO_ANSWER, min_length=1)
     """Said when no entry is relevant enough (or the model finds none that answers)."""
 
 

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, field_validator, model_validator
 
 from voicebot.flows.base import FlowModel
+from voicebot.language import wording
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -91,7 +92,7 @@ class OutOfHours(FlowModel):
     """What a caller gets when the queue is closed: another queue, or a message and a
     voicemail-style callback request."""
 
-    message: str = "Our team is closed right now."
+    message: str = wording.QUEUE_CLOSED
     """Said (by Twilio `<Say>`) before the callback recording or the other queue."""
     queue: str | None = None
     """Send the call to this queue instead (its own hours apply)."""

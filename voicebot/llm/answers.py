@@ -20,9 +20,9 @@ import yaml
 from loguru import logger
 from pydantic import ValidationError
 
-from voicebot.dialogue.wording import NO_ANSWER
 from voicebot.exceptions import ConfigError
 from voicebot.flows.knowledge import Entry, Knowledge, rank
+from voicebot.language.wording import NO_ANSWER
 from voicebot.llm.client import LLMClient, LLMError
 from voicebot.llm.phrasing import Facts
 

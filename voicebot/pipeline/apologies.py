@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from voicebot.audio.codec import normalise_peak, resample
-from voicebot.dialogue.wording import APOLOGY, HOLD, TRANSFER_FAILED, WAIT
+from voicebot.language.wording import APOLOGY, HOLD, TRANSFER_FAILED, WAIT
 from voicebot.speech.espeak import EspeakSynthesizer
 
 PEAK_DBFS = -3.0

@@ -16,7 +16,7 @@ from pipecat.processors.audio.vad_processor import VADProcessor
 from pipecat.services.stt_service import STTService
 from pipecat.services.tts_service import TTSService
 
-from voicebot.dialogue.wording import (
+from voicebot.language.wording import (
     APOLOGY,
     GOODBYE,
     HOLD,

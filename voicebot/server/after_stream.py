@@ -21,10 +21,10 @@ from typing import Any
 from loguru import logger
 from twilio.twiml.voice_response import VoiceResponse
 
-from voicebot.dialogue.wording import NOBODY_FREE
 from voicebot.exceptions import StoreUnavailable
 from voicebot.flows.flow import Flow
 from voicebot.flows.routing import RouteDecision, queues_of
+from voicebot.language.wording import NOBODY_FREE
 from voicebot.server.flow_versions import FlowVersions
 from voicebot.settings import Settings
 from voicebot.storage.calls import CallStore

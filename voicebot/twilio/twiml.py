@@ -10,9 +10,9 @@ from urllib.parse import urlencode
 
 from twilio.twiml.voice_response import Connect, Dial, Enqueue, VoiceResponse
 
-from voicebot.dialogue import wording
 from voicebot.flows.queues import Queue
 from voicebot.flows.routing import RouteDecision
+from voicebot.language import wording
 
 AttributeValue = str | int | float | bool | list[str] | None
 

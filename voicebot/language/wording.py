@@ -2,8 +2,9 @@
 
 A flow's YAML overrides most of these per node (prompts, reprompts, `say_if`, `help`, the
 crisis `say`); the words below are what callers hear where the flow says nothing. The flow
-schema's own field defaults (an answer node's `no_answer`, an escalation rule's `say`, a closed
-queue's `message`) live with those fields, where the JSON Schema shows them to admins.
+models' field defaults (empathy openers, an escalation rule's and the crisis route's `say`, an
+answer node's `no_answer`, a closed queue's `message`) are read from here too, so the JSON
+Schema shows admins these same words.
 """
 
 from __future__ import annotations
@@ -90,3 +91,31 @@ NOBODY_FREE = "I'm sorry, nobody is free to take your call. Please try again lat
 """A queue was full or nobody answered, and it has no overflow queue."""
 LEAVE_A_MESSAGE = "Please leave your name and number after the tone and we will call you back."
 """Before the out-of-hours callback recording."""
+
+
+# -- flow field defaults (flows/ reads them; the JSON Schema shows them) ---------------------
+EMPATHY_OPENERS: dict[str, tuple[str, ...]] = {
+    "frustrated": (
+        "I'm sorry this has been frustrating.",
+        "I understand, let's get this sorted.",
+        "Sorry about the hassle.",
+    ),
+    "angry": (
+        "I'm sorry, I can hear this has been really annoying.",
+        "I understand, and I'll do my best to fix this quickly.",
+        "I'm sorry about this.",
+    ),
+    "anxious": (
+        "Don't worry, we'll sort this out together.",
+        "That's okay, take your time.",
+        "You're in the right place.",
+    ),
+    "confused": ("No problem, let me explain.", "Let's take it one step at a time."),
+}
+ESCALATION_SAY = "I can hear this has been difficult. Let me get you to a colleague who can help."
+CRISIS_SAY = (
+    "I'm going to connect you to someone right now who can help. Please stay on the line. "
+    "If you are in immediate danger, please hang up and call 999."
+)
+ANSWER_NODE_NO_ANSWER = "I'm sorry, I don't have an answer to that."
+QUEUE_CLOSED = "Our team is closed right now."
