@@ -53,16 +53,7 @@ def call(server: LocalServer) -> CallRunner:
 
 
 async def wait_for_end(server: LocalServer, call_sid: str) -> dict[str, Any]:
-    import asyncio
-
-    for _ in range(200):
-        record = server.ctx.store.get_call(call_sid)
-        if record and record["end_reason"]:
-            return record
-        await asyncio.sleep(0.05)
-    raise AssertionError(
-        f"call {call_sid} has no end reason: {server.ctx.store.get_call(call_sid)}"
-    )
+    return await server.ended_call(call_sid)
 
 
 def events(record: dict[str, Any], kind: str) -> list[dict[str, Any]]:

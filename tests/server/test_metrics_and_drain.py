@@ -47,8 +47,8 @@ async def test_metrics_count_a_real_call_by_stage_and_outcome(server: LocalServe
     before = await scrape(server)
     result = await CallerSimulator(server.stream_url, speed=4.0).run(demo_scenario(DEMO_AUDIO))
     assert result.error is None
-    record = server.ctx.store.get_call(result.call_sid)
-    assert record is not None and record["end_reason"] == "completed"
+    record = await server.ended_call(result.call_sid)
+    assert record["end_reason"] == "completed"
     after = await scrape(server)
 
     def grew(name: str, **labels: str) -> float:

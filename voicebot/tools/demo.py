@@ -57,6 +57,16 @@ class LocalServer:
     def stream_url(self) -> str:
         return f"ws://127.0.0.1:{self.port}/twilio/stream"
 
+    async def ended_call(self, call_sid: str, secs: float = 10.0) -> dict[str, Any]:
+        """The call's record once the server has written its end reason: the caller's
+        side of the socket can close before the server finishes the call."""
+        for _ in range(int(secs / 0.05)):
+            record = self.ctx.store.get_call(call_sid)
+            if record and record["end_reason"]:
+                return record
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"call {call_sid} has no end reason: {self.ctx.store.get_call(call_sid)}")
+
 
 @asynccontextmanager
 async def local_server(
