@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
-import threading
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
@@ -14,12 +14,12 @@ from loguru import logger
 from tests.conftest import FLOWS_DIR
 from tests.e2e.conftest import audio, wait_for_end
 from voicebot.dialogue.engine import DialogueEngine
-from voicebot.flows.flow import Flow
+from voicebot.flows import isolated
 from voicebot.pipeline.stack import EmbeddedSpeechStack
-from voicebot.server import flow_watcher
 from voicebot.server.app import build_context
 from voicebot.settings import Settings
 from voicebot.tools.demo import LocalServer, local_server
+from voicebot.tools.robustness import big_valid_flow
 from voicebot.tools.simulator.caller import CallerSimulator
 from voicebot.tools.simulator.scenario import HangUp, Scenario, Speak
 
@@ -122,17 +122,17 @@ async def test_a_1000_deep_edit_is_refused_and_the_watcher_keeps_watching(
 async def test_any_exception_in_a_reload_is_logged_with_the_file_and_watching_goes_on(
     server: LocalServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real_load = flow_watcher.load_flows
+    real_load = isolated.FlowLoader.load
     calls = 0
 
-    def load_once_broken(directory: Path) -> dict[str, Flow]:
+    def load_once_broken(loader: isolated.FlowLoader, directory: Path) -> isolated.Loaded:
         nonlocal calls
         calls += 1
         if calls == 1:
             raise RecursionError("maximum recursion depth exceeded")
-        return real_load(directory)
+        return real_load(loader, directory)
 
-    monkeypatch.setattr(flow_watcher, "load_flows", load_once_broken)
+    monkeypatch.setattr(isolated.FlowLoader, "load", load_once_broken)
     errors: list[str] = []
     sink = logger.add(lambda message: errors.append(str(message)), level="ERROR")
     try:
@@ -148,26 +148,49 @@ async def test_any_exception_in_a_reload_is_logged_with_the_file_and_watching_go
         logger.remove(sink)
 
 
-async def test_flows_load_off_the_event_loop(
-    server: LocalServer, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # Live calls' audio runs on the loop; a load there would stall every call (the gap is
-    # measured by bench/robustness.py, not asserted here).
-    real_load = flow_watcher.load_flows
-    threads: list[tuple[threading.Thread, bool]] = []
-
-    def recording_load(directory: Path) -> dict[str, Flow]:
-        try:
-            asyncio.get_running_loop()
-            on_loop = True
-        except RuntimeError:
-            on_loop = False
-        threads.append((threading.current_thread(), on_loop))
-        return real_load(directory)
-
-    monkeypatch.setattr(flow_watcher, "load_flows", recording_load)
+async def test_flows_load_in_another_process(server: LocalServer) -> None:
+    # Live calls' audio runs on this process's event loop; a load here would stall every call
+    # while it holds the GIL (the stall is measured by bench/robustness.py, not asserted here).
     edit(server, OLD_GREETING, NEW_GREETING)
     assert NEW_GREETING in (await greeting_after(server, 5.0) or "")
-    assert threads and all(
-        thread is not threading.main_thread() and not on_loop for thread, on_loop in threads
-    ), threads
+    last = server.ctx.flow_health.last_load
+    assert last is not None and last.pid != os.getpid()
+    assert str(Path(server.ctx.settings.flows_dir) / "acme_support.yaml") in last.file_secs
+    with pytest.raises(ProcessLookupError):  # it exited once it had answered
+        os.kill(last.pid, 0)
+
+
+@pytest.mark.parametrize(
+    ("limit", "value", "message"),
+    [
+        ("MEMORY_MB", 6, "needed more than 6 MB of memory; stopped"),
+        ("FILE_SECS", 0.005, "loading took longer than 0.005 s; stopped"),
+    ],
+)
+async def test_a_flow_over_a_load_limit_is_stopped_and_named_and_watching_goes_on(
+    server: LocalServer, monkeypatch: pytest.MonkeyPatch, limit: str, value: float, message: str
+) -> None:
+    # The 0.9 MB flow needs ~17 MB and far more than 5 ms to load; "a_big" loads first.
+    errors: list[str] = []
+    sink = logger.add(lambda line: errors.append(str(line)), level="ERROR")
+    big = Path(server.ctx.settings.flows_dir) / "a_big.yaml"
+    try:
+        before, default = server.ctx.flows, getattr(isolated, limit)
+        monkeypatch.setattr(isolated, limit, value)
+        big.write_text(big_valid_flow())
+        assert await wait_for(lambda: bool(errors), 10.0)
+        assert server.ctx.flows is before
+        assert (
+            f"flow edit rejected, previous version still serving: {big}:1:1: load_limit: "
+            + (message)
+            in errors[0]
+        ), errors
+        assert server.ctx.flow_health.rejected == [f"{big}:1:1: load_limit: {message}"]
+
+        monkeypatch.setattr(isolated, limit, default)
+        big.unlink()
+        edit(server, OLD_GREETING, NEW_GREETING)  # a later edit loads
+        assert NEW_GREETING in (await greeting_after(server, 10.0) or "")
+        assert server.ctx.flow_health.rejected == []
+    finally:
+        logger.remove(sink)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,10 @@ from voicebot.flows.slot_types import SLOT_TYPES
 from voicebot.flows.yaml_reader import FlowYamlLoader, format_at, read_yaml
 
 __all__ = ["FlowYamlLoader", "load_flow", "load_flow_tree", "load_flows", "place"]
+
+OUT_OF_MEMORY = "load_limit: ran out of memory while loading"
+"""The problem of a file whose load exhausted memory (a limited loading process's, see
+`isolated.py`): the file is placed at 1:1, nothing of it having been checked."""
 
 
 def load_flow(path: str | Path) -> Flow:
@@ -80,18 +85,26 @@ def place(path: Path, root: yaml.Node, problem: FlowProblem) -> tuple[int, int]:
     return mark.line + 1, mark.column + 1
 
 
-def load_flows(directory: str | Path) -> dict[str, Flow]:
-    """Every `*.yaml`/`*.yml` flow in `directory` by flow name; problems of all files at once."""
+def load_flows(
+    directory: str | Path, on_file: Callable[[Path], None] | None = None
+) -> dict[str, Flow]:
+    """Every `*.yaml`/`*.yml` flow in `directory` by flow name; problems of all files at once.
+    `on_file` is told of each file as its load begins."""
     directory = Path(directory)
     flows: dict[str, Flow] = {}
     sources: dict[str, Path] = {}
     problems: list[str] = []
     files = sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")])
     for path in files:
+        if on_file is not None:
+            on_file(path)
         try:
             loaded = load_flow(path)
         except FlowError as exc:
             problems += exc.problems
+            continue
+        except MemoryError:
+            problems.append(f"{path}:1:1: {OUT_OF_MEMORY}")
             continue
         except Exception as exc:  # a bug of ours, not the admin's: still name the file
             problems.append(f"{path}:1:1: load_failed: {type(exc).__name__} while loading")
