@@ -48,7 +48,7 @@ class LoadStats:
     secs: float = 0.0
     """Wall time of the load itself, from request to result."""
     peak_mb: float = 0.0
-    """The loading process's peak RSS, its imports included."""
+    """The loading process's peak RSS, its imports included (Linux; else 0)."""
     file_secs: dict[str, float] = field(default_factory=dict)
     """Each file's load time."""
 
@@ -223,7 +223,8 @@ def _child(fd: int) -> None:
         file_secs[current[0]] = time.perf_counter() - current[1]
     if limit is not None and _vm_peak() >= limit - min(LIMIT_SLACK, memory_mb * 2**19):
         problems = [_blame_memory(problem, memory_mb) for problem in problems]
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    # VmHWM, not ru_maxrss: that one keeps the server's RSS, which the fork inherited.
+    peak_mb = (_vm("VmHWM") or 0) / 2**20
     conn.send(("done", flows, problems, peak_mb, file_secs))
     os._exit(0)  # no teardown of the loaded heap: the server is waiting for the exit
 
@@ -250,7 +251,7 @@ def _vm_peak() -> int:
 
 
 def _vm(key: str) -> int | None:
-    """A /proc/self/status size (`VmSize`, `VmPeak`) in bytes."""
+    """A /proc/self/status size (`VmSize`, `VmPeak`, `VmHWM`) in bytes."""
     try:
         with open("/proc/self/status") as status:
             line = next((line for line in status if line.startswith(key + ":")), None)

@@ -206,6 +206,12 @@ class ReloadResult:
     still_serving: bool
     loop_gap_ms: float
     """Longest the event loop went without running a 5 ms timer while the file reloaded."""
+    secs: float = 0.0
+    """From the copy to the rejection logged (the watcher's debounce included)."""
+    file_secs: float = 0.0
+    """The file's own load time in the loading process."""
+    peak_mb: float = 0.0
+    """The loading process's peak RSS (its imports included)."""
 
 
 class LoopGap:
@@ -260,9 +266,15 @@ async def drop_into_server(
         before = server.ctx.flows
         with ErrorLog() as errors:
             async with LoopGap() as gap:
+                start = time.perf_counter()
                 shutil.copy(path, target)
                 rejected = await _until(_logged(errors, "flow edit rejected"), 10.0)
-        results.append(ReloadResult(name, rejected, server.ctx.flows is before, gap.worst * 1000))
+                secs = time.perf_counter() - start
+        result = ReloadResult(name, rejected, server.ctx.flows is before, gap.worst * 1000, secs)
+        load = server.ctx.flow_health.last_load
+        if load is not None:
+            result.file_secs, result.peak_mb = load.file_secs.get(str(target), 0.0), load.peak_mb
+        results.append(result)
         target.unlink()
         await _until(lambda: False, 0.5)  # let the removal's reload pass
     return results
