@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import shutil
 from collections.abc import AsyncIterator, Callable
@@ -158,6 +159,9 @@ async def test_flows_load_in_another_process(server: LocalServer) -> None:
     assert str(Path(server.ctx.settings.flows_dir) / "acme_support.yaml") in last.file_secs
     with pytest.raises(ProcessLookupError):  # it exited once it had answered
         os.kill(last.pid, 0)
+    # What the server started with is out of the collector's walks (a big flow's objects
+    # would trigger a full one, holding the GIL for the whole heap).
+    assert gc.get_freeze_count() > 0
 
 
 @pytest.mark.parametrize(
