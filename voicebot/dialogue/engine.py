@@ -205,7 +205,7 @@ class DialogueEngine:
         filled = fills(state, node.webhook, result.data) if result.ok else None
         if filled is None:
             if node.on_failure is not None:
-                return enter(state, node.on_failure)
+                return enter(state, node.on_failure, fault="backend_fault:webhook")
             return give_up(state, "backend_fault", reason="backend_fault:webhook")
         actions: list[Action] = []
         for name, value in filled.items():

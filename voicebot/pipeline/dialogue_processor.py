@@ -61,6 +61,7 @@ from voicebot.pipeline.playout import (
     Playout,
     Timer,
 )
+from voicebot.pipeline.recogniser_health import RecogniserHealth
 from voicebot.pipeline.speaking import ReplySpeaker
 from voicebot.pipeline.transfer_step import TransferStep
 from voicebot.pipeline.understanding_fallback import matched, understood
@@ -94,6 +95,7 @@ class DialogueProcessor(FrameProcessor):
         self._webhooks = webhooks or WebhookClient()
         self._record = CallRecorder(store, call.call_sid)
         self._emotion = CallerEmotion()
+        self._recogniser = RecogniserHealth()
         self._speaker = ReplySpeaker(phraser, self._record, self.push_frame)
         self._playout = Playout(call.stream_sid)
         self._timer = Timer(self.create_task)
@@ -159,6 +161,9 @@ class DialogueProcessor(FrameProcessor):
 
     async def _on_transcription(self, frame: TranscriptionFrame) -> None:
         result: Any = frame.result
+        if self._recogniser.down_after(result):
+            await self.backend_fault("stt")
+            return
         confidence = float(getattr(result, "confidence", 1.0 if frame.text else 0.0))
         stt_ms = getattr(result, "decode_ms", None)
         turn = self._record.speech_turn(frame.text, confidence, stt_ms, self._sensitive())
@@ -242,11 +247,18 @@ class DialogueProcessor(FrameProcessor):
                 self._ending = "transferred"
                 self._record.transfer(action)
                 if self._transfer is not None:
-                    self._transfer.prepare(action)
+                    self._transfer.prepare(action, says)
             elif isinstance(action, EndCall):
                 self._ending = action.reason
         if isinstance(event, HangUp):
             self._ending = event.reason
+            return actions
+        if self._transfer is not None and self._transfer.fault_pending:
+            # The apology is in the transfer's TwiML: send it now, and stop what is playing
+            # (a holding phrase, say) rather than let it play out before the stream closes.
+            self._playout.interrupted()
+            await self.broadcast_interruption()
+            await self._end_pipeline()
             return actions
         await self._say(says)
         if says:
@@ -258,13 +270,9 @@ class DialogueProcessor(FrameProcessor):
         return actions
 
     async def _say(self, says: list[Say]) -> None:
-        fault_apology = self._transfer.fault_apology() if self._transfer else None
-        if fault_apology is None:
-            for say in says:
-                await self._speaker.set_style(say.style)
-                await self._speaker.speak(say, self._engine.masked_slots())
-        elif says and self._transfer is not None:
-            await self._transfer.play(fault_apology)
+        for say in says:
+            await self._speaker.set_style(say.style)
+            await self._speaker.speak(say, self._engine.masked_slots())
 
     async def _run_webhook(self, action: CallWebhook) -> None:
         node = self._engine.node
