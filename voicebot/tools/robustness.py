@@ -25,6 +25,7 @@ from typing import Any
 import websockets
 from loguru import logger
 
+from voicebot.flows.isolated import LoadStats
 from voicebot.tools.demo import LocalServer
 from voicebot.tools.hostile_flows import write_hostile_flows
 from voicebot.tools.simulator import fuzz
@@ -275,20 +276,28 @@ async def drop_into_server(
         if load is not None:
             result.file_secs, result.peak_mb = load.file_secs.get(str(target), 0.0), load.peak_mb
         results.append(result)
-        target.unlink()
-        await _until(lambda: False, 0.5)  # let the removal's reload pass
+        await _removed(server, target)
     return results
 
 
-async def reload_gap_ms(server: LocalServer) -> float:
-    """The worst event-loop stall while a big valid flow is saved and hot-reloaded."""
+async def reload_gap_ms(server: LocalServer) -> tuple[float, LoadStats | None]:
+    """The worst event-loop stall while a big valid flow is saved and hot-reloaded, and how
+    its load went in the loading process."""
     target = Path(server.ctx.settings.flows_dir) / "big.yaml"
     before = server.ctx.flows
     async with LoopGap() as gap:
         target.write_text(big_valid_flow())
         await _until(lambda: server.ctx.flows is not before, 30.0)
+    load = server.ctx.flow_health.last_load
+    await _removed(server, target)
+    return gap.worst * 1000, load
+
+
+async def _removed(server: LocalServer, target: Path) -> None:
+    """Remove `target` and wait for the reload that follows (it loads the flows as before)."""
+    reloaded = server.ctx.flow_health.reloaded_at
     target.unlink()
-    return gap.worst * 1000
+    await _until(lambda: server.ctx.flow_health.reloaded_at != reloaded, 10.0)
 
 
 def _logged(errors: ErrorLog, text: str) -> Any:
