@@ -271,7 +271,10 @@ async def drop_into_server(
                 shutil.copy(path, target)
                 rejected = await _until(_logged(errors, "flow edit rejected"), 10.0)
                 secs = time.perf_counter() - start
-        result = ReloadResult(name, rejected, server.ctx.flows is before, gap.worst * 1000, secs)
+        # The same flows as before (equal: a late reload of the unchanged folder, from an event
+        # of the previous removal, installs a copy of them).
+        still = server.ctx.flows == before
+        result = ReloadResult(name, rejected, still, gap.worst * 1000, secs)
         load = server.ctx.flow_health.last_load
         if load is not None:
             result.file_secs, result.peak_mb = load.file_secs.get(str(target), 0.0), load.peak_mb
