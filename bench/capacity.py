@@ -84,11 +84,11 @@ def _call_figures(result: Any) -> dict[str, Any]:
 def caller_process(url: str, calls: int, spread_s: float, seed: int) -> list[dict[str, Any]]:
     """One caller process: `calls` simulated calls, their starts spread over `spread_s`."""
     from voicebot.tools.simulator.caller import CallerSimulator
-    from voicebot.tools.simulator.scenario import HangUp, Keys, Scenario, Speak
+    from voicebot.tools.simulator.scenario import Keys, Scenario, Speak
 
     # The demo call as a caller makes it (the PIN keyed, as the bot asks); spoken turns timed.
     spoken = [Speak(DEMO / f"{name}.wav") for name in TURNS]
-    scenario = Scenario("capacity", (*spoken[:3], Keys("1234"), spoken[3], HangUp()))
+    scenario = Scenario("capacity", (*spoken[:3], Keys("1234"), spoken[3]))  # bot says bye
     rng = random.Random(seed)
 
     async def one(delay: float) -> dict[str, Any]:

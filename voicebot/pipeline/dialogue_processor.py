@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Any
+from collections.abc import Awaitable
+from typing import Any, TypeVar
 
 from loguru import logger
 from pipecat.frames.frames import (
@@ -71,6 +72,8 @@ from voicebot.speech.frames import ExpectationFrame
 from voicebot.storage.calls import CallStore
 from voicebot.transfer.service import CallTransfers, PreparedTransfer
 from voicebot.twilio.frames import CallStopFrame, MarkEchoFrame
+
+T = TypeVar("T")
 
 
 class DialogueProcessor(FrameProcessor):
@@ -174,7 +177,7 @@ class DialogueProcessor(FrameProcessor):
         heard = await matched(self._matcher, self._engine, heard)
         if heard.match is not None:
             turn["match"] = {"intent": heard.match.candidate, "score": heard.match.score}
-        utterance = await understood(self._understander, self._engine, heard)
+        utterance = await self._held(understood(self._understander, self._engine, heard), "llm")
         if utterance.intent or utterance.slot_text:
             turn["understood_by"] = "llm"
         await self._handle(utterance, ("caller_said", turn))
@@ -274,14 +277,18 @@ class DialogueProcessor(FrameProcessor):
             await self._speaker.set_style(say.style)
             await self._speaker.speak(say, self._engine.masked_slots())
 
+    async def _held(self, awaitable: Awaitable[T], backend: str) -> T:
+        """`awaitable`'s result; a wait past ~1 s is filled with the pre-synthesised "one
+        moment" (recorded as `holding_phrase`), so a slow backend is never dead air."""
+        task = asyncio.ensure_future(awaitable)
+        if self._transfer is not None:  # the step that plays pre-synthesised audio
+            node = self._engine.node
+            await self._transfer.hold_while(task, lambda: self._record.backend_wait(node, backend))
+        return await task
+
     async def _run_webhook(self, action: CallWebhook) -> None:
         node = self._engine.node
-        call = asyncio.ensure_future(self._webhooks.call(action))
-        if self._transfer is not None:  # the step that plays pre-synthesised audio
-            await self._transfer.hold_while(
-                call, lambda: self._record.backend_wait(node, "webhook")
-            )
-        result, elapsed = await call
+        result, elapsed = await self._held(self._webhooks.call(action), "webhook")
         self._record.webhook(node, result, elapsed)
         await self._handle(result)
 
@@ -292,7 +299,9 @@ class DialogueProcessor(FrameProcessor):
             best = action.entries[0]
             answer = Answered(best.answer, best.id, "entry")
         else:
-            worded = await self._answerer.answer_from(action.question, action.entries)
+            worded = await self._held(
+                self._answerer.answer_from(action.question, action.entries), "llm"
+            )
             answer = Answered(worded.text, worded.entry_id, worded.source)
         ms = round((time.perf_counter() - started) * 1000)
         await self._handle(answer)
