@@ -52,6 +52,7 @@ from voicebot.llm.answers import GroundedAnswerer
 from voicebot.llm.phrasing import Phraser
 from voicebot.llm.understanding import LLMUnderstander
 from voicebot.pipeline.apologies import Apologies
+from voicebot.pipeline.barge_in import BargeIn
 from voicebot.pipeline.call import CallInfo
 from voicebot.pipeline.call_recorder import CallRecorder
 from voicebot.pipeline.caller_emotion import CallerEmotion, for_engine
@@ -96,6 +97,7 @@ class DialogueProcessor(FrameProcessor):
         self._emotion = CallerEmotion()
         self._speaker = ReplySpeaker(phraser, self._record, self.push_frame)
         self._playout = Playout(call.stream_sid)
+        self._turns = BargeIn(self._barge_in)
         self._timer = Timer(self.create_task)
         self._end_fallback = Timer(self.create_task)
         self._expect: Expectation | None = None
@@ -136,7 +138,7 @@ class DialogueProcessor(FrameProcessor):
         elif isinstance(frame, VADUserStartedSpeakingFrame):
             self._timer.cancel()
             if self._playout.playing and not self._ending:
-                await self._barge_in("speech")
+                await self._turns.speech()
             await self.push_frame(frame, direction)
         elif isinstance(frame, VADUserStoppedSpeakingFrame):
             self._record.caller_stopped_speaking()
@@ -178,7 +180,7 @@ class DialogueProcessor(FrameProcessor):
         self._emotion.keyed(digit)
         self._timer.cancel()
         if self._playout.playing and not self._ending:
-            await self._barge_in("keypad")
+            await self._turns.keyed()
         turn = self._record.key_turn(digit, self._sensitive())
         actions = await self._handle(DtmfDigit(digit=digit), ("caller_keyed", turn))
         if not actions and not self._ending:
@@ -190,6 +192,7 @@ class DialogueProcessor(FrameProcessor):
         return bool(self._expect and self._expect.slot and self._expect.slot.sensitive)
 
     async def _on_mark(self, name: str) -> None:
+        await self._turns.heard(name)
         if not self._playout.echoed(name):
             return
         if self._ending:
@@ -199,6 +202,7 @@ class DialogueProcessor(FrameProcessor):
 
     async def _barge_in(self, how: str) -> None:
         self._playout.interrupted()
+        self._turns.interrupted()
         self._emotion.barged_in()
         self._record.barge_in(how, self._engine.node)
         await self.broadcast_interruption()
@@ -250,7 +254,7 @@ class DialogueProcessor(FrameProcessor):
             return actions
         await self._say(says)
         if says:
-            await self.push_frame(self._playout.mark())
+            await self.push_frame(self._turns.replied(self._playout.mark()))
         elif self._ending:
             await self._end_pipeline()
         if self._ending and not self._end_fallback.running:
@@ -263,6 +267,8 @@ class DialogueProcessor(FrameProcessor):
             for say in says:
                 await self._speaker.set_style(say.style)
                 await self._speaker.speak(say, self._engine.masked_slots())
+                if not say.interruptible:  # heard whole: no barge-in until this mark's echo
+                    await self.push_frame(self._turns.protect(self._playout.mark()))
         elif says and self._transfer is not None:
             await self._transfer.play(fault_apology)
 
