@@ -67,7 +67,7 @@ from voicebot.pipeline.transfer_step import TransferStep
 from voicebot.pipeline.understanding_fallback import matched, understood
 from voicebot.pipeline.voice_features import VoiceFeaturesFrame
 from voicebot.pipeline.webhook_client import WebhookClient
-from voicebot.speech.frames import ExpectationFrame
+from voicebot.speech.frames import ExpectationFrame, SustainedSpeechFrame
 from voicebot.storage.calls import CallStore
 from voicebot.transfer.service import CallTransfers, PreparedTransfer
 from voicebot.twilio.frames import CallStopFrame, MarkEchoFrame
@@ -97,7 +97,7 @@ class DialogueProcessor(FrameProcessor):
         self._emotion = CallerEmotion()
         self._speaker = ReplySpeaker(phraser, self._record, self.push_frame)
         self._playout = Playout(call.stream_sid)
-        self._turns = BargeIn(self._barge_in)
+        self._turns = BargeIn(self._barge_in, lambda: self._playout.playing and not self._ending)
         self._timer = Timer(self.create_task)
         self._end_fallback = Timer(self.create_task)
         self._expect: Expectation | None = None
@@ -137,9 +137,10 @@ class DialogueProcessor(FrameProcessor):
             await self._handle(HangUp("caller_hung_up"))
         elif isinstance(frame, VADUserStartedSpeakingFrame):
             self._timer.cancel()
-            if self._playout.playing and not self._ending:
-                await self._turns.speech()
+            self._turns.speech()
             await self.push_frame(frame, direction)
+        elif isinstance(frame, SustainedSpeechFrame):
+            await self._turns.sustained()
         elif isinstance(frame, VADUserStoppedSpeakingFrame):
             self._record.caller_stopped_speaking()
             await self.push_frame(frame, direction)
@@ -160,6 +161,8 @@ class DialogueProcessor(FrameProcessor):
             await self._handle(BackendFault(stage=stage, retryable=retryable))
 
     async def _on_transcription(self, frame: TranscriptionFrame) -> None:
+        if not await self._turns.caller_turn(frame.text):
+            return  # a backchannel, a cough or noise over the bot: it goes on
         result: Any = frame.result
         confidence = float(getattr(result, "confidence", 1.0 if frame.text else 0.0))
         stt_ms = getattr(result, "decode_ms", None)

@@ -50,6 +50,7 @@ class WebRTCVADAnalyzer(VADAnalyzer):
         # Mode 2 of 0-3: telephone lines carry steady hiss that mode 0-1 calls speech.
         self._vad = webrtcvad.Vad(aggressiveness)
         self._window_ms = window_ms
+        self._speech_secs = 0.0
         super().__init__(sample_rate=sample_rate, params=params or telephone_vad_params())
 
     def set_sample_rate(self, sample_rate: int) -> None:
@@ -67,8 +68,21 @@ class WebRTCVADAnalyzer(VADAnalyzer):
         except Exception as exc:  # webrtcvad raises a bare Error for malformed windows
             raise SpeechError(f"webrtcvad could not analyse a window: {exc}") from exc
 
+    @property
+    def speech_secs(self) -> float:
+        """Speech heard in the caller's current turn, not counting the pauses the VAD waits
+        out before ending it (0 between turns): the start_secs that opened the turn, plus
+        every window since in which the caller was speaking."""
+        return self._speech_secs
+
     async def analyze_audio(self, buffer: bytes) -> VADState:
         # In line, not in pipecat's executor thread: analysing a 20 ms window (webrtcvad and
         # pipecat's loudness gate) takes under 0.1 ms, about what the thread hop itself costs,
         # and holds the GIL anyway; every call makes 50 of them a second.
-        return self._run_analyzer(buffer)
+        state = self._run_analyzer(buffer)
+        if state == VADState.SPEAKING:
+            heard = len(buffer) / (2 * self.sample_rate)  # 16-bit mono, as pipecat sends it
+            self._speech_secs = (self._speech_secs or self.params.start_secs) + heard
+        elif state == VADState.QUIET:
+            self._speech_secs = 0.0
+        return state
