@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from pipecat.services.stt_service import STTService
 from pipecat.services.tts_service import TTSService
 
+from voicebot.flows.slot_types import SlotType
 from voicebot.language.wording import (
     APOLOGY,
     GOODBYE,
@@ -83,6 +84,11 @@ def pocketsphinx_recognizer(
     return recognizer
 
 
+GRAMMAR_HOLDS: frozenset[SlotType] = frozenset({"digits"})
+"""Slot types whose pauses pocketsphinx waits out itself (it holds an unfinished number), so
+the VAD keeps its short wait for them."""
+
+
 class EmbeddedSpeechStack:
     """webrtcvad + pocketsphinx + espeak-ng: works right after `pip install`, no downloads."""
 
@@ -94,7 +100,8 @@ class EmbeddedSpeechStack:
         self.tts_voice = tts_voice
 
     def vad(self) -> TurnVADProcessor:
-        return TurnVADProcessor(vad_analyzer=WebRTCVADAnalyzer(params=telephone_vad_params()))
+        analyzer = WebRTCVADAnalyzer(params=telephone_vad_params())
+        return TurnVADProcessor(vad_analyzer=analyzer, held=GRAMMAR_HOLDS)
 
     def stt(self) -> PocketsphinxSTTService:
         return PocketsphinxSTTService(recognizer=self.recognizer)
@@ -194,7 +201,9 @@ class ConfiguredSpeechStack:
             self._answerer = GroundedAnswerer(client)
 
     def vad(self) -> TurnVADProcessor:
-        return TurnVADProcessor(vad_analyzer=WebRTCVADAnalyzer(params=telephone_vad_params()))
+        held = GRAMMAR_HOLDS if self.whisper is None else frozenset()
+        analyzer = WebRTCVADAnalyzer(params=telephone_vad_params())
+        return TurnVADProcessor(vad_analyzer=analyzer, held=held)
 
     def stt(self) -> STTService:
         if self.whisper is not None:
