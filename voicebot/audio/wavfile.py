@@ -6,9 +6,11 @@ hang, a traceback or an allocation sized by whatever the header claims.
 
 from __future__ import annotations
 
+import io
 import struct
 import wave
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
@@ -122,15 +124,22 @@ def _to_mono16(audio: bytes, tag: int, channels: int, bits: int) -> bytes:
     return samples.astype("<i2").tobytes()
 
 
-def write_wav(path: str | Path, pcm16: bytes, rate: int, channels: int = 1) -> None:
-    """Write 16-bit PCM (interleaved when `channels` > 1) as a WAV file."""
+def write_wav(path: str | Path | BinaryIO, pcm16: bytes, rate: int, channels: int = 1) -> None:
+    """Write 16-bit PCM (interleaved when `channels` > 1) as a WAV file (or into a stream)."""
     if len(pcm16) % (2 * channels):
         raise ValueError(f"{len(pcm16)} bytes is not a whole number of {channels}-channel frames")
-    with wave.open(str(path), "wb") as out:
+    with wave.open(path if not isinstance(path, str | Path) else str(path), "wb") as out:
         out.setnchannels(channels)
         out.setsampwidth(2)
         out.setframerate(rate)
         out.writeframes(pcm16)
+
+
+def wav_bytes(pcm16: bytes, rate: int) -> bytes:
+    """Mono 16-bit PCM as the bytes of a WAV file."""
+    buffer = io.BytesIO()
+    write_wav(buffer, pcm16, rate)
+    return buffer.getvalue()
 
 
 def write_stereo_wav(path: str | Path, left_pcm16: bytes, right_pcm16: bytes, rate: int) -> None:

@@ -14,8 +14,12 @@ from voicebot.flows.flow import Node
 from voicebot.language import wording
 
 
-def enter(state: CallState, name: str, reason: str | None = None) -> list[Action]:
-    """Go to `name`, chaining through say nodes; `reason` overrides how the call ends."""
+def enter(
+    state: CallState, name: str, reason: str | None = None, fault: str | None = None
+) -> list[Action]:
+    """Go to `name`, chaining through say nodes; `reason` overrides how the call ends.
+    `fault`: the backend fault that led here (a webhook's `on_failure`), the reason of a
+    transfer reached straight away, so it is carried out as a fault transfer."""
     actions: list[Action] = []
     said: list[Say] = []
     for _ in range(len(state.flow.nodes) + 1):  # check_flow rules out say-node loops
@@ -35,7 +39,10 @@ def enter(state: CallState, name: str, reason: str | None = None) -> list[Action
             state.pending = Pending("node")
             return [*actions, request(state, node.webhook, node.webhook.send)]
         if node.kind == "transfer":
-            return [*actions, transfer(state, node.transfer or "", reason or "flow_transfer")]
+            return [
+                *actions,
+                transfer(state, node.transfer or "", reason or fault or "flow_transfer"),
+            ]
         if node.kind == "hangup":
             state.ended = reason or "completed"
             return [*actions, EndCall(state.ended)]

@@ -62,6 +62,7 @@ from voicebot.pipeline.playout import (
     Playout,
     Timer,
 )
+from voicebot.pipeline.recogniser_health import RecogniserHealth
 from voicebot.pipeline.speaking import ReplySpeaker
 from voicebot.pipeline.transfer_step import TransferStep
 from voicebot.pipeline.understanding_fallback import matched, understood
@@ -95,6 +96,7 @@ class DialogueProcessor(FrameProcessor):
         self._webhooks = webhooks or WebhookClient()
         self._record = CallRecorder(store, call.call_sid)
         self._emotion = CallerEmotion()
+        self._recogniser = RecogniserHealth()
         self._speaker = ReplySpeaker(phraser, self._record, self.push_frame)
         self._playout = Playout(call.stream_sid)
         self._turns = BargeIn(self._barge_in, lambda: self._playout.playing and not self._ending)
@@ -161,9 +163,12 @@ class DialogueProcessor(FrameProcessor):
             await self._handle(BackendFault(stage=stage, retryable=retryable))
 
     async def _on_transcription(self, frame: TranscriptionFrame) -> None:
+        result: Any = frame.result
+        if self._recogniser.down_after(result):
+            await self.backend_fault("stt")
+            return
         if not await self._turns.caller_turn(frame.text):
             return  # a backchannel, a cough or noise over the bot: it goes on
-        result: Any = frame.result
         confidence = float(getattr(result, "confidence", 1.0 if frame.text else 0.0))
         stt_ms = getattr(result, "decode_ms", None)
         turn = self._record.speech_turn(frame.text, confidence, stt_ms, self._sensitive())
@@ -249,11 +254,18 @@ class DialogueProcessor(FrameProcessor):
                 self._ending = "transferred"
                 self._record.transfer(action)
                 if self._transfer is not None:
-                    self._transfer.prepare(action)
+                    self._transfer.prepare(action, says)
             elif isinstance(action, EndCall):
                 self._ending = action.reason
         if isinstance(event, HangUp):
             self._ending = event.reason
+            return actions
+        if self._transfer is not None and self._transfer.fault_pending:
+            # The apology is in the transfer's TwiML: send it now, and stop what is playing
+            # (a holding phrase, say) rather than let it play out before the stream closes.
+            self._playout.interrupted()
+            await self.broadcast_interruption()
+            await self._end_pipeline()
             return actions
         await self._say(says)
         if says:
@@ -265,15 +277,11 @@ class DialogueProcessor(FrameProcessor):
         return actions
 
     async def _say(self, says: list[Say]) -> None:
-        fault_apology = self._transfer.fault_apology() if self._transfer else None
-        if fault_apology is None:
-            for say in says:
-                await self._speaker.set_style(say.style)
-                await self._speaker.speak(say, self._engine.masked_slots())
-                if not say.interruptible:  # heard whole: no barge-in until this mark's echo
-                    await self.push_frame(self._turns.protect(self._playout.mark()))
-        elif says and self._transfer is not None:
-            await self._transfer.play(fault_apology)
+        for say in says:
+            await self._speaker.set_style(say.style)
+            await self._speaker.speak(say, self._engine.masked_slots())
+            if not say.interruptible:  # heard whole: no barge-in until this mark's echo
+                await self.push_frame(self._turns.protect(self._playout.mark()))
 
     async def _run_webhook(self, action: CallWebhook) -> None:
         node = self._engine.node

@@ -1,18 +1,23 @@
 """Carrying out the engine's `Transfer` once its words have played: routed when the engine
 asks, the call moved when the last mark echoes. A slow REST update is filled with "please
 hold"; a failed one gets the apology, and `/twilio/after-stream` then queues the caller with
-the stored TwiML: never dropped silently. On a backend fault the apology is audio made at
-start-up, since the TTS may be the very thing that failed."""
+the stored TwiML: never dropped silently.
+
+A backend fault does not wait for words: the transfer is sent the moment the fault is known,
+and its TwiML begins with the apology (audio made at start-up, since the TTS may be what
+failed, which Twilio plays as the stream ends). A REST update that has not gone through
+within FAULT_REST_SECS is given up and the stream closed, so Twilio asks
+`/twilio/after-stream` for the same TwiML."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from pipecat.frames.frames import Frame, OutputAudioRawFrame
 
-from voicebot.dialogue.actions import Transfer
+from voicebot.dialogue.actions import Say, Transfer
 from voicebot.pipeline.apologies import Apologies
 from voicebot.pipeline.call_recorder import CallRecorder
 from voicebot.transfer.service import CallTransfers, PreparedTransfer
@@ -21,6 +26,8 @@ from voicebot.transfer.service import CallTransfers, PreparedTransfer
 TRANSFER_HOLD_AFTER_SECS = 1.0
 # A flow webhook slower than this gets "one moment while I look that up".
 BACKEND_HOLD_AFTER_SECS = 1.0
+# On a backend fault, the REST update's deadline before the stream is closed instead.
+FAULT_REST_SECS = 1.0
 
 
 class TransferStep:
@@ -39,22 +46,20 @@ class TransferStep:
         self._push = push
         self._prepared: PreparedTransfer | None = None
 
-    def prepare(self, action: Transfer) -> None:
-        """Route the transfer and store its hand-off now; it is carried out later."""
-        self._prepared = self._transfers.prepare(action)
+    def prepare(self, action: Transfer, words: Sequence[Say]) -> None:
+        """Route the transfer and store its hand-off now; it is carried out later. `words`:
+        what the bot says first (a fault transfer's TwiML says them instead)."""
+        self._prepared = self._transfers.prepare(action, words)
 
     def take(self) -> PreparedTransfer | None:
         """The transfer waiting to be carried out, if any (handed out once)."""
         prepared, self._prepared = self._prepared, None
         return prepared
 
-    def fault_apology(self) -> bytes | None:
-        """The pre-synthesised apology to play instead of TTS, on a backend-fault transfer."""
-        if self._prepared is None or self._apologies is None:
-            return None
-        if self._prepared.packet.reason.startswith("backend_fault"):
-            return self._apologies.fault
-        return None
+    @property
+    def fault_pending(self) -> bool:
+        """A backend-fault transfer is prepared: carry it out now, its TwiML apologises."""
+        return self._prepared is not None and self._prepared.fault
 
     async def play(self, pcm: bytes) -> None:
         """Push pre-synthesised audio straight to the transport, 20 ms per frame."""
@@ -81,6 +86,9 @@ class TransferStep:
         played (the caller must hear it before the stream closes)."""
         if hangup_seen or not self._transfers.uses_rest:
             await self._transfers.carry_out(prepared)
+            return True
+        if prepared.fault:  # given up after FAULT_REST_SECS: after-stream has the same TwiML
+            await self._transfers.carry_out(prepared, timeout=FAULT_REST_SECS)
             return True
         task = asyncio.ensure_future(self._transfers.carry_out(prepared))
         wait = TRANSFER_HOLD_AFTER_SECS

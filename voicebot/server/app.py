@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse, Response
 from loguru import logger
 from starlette.requests import HTTPConnection
 
+from voicebot.audio.wavfile import wav_bytes
 from voicebot.exceptions import ConfigError, StoreError
 from voicebot.flows.flow import Flow
 from voicebot.flows.folder import flows_folder
@@ -178,6 +179,16 @@ def create_app(ctx: AppContext, *, watch_flows: bool = False) -> FastAPI:
             ctx.store, ctx.flows, form.get("CallSid", ""), queue, form, base, ctx.flow_versions
         )
         return Response(body, media_type=TWIML)
+
+    @app.get(twiml.FAULT_APOLOGY_PATH)
+    async def fault_apology() -> Response:
+        # Played by Twilio (`<Play>`) after a backend fault: fixed words, nothing of a call's.
+        spoken = apologies(ctx.settings.tts_voice)
+        return Response(
+            wav_bytes(spoken.fault, spoken.sample_rate),
+            media_type="audio/wav",
+            headers={"Cache-Control": "public, max-age=86400"},
+        )
 
     @app.get("/handoffs")
     async def list_handoffs(request: Request, limit: int = 50) -> list[dict[str, Any]]:

@@ -20,6 +20,7 @@ from pipecat.utils.types import NOT_GIVEN, NotGiven, assert_given, is_given
 from voicebot.audio.codec import normalise_peak, resample
 from voicebot.exceptions import SpeechError
 from voicebot.speech.espeak import EspeakSynthesizer, resolve_params
+from voicebot.speech.tts_budget import SENTENCE_BUDGET_SECS, within_budget
 
 PEAK_DBFS = -3.0
 
@@ -54,6 +55,7 @@ class EspeakTTSService(TTSService):
         styles: Mapping[str, tuple[int | None, int | None]] | None = None,
         style: str | None = None,
         chunk_ms: int = 40,
+        budget_secs: float = SENTENCE_BUDGET_SECS,
         **kwargs: Any,
     ) -> None:
         """Args:
@@ -61,8 +63,10 @@ class EspeakTTSService(TTSService):
         rate: words per minute; pitch: 0-100 (None = espeak's defaults).
         styles: named (rate, pitch) pairs, e.g. {"calm": (150, 40)}, chosen by `style`.
         chunk_ms: duration of each yielded audio frame.
+        budget_secs: a render slower than this is a TTS fault (speech/tts_budget.py).
         **kwargs: passed to pipecat's TTSService (e.g. sample_rate).
         """
+        self.budget_secs = budget_secs
         self._styles = dict(styles or {})
         for params in [(rate, pitch), *self._styles.values()]:
             resolve_params(*params)  # fail at startup, not mid-call
@@ -127,7 +131,7 @@ class EspeakTTSService(TTSService):
     async def run_tts(self, text: str, context_id: str) -> AsyncGenerator[Frame | None, None]:
         await self.start_tts_usage_metrics(text)
         try:
-            audio = await asyncio.to_thread(self._render, text)
+            audio = await within_budget(lambda: self._render(text), self.budget_secs)
         except (SpeechError, ValueError) as exc:
             # The spoken text stays out of the log: it may hold caller details (PII).
             logger.bind(voice=self._settings.voice, chars=len(text)).error(f"{self}: {exc}")

@@ -9,7 +9,6 @@ fetches it.
 
 from __future__ import annotations
 
-import asyncio
 import threading
 from collections.abc import AsyncGenerator, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -26,6 +25,7 @@ from pipecat.utils.types import NOT_GIVEN, NotGiven, is_given
 from voicebot.audio.codec import normalise_peak, resample
 from voicebot.exceptions import SpeechError
 from voicebot.speech.packaged import ModelMissingError, cache_dir_for, file_path, packaged, verify
+from voicebot.speech.tts_budget import SENTENCE_BUDGET_SECS, within_budget
 
 PEAK_DBFS = -3.0
 STALL_SECS = 15.0
@@ -160,9 +160,12 @@ class PiperTTSService(TTSService):
         styles: Mapping[str, Scales] | None = None,
         style: str | None = None,
         chunk_ms: int = 40,
+        budget_secs: float = SENTENCE_BUDGET_SECS,
         **kwargs: Any,
     ) -> None:
+        """`budget_secs`: a sentence slower than this is a TTS fault (speech/tts_budget.py)."""
         self._model = model
+        self.budget_secs = budget_secs
         self._styles = dict(styles or {})
         if style is not None and style not in self._styles:
             raise ValueError(f"style {style!r} is not one of {sorted(self._styles)}")
@@ -214,7 +217,7 @@ class PiperTTSService(TTSService):
         while True:
             try:
                 # One sentence per hop to the worker thread: it plays while the next is made.
-                pcm = await asyncio.to_thread(self._next_pcm, sentences)
+                pcm = await within_budget(lambda: self._next_pcm(sentences), self.budget_secs)
                 if pcm is None:
                     break
             except Exception as exc:  # noqa: BLE001 - a synthesis bug must not end the call

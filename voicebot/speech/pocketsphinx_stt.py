@@ -28,6 +28,9 @@ from voicebot.speech.recognizer import PocketsphinxRecognizer, Recognition
 
 CALLER_ID = "caller"
 HOLD_SECS = 1.0
+# A grammar decode takes ~0.1-0.5 s; one that has not finished in this long is a hung
+# recogniser: a fault (apology and transfer), not a turn to re-prompt.
+TIME_LIMIT_SECS = 4.0
 """How long a turn whose decode stopped part-way through a grammar sentence waits for the
 caller to go on before it counts as a no-match (callers pause between digit groups)."""
 # Until the dialogue says otherwise, take open speech rather than force a grammar on it.
@@ -46,6 +49,7 @@ class PocketsphinxSTTService(SegmentedSTTService):
         recognizer: PocketsphinxRecognizer | ProcessPocketsphinxRecognizer,
         *,
         hold_secs: float = HOLD_SECS,
+        time_limit_secs: float = TIME_LIMIT_SECS,
         **kwargs: Any,
     ) -> None:
         # The recogniser trims edge silence itself; the base class's zero padding only skews
@@ -58,6 +62,7 @@ class PocketsphinxSTTService(SegmentedSTTService):
         self._recognizer = recognizer
         self._expect = _OPEN_SPEECH
         self._hold_secs = hold_secs
+        self.time_limit_secs = time_limit_secs
         self._held = b""
         self._release_task: asyncio.Task[None] | None = None
 
@@ -87,7 +92,14 @@ class PocketsphinxSTTService(SegmentedSTTService):
         audio, self._held = self._held + audio, b""
         await self.start_processing_metrics()
         try:
-            recognition = await self._recognizer.recognize_async(audio, self.sample_rate, expect)
+            recognition = await asyncio.wait_for(
+                self._recognizer.recognize_async(audio, self.sample_rate, expect),
+                self.time_limit_secs,
+            )
+        except TimeoutError:
+            await self.stop_processing_metrics()
+            yield ErrorFrame(error=f"speech recognition gave no result in {self.time_limit_secs} s")
+            return
         except SpeechError as exc:
             await self.stop_processing_metrics()
             yield ErrorFrame(error=f"speech recognition failed: {exc}")

@@ -65,7 +65,9 @@ class LocalServer:
             if record and record["end_reason"]:
                 return record
             await asyncio.sleep(0.05)
-        raise AssertionError(f"call {call_sid} has no end reason: {self.ctx.store.get_call(call_sid)}")
+        raise AssertionError(
+            f"call {call_sid} has no end reason: {self.ctx.store.get_call(call_sid)}"
+        )
 
 
 @asynccontextmanager

@@ -7,22 +7,24 @@ which answers with the stored TwiML, so the caller still reaches the queue.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import asyncio
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from loguru import logger
 
-from voicebot.dialogue.actions import Transfer
+from voicebot.dialogue.actions import Say, Transfer
 from voicebot.exceptions import StoreUnavailable
 from voicebot.flows.flow import Flow
 from voicebot.flows.routing import CallerFacts, decide, queues_of
+from voicebot.language.wording import APOLOGY
 from voicebot.settings import Settings
 from voicebot.storage.calls import CallStore
 from voicebot.transfer.desktop import AgentDesktopNotifier
 from voicebot.transfer.handoff import HandoffPacket, build_packet, emotion_trajectory
-from voicebot.twilio.rest import TwilioCallUpdater, TwilioCredentials
+from voicebot.twilio.rest import TwilioCallUpdater, TwilioCredentials, UpdateResult
 from voicebot.twilio.twiml import transfer_twiml
 
 Clock = Callable[[], datetime]
@@ -36,6 +38,22 @@ def utc_now() -> datetime:
 class PreparedTransfer:
     packet: HandoffPacket
     twiml: str
+    fault: bool = False
+    """A backend-fault transfer: its TwiML starts with the apology, and it is carried out at
+    once (the apology is heard from Twilio as the stream ends, not streamed first)."""
+
+
+def is_fault(reason: str) -> bool:
+    return reason.startswith("backend_fault")
+
+
+def fault_apology(words: Sequence[Say]) -> str:
+    """What Twilio says for voicebot on a fault transfer: the bot's own words for it (a
+    flow's `on_failure` node), unless they repeat something of the caller's (those stay off
+    Twilio's TwiML and our stored copy of it); else the standard apology."""
+    if not words or any(say.private for say in words):
+        return APOLOGY["backend_fault"]
+    return " ".join(say.text for say in words)
 
 
 def updater_from(settings: Settings) -> TwilioCallUpdater | None:
@@ -94,8 +112,9 @@ class CallTransfers:
     def uses_rest(self) -> bool:
         return self.updater is not None
 
-    def prepare(self, transfer: Transfer) -> PreparedTransfer:
-        """Route, build the packet, store it with its TwiML. Synchronous and fast."""
+    def prepare(self, transfer: Transfer, words: Sequence[Say] = ()) -> PreparedTransfer:
+        """Route, build the packet, store it with its TwiML. Synchronous and fast. `words`:
+        what the bot says before the transfer; on a fault they go at the head of the TwiML."""
         handoff = transfer.handoff
         slots = handoff.get("slots")
         intent = handoff.get("intent")
@@ -130,7 +149,16 @@ class CallTransfers:
             ),
             show_caller=self.settings.handoff_show_caller,
         )
-        twiml = transfer_twiml(decision, queues, packet.task_attributes(), self.base_url)
+        fault = is_fault(transfer.reason)
+        apology = fault_apology(words) if fault else None
+        twiml = transfer_twiml(
+            decision,
+            queues,
+            packet.task_attributes(),
+            self.base_url,
+            apology=apology,
+            apology_audio=apology == APOLOGY["backend_fault"],
+        )
         self.store.add_handoff(packet.id, self.call_sid, decision.queue, twiml, packet.model_dump())
         self.store.add_event(
             self.call_sid,
@@ -147,18 +175,24 @@ class CallTransfers:
         )
         if self.desktop is not None:
             self.desktop.send(packet)
-        return PreparedTransfer(packet, twiml)
+        return PreparedTransfer(packet, twiml, fault)
 
-    async def carry_out(self, prepared: PreparedTransfer) -> bool:
+    async def carry_out(self, prepared: PreparedTransfer, timeout: float | None = None) -> bool:
         """Move the live call. True when done or left to after-stream; False when the REST
-        update failed (the after-stream route still queues the caller)."""
+        update failed or took longer than `timeout` (the after-stream route still queues the
+        caller)."""
         handoff_id = prepared.packet.id
         log = logger.bind(call_sid=self.call_sid, handoff=handoff_id)
         if self.updater is None:
             self.store.set_handoff_status(handoff_id, "awaiting_after_stream")
             self.store.add_event(self.call_sid, "transfer_via", method="after_stream")
             return True
-        result = await self.updater.update(self.call_sid, prepared.twiml)
+        try:
+            result = await asyncio.wait_for(
+                self.updater.update(self.call_sid, prepared.twiml), timeout
+            )
+        except TimeoutError:
+            result = UpdateResult(ok=False, attempts=1, errors=[f"no answer within {timeout} s"])
         status = "rest_redirected" if result.ok else "rest_failed"
         self.store.set_handoff_status(handoff_id, status)
         self.store.add_event(

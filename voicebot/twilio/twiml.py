@@ -16,6 +16,9 @@ from voicebot.language import wording
 
 AttributeValue = str | int | float | bool | list[str] | None
 
+FAULT_APOLOGY_PATH = "/twilio/audio/fault-apology.wav"
+"""Where voicebot serves its backend-fault apology (the audio made at start-up) for `<Play>`."""
+
 
 def connect_stream(stream_url: str, action_url: str, parameters: dict[str, str]) -> str:
     """`<Connect action><Stream url><Parameter…/></Stream></Connect><Hangup/>`.
@@ -49,14 +52,26 @@ def transfer_twiml(
     queues: Mapping[str, Queue],
     attributes: Mapping[str, AttributeValue],
     base_url: str | None,
+    apology: str | None = None,
+    apology_audio: bool = False,
 ) -> str:
     """TwiML for `decision`; `attributes` become the TaskRouter task's attributes.
 
     `base_url` (the server's public URL) adds the result callbacks that drive overflow and
     callback recordings; without it the TwiML has no action URLs (Twilio then hangs up after
     the queue, which is what local and replay runs need).
+
+    `apology`: said first, by Twilio, as the stream ends (a backend-fault transfer is sent
+    at once rather than after voicebot has played its words). With `apology_audio` and a
+    `base_url` it is `<Play>` of voicebot's own start-up recording of the standard apology
+    (FAULT_APOLOGY_PATH), else `<Say>` of the text.
     """
     response = VoiceResponse()
+    if apology is not None:
+        if apology_audio and base_url:
+            response.play(f"{base_url.rstrip('/')}{FAULT_APOLOGY_PATH}")
+        else:
+            response.say(apology)
     if decision.message:
         response.say(decision.message)
     if decision.action == "callback":
