@@ -151,6 +151,8 @@ class Say:
     """Prosody for the TTS (the flow's emotion styles); `neutral` is the voice's default."""
     private: bool = False
     """The text carries a sensitive slot value: records and logs get a mask instead."""
+    interruptible: bool = True
+    """False: the caller's speech must not cut this text off (the node's `interruptible`)."""
 
 
 @dataclass(frozen=True)

@@ -53,6 +53,7 @@ from voicebot.llm.answers import GroundedAnswerer
 from voicebot.llm.phrasing import Phraser
 from voicebot.llm.understanding import LLMUnderstander
 from voicebot.pipeline.apologies import Apologies
+from voicebot.pipeline.barge_in import BargeIn
 from voicebot.pipeline.call import CallInfo
 from voicebot.pipeline.call_recorder import CallRecorder
 from voicebot.pipeline.caller_emotion import CallerEmotion, for_engine
@@ -68,7 +69,7 @@ from voicebot.pipeline.transfer_step import TransferStep
 from voicebot.pipeline.understanding_fallback import matched, understood
 from voicebot.pipeline.voice_features import VoiceFeaturesFrame
 from voicebot.pipeline.webhook_client import WebhookClient
-from voicebot.speech.frames import ExpectationFrame
+from voicebot.speech.frames import ExpectationFrame, SustainedSpeechFrame
 from voicebot.storage.calls import CallStore
 from voicebot.transfer.service import CallTransfers, PreparedTransfer
 from voicebot.twilio.frames import CallStopFrame, MarkEchoFrame
@@ -101,6 +102,7 @@ class DialogueProcessor(FrameProcessor):
         self._recogniser = RecogniserHealth()
         self._speaker = ReplySpeaker(phraser, self._record, self.push_frame)
         self._playout = Playout(call.stream_sid)
+        self._turns = BargeIn(self._barge_in, lambda: self._playout.playing and not self._ending)
         self._timer = Timer(self.create_task)
         self._end_fallback = Timer(self.create_task)
         self._expect: Expectation | None = None
@@ -140,9 +142,10 @@ class DialogueProcessor(FrameProcessor):
             await self._handle(HangUp("caller_hung_up"))
         elif isinstance(frame, VADUserStartedSpeakingFrame):
             self._timer.cancel()
-            if self._playout.playing and not self._ending:
-                await self._barge_in("speech")
+            self._turns.speech()
             await self.push_frame(frame, direction)
+        elif isinstance(frame, SustainedSpeechFrame):
+            await self._turns.sustained()
         elif isinstance(frame, VADUserStoppedSpeakingFrame):
             self._record.caller_stopped_speaking()
             await self.push_frame(frame, direction)
@@ -167,6 +170,8 @@ class DialogueProcessor(FrameProcessor):
         if self._recogniser.down_after(result):
             await self.backend_fault("stt")
             return
+        if not await self._turns.caller_turn(frame.text):
+            return  # a backchannel, a cough or noise over the bot: it goes on
         confidence = float(getattr(result, "confidence", 1.0 if frame.text else 0.0))
         stt_ms = getattr(result, "decode_ms", None)
         turn = self._record.speech_turn(frame.text, confidence, stt_ms, self._sensitive())
@@ -186,7 +191,7 @@ class DialogueProcessor(FrameProcessor):
         self._emotion.keyed(digit)
         self._timer.cancel()
         if self._playout.playing and not self._ending:
-            await self._barge_in("keypad")
+            await self._turns.keyed()
         turn = self._record.key_turn(digit, self._sensitive())
         actions = await self._handle(DtmfDigit(digit=digit), ("caller_keyed", turn))
         if not actions and not self._ending:
@@ -198,6 +203,7 @@ class DialogueProcessor(FrameProcessor):
         return bool(self._expect and self._expect.slot and self._expect.slot.sensitive)
 
     async def _on_mark(self, name: str) -> None:
+        await self._turns.heard(name)
         if not self._playout.echoed(name):
             return
         if self._ending:
@@ -207,6 +213,7 @@ class DialogueProcessor(FrameProcessor):
 
     async def _barge_in(self, how: str) -> None:
         self._playout.interrupted()
+        self._turns.interrupted()
         self._emotion.barged_in()
         self._record.barge_in(how, self._engine.node)
         await self.broadcast_interruption()
@@ -265,7 +272,7 @@ class DialogueProcessor(FrameProcessor):
             return actions
         await self._say(says)
         if says:
-            await self.push_frame(self._playout.mark())
+            await self.push_frame(self._turns.replied(self._playout.mark()))
         elif self._ending:
             await self._end_pipeline()
         if self._ending and not self._end_fallback.running:
@@ -276,6 +283,8 @@ class DialogueProcessor(FrameProcessor):
         for say in says:
             await self._speaker.set_style(say.style)
             await self._speaker.speak(say, self._engine.masked_slots())
+            if not say.interruptible:  # heard whole: no barge-in until this mark's echo
+                await self.push_frame(self._turns.protect(self._playout.mark()))
 
     async def _held(self, awaitable: Awaitable[T], backend: str) -> T:
         """`awaitable`'s result; a wait past ~1 s is filled with the pre-synthesised "one
