@@ -267,6 +267,7 @@ class DialogueProcessor(FrameProcessor):
             # The apology is in the transfer's TwiML: send it now, and stop what is playing
             # (a holding phrase, say) rather than let it play out before the stream closes.
             self._playout.interrupted()
+            self._turns.interrupted()
             await self.broadcast_interruption()
             await self._end_pipeline()
             return actions
