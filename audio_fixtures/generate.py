@@ -54,7 +54,12 @@ FIXTURES = [
     Fixture("youre_useless.wav", "you're useless", "en-us+m3", 150),
     Fixture("cancel_my_account.wav", "i want to cancel my account", "en-us+m3", 170),
     Fixture("i_want_to_end_my_life.wav", "i want to end my life", "en-us+f2", 140),
+    # A backchannel heard over the bot: it must not cut it off (pipeline/barge_in.py).
+    Fixture("mm_hmm.wav", "mm hmm", "en-gb", 160),
 ]
+COUGH = "cough.wav"
+"""A synthetic 0.5 s cough: a decaying burst of buzz and noise, long and loud enough for the VAD
+to hear a turn start, with no word in it."""
 
 
 def _trim(pcm16: bytes, rate: int) -> bytes:
@@ -75,6 +80,20 @@ def render(fixture: Fixture, synthesizer: EspeakSynthesizer) -> bytes:
     return ulaw_decode(to_telephone(_trim(narrow, TELEPHONE_RATE), TELEPHONE_RATE))
 
 
+def cough(secs: float = 0.5, pitch_hz: float = 150.0, noise: float = 0.5) -> bytes:
+    """The cough as 8 kHz PCM after a μ-law round trip (seeded: the same bytes every run)."""
+    rng = np.random.default_rng(1)
+    t = np.arange(int(secs * TELEPHONE_RATE)) / TELEPHONE_RATE
+    envelope = np.exp(-t / (secs / 3))
+    attack = int(0.015 * TELEPHONE_RATE)
+    envelope[:attack] *= np.linspace(0, 1, attack)
+    buzz = 0.3 * np.sign(np.sin(2 * np.pi * pitch_hz * t)) + 0.3 * np.sin(4 * np.pi * pitch_hz * t)
+    burst = np.convolve(buzz * (1 - noise) + rng.normal(size=t.size) * noise, [0.25, 0.5, 0.25])
+    samples = burst[: t.size] * envelope
+    pcm = (samples / np.abs(samples).max() * 0.7 * 32767).astype("<i2").tobytes()
+    return ulaw_decode(to_telephone(pcm, TELEPHONE_RATE))
+
+
 def main() -> None:
     DEMO_DIR.mkdir(parents=True, exist_ok=True)
     synthesizer = EspeakSynthesizer()
@@ -82,6 +101,7 @@ def main() -> None:
         audio = render(fixture, synthesizer)
         write_wav(DEMO_DIR / fixture.name, audio, TELEPHONE_RATE)
         print(f"{fixture.name:28} {len(audio) / 2 / TELEPHONE_RATE:5.2f} s  {fixture.voice}")
+    write_wav(DEMO_DIR / COUGH, cough(), TELEPHONE_RATE)
 
 
 if __name__ == "__main__":

@@ -73,7 +73,7 @@ def max_gap_ms(timeline: list[tuple[float, int]]) -> float:
 def _call_figures(result: Any) -> dict[str, Any]:
     spoken = [t for t in result.turns if t.kind == "Speak"]
     return {
-        "latencies": result.latencies_ms,
+        "latencies": [t.latency_ms for t in spoken if t.latency_ms is not None],
         "unanswered": len(TURNS) - sum(t.latency_ms is not None for t in spoken),
         "error": result.error,
         "gap_ms": max_gap_ms(result.bot_timeline),
@@ -84,9 +84,11 @@ def _call_figures(result: Any) -> dict[str, Any]:
 def caller_process(url: str, calls: int, spread_s: float, seed: int) -> list[dict[str, Any]]:
     """One caller process: `calls` simulated calls, their starts spread over `spread_s`."""
     from voicebot.tools.simulator.caller import CallerSimulator
-    from voicebot.tools.simulator.scenario import HangUp, Scenario, Speak
+    from voicebot.tools.simulator.scenario import Keys, Scenario, Speak
 
-    scenario = Scenario("capacity", (*(Speak(DEMO / f"{name}.wav") for name in TURNS), HangUp()))
+    # The demo call as a caller makes it (the PIN keyed, as the bot asks); spoken turns timed.
+    spoken = [Speak(DEMO / f"{name}.wav") for name in TURNS]
+    scenario = Scenario("capacity", (*spoken[:3], Keys("1234"), spoken[3]))  # bot says bye
     rng = random.Random(seed)
 
     async def one(delay: float) -> dict[str, Any]:

@@ -131,9 +131,10 @@ async def run(calls: int, speed: float) -> None:
     print(f"server peak RSS: {rss:.0f} MB; wall time {wall:.1f} s")
     if barge_ins:
         print(
-            f"barge-in (caller speech starts -> `clear` received), {len(barge_ins)} calls: "
-            f"p50 {statistics.median(barge_ins):.0f} ms, max {max(barge_ins):.0f} ms "
-            "(target 300 ms)"
+            f"barge-in by one short word, 'agent' (caller speech starts -> `clear` received), "
+            f"{len(barge_ins)} calls: p50 {statistics.median(barge_ins):.0f} ms, "
+            f"max {max(barge_ins):.0f} ms (a short word stops the bot once it is decoded, so a "
+            "'mhmm' or a cough does not: docs/turn_taking.md)"
         )
 
 

@@ -25,6 +25,7 @@ from typing import Any
 import uvicorn
 from fastapi import FastAPI, WebSocket
 from pipecat.audio.vad.silero import SileroVADAnalyzer
+from pipecat.audio.vad.vad_analyzer import VADParams
 from pipecat.frames.frames import (
     Frame,
     OutputTransportMessageFrame,
@@ -145,7 +146,13 @@ def create_app(whisper_model: str, piper_voice: Path) -> FastAPI:
         pipeline = Pipeline(
             [
                 transport.input(),
-                VADProcessor(vad_analyzer=SileroVADAnalyzer()),
+                # voicebot's VAD timings (speech/webrtc_vad.py): Silero's defaults (confidence
+                # 0.7) miss short telephone words ("yes") and split longer ones.
+                VADProcessor(
+                    vad_analyzer=SileroVADAnalyzer(
+                        params=VADParams(confidence=0.5, start_secs=0.2, stop_secs=0.3)
+                    )
+                ),
                 stt,
                 EchoFirstAnswer(call_data["stream_id"]),
                 tts,
@@ -154,7 +161,10 @@ def create_app(whisper_model: str, piper_voice: Path) -> FastAPI:
         )
         worker = PipelineWorker(
             pipeline,
-            params=PipelineParams(audio_in_sample_rate=8000, audio_out_sample_rate=8000),
+            # Whisper reads 16 kHz: pipecat's WhisperSTTService hands it the pipeline's input
+            # rate as is, so 8 kHz would be heard at double speed ("check my balance" came
+            # out as "Oh no!"); the Twilio serializer resamples the caller's 8 kHz up.
+            params=PipelineParams(audio_in_sample_rate=16000, audio_out_sample_rate=8000),
             enable_rtvi=False,
             idle_timeout_secs=None,
         )

@@ -164,5 +164,5 @@ def test_demo_fixtures_are_short_telephone_audio(path: Path) -> None:
 def test_all_demo_fixtures_exist() -> None:
     expected = {"check_my_balance", "report_an_outage", "account_number_spoken", "yes", "no"}
     expected |= {"agent", "out_of_grammar", "youre_useless", "cancel_my_account"}
-    expected |= {"i_want_to_end_my_life"}
+    expected |= {"i_want_to_end_my_life", "mm_hmm", "cough"}
     assert {p.stem for p in DEMO.glob("*.wav")} == expected

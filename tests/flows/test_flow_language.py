@@ -223,22 +223,27 @@ def test_the_caller_is_not_heard_while_a_lookup_runs(engine: DialogueEngine) -> 
 
 
 @pytest.mark.parametrize(
-    "result",
+    ("result", "reason"),
     [
-        WebhookResult(ok=False, error="no answer within 3 s"),
-        WebhookResult(ok=True, data={"account": {}}),  # the field is missing
-        WebhookResult(ok=True, data={"account": {"balance": "lots"}}),  # not an amount
-        WebhookResult(ok=True, data=["not", "an", "object"]),
+        # The backend is down: a fault transfer (sent at once, docs/handoff.md).
+        (WebhookResult(ok=False, error="no answer within 3 s"), "backend_fault:webhook"),
+        (WebhookResult(ok=False, error="HTTP 503", status=503), "backend_fault:webhook"),
+        # It answered, no: the flow's own transfer.
+        (WebhookResult(ok=False, error="HTTP 404", status=404), "flow_transfer"),
+        (WebhookResult(ok=True, data={"account": {}}), "flow_transfer"),  # field missing
+        (WebhookResult(ok=True, data={"account": {"balance": "lots"}}), "flow_transfer"),
+        (WebhookResult(ok=True, data=["not", "an", "object"]), "flow_transfer"),
     ],
 )
 def test_a_failed_lookup_takes_the_failure_branch(
-    engine: DialogueEngine, result: WebhookResult
+    engine: DialogueEngine, result: WebhookResult, reason: str
 ) -> None:
     engine.handle(Utterance("pay my bill"))
     engine.handle(Utterance("one two three four"))
     actions = engine.handle(result)
     assert said(actions) == ["I can't look that up right now."]
     assert isinstance(actions[-1], Transfer) and actions[-1].queue == "general"
+    assert actions[-1].reason == reason
     assert "balance" not in engine.slots
 
 

@@ -10,6 +10,7 @@ from pipecat.audio.vad.vad_analyzer import VADState
 from tests.conftest import demo_audio as fixture_audio
 from voicebot.audio.codec import TELEPHONE_RATE, resample, ulaw_decode, ulaw_encode
 from voicebot.exceptions import SpeechError
+from voicebot.speech.turn_vad import SUSTAINED_SPEECH_SECS
 from voicebot.speech.webrtc_vad import WebRTCVADAnalyzer, telephone_vad_params
 
 FRAME_S = 0.02  # Twilio's 20 ms media frames
@@ -89,3 +90,24 @@ def test_bad_settings_are_refused() -> None:
         WebRTCVADAnalyzer(aggressiveness=5)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="window_ms must be 20 or 30"):
         WebRTCVADAnalyzer(window_ms=10)  # type: ignore[arg-type]
+
+
+async def peak_speech_secs(name: str) -> float:
+    """The most speech the analyzer counts in one turn of a demo fixture, with line silence."""
+    analyzer = WebRTCVADAnalyzer(params=telephone_vad_params())
+    analyzer.set_sample_rate(TELEPHONE_RATE)
+    pcm = silence(1.0) + fixture_audio(name) + silence(1.0)
+    step = int(FRAME_S * TELEPHONE_RATE) * 2
+    peak = 0.0
+    for i in range(0, len(pcm), step):
+        await analyzer.analyze_audio(pcm[i : i + step])
+        peak = max(peak, analyzer.speech_secs)
+    assert analyzer.speech_secs == 0.0  # the turn ended: the count starts again
+    return peak
+
+
+async def test_speech_secs_tell_a_backchannel_or_cough_from_a_phrase() -> None:
+    for short in ("mm_hmm", "cough", "agent", "no"):
+        assert 0 < await peak_speech_secs(short) < SUSTAINED_SPEECH_SECS, short
+    for phrase in ("check_my_balance", "report_an_outage"):
+        assert await peak_speech_secs(phrase) > SUSTAINED_SPEECH_SECS, phrase

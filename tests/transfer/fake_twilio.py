@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -21,6 +22,8 @@ class RecordedRequest:
     username: str
     password: str
     form: dict[str, str]
+    at: float = field(default_factory=time.time)
+    """When the request arrived (wall clock, as the call record's event times)."""
 
 
 @dataclass
@@ -40,8 +43,11 @@ class FakeTwilio:
         if auth.startswith("Basic "):
             user, _, password = base64.b64decode(auth[6:]).decode().partition(":")
         form = dict(parse_qsl(await request.text()))
+        arrived = time.time()
         await asyncio.sleep(self.delay)
-        self.requests.append(RecordedRequest(request.method, request.path, user, password, form))
+        self.requests.append(
+            RecordedRequest(request.method, request.path, user, password, form, arrived)
+        )
         if (user, password) != (self.username, self.password):
             return web.json_response({"code": 20003, "message": "Authenticate"}, status=401)
         if self.statuses:

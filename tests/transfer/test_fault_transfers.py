@@ -5,6 +5,7 @@ the caller simulator, a fake Twilio REST API on loopback."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import time
 import wave
@@ -26,6 +27,7 @@ from voicebot.pipeline.stack import EmbeddedSpeechStack
 from voicebot.server.app import build_context
 from voicebot.settings import Settings
 from voicebot.speech.espeak_tts import EspeakTTSService
+from voicebot.speech.pocketsphinx_stt import PocketsphinxSTTService
 from voicebot.tools import demo_backend
 from voicebot.tools.demo import local_server
 from voicebot.tools.simulator.caller import CallerSimulator, CallResult
@@ -58,6 +60,31 @@ class _HungTTS(EspeakTTSService):
     def _render(self, text: str) -> bytes:
         time.sleep(3.0)
         return super()._render(text)
+
+
+class _HungRecognizer:
+    """pocketsphinx that never finishes a decode."""
+
+    def __init__(self, working: Any) -> None:
+        self._working = working
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._working, name)
+
+    async def recognize_async(self, *_: Any) -> Any:
+        await asyncio.sleep(30)
+
+
+class _StackWithHungSTT:
+    def __init__(self, working: EmbeddedSpeechStack) -> None:
+        self._working = working
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._working, name)
+
+    def stt(self) -> PocketsphinxSTTService:
+        hung: Any = _HungRecognizer(self._working.recognizer)
+        return PocketsphinxSTTService(recognizer=hung, time_limit_secs=0.5)
 
 
 class _StackWithTTS:
@@ -184,3 +211,19 @@ async def test_without_credentials_a_fault_closes_the_stream_and_after_stream_ap
     assert handoff["twiml"].startswith(apology_head(server.port))
     assert [e["method"] for e in events(record, "transfer_via")] == ["after_stream"]
     assert result.ended_by == "bot"
+
+
+async def test_a_hung_recogniser_is_a_fault_not_a_silence(
+    bench: Bench, speech: EmbeddedSpeechStack, tmp_path: Path
+) -> None:
+    stack: Any = _StackWithHungSTT(speech)
+    settings = twilio_settings(tmp_path, bench.twilio.base_url)
+    async with local_server(build_context(settings, host="127.0.0.1", speech=stack)) as server:
+        hung = Bench(server, bench.twilio)
+        result, record = await hung.call(Scenario("stt_hangs", (Speak(DEMO_AUDIO / "agent.wav"),)))
+    [fault] = events(record, "backend_fault")
+    assert fault["stage"].startswith("PocketsphinxSTTService")
+    [update] = bench.twilio.requests
+    assert update.form["Twiml"].startswith(apology_head(server.port))
+    assert not events(record, "caller_said")  # no turn was made up
+    assert result.ended_by == "bot" and record["end_reason"] == "transferred"

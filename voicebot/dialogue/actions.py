@@ -107,6 +107,14 @@ class WebhookResult:
     data: object = None
     error: str = ""
     """Why it failed, for the record (timeout, HTTP 500, not JSON…)."""
+    status: int | None = None
+    """The HTTP status of an error answer."""
+
+    @property
+    def backend_fault(self) -> bool:
+        """Failed because the backend is down or broken (no answer, a 5xx, garbage), rather
+        than because it answered no (a 4xx, such as an unknown account)."""
+        return not self.ok and not (self.status is not None and 400 <= self.status < 500)
 
 
 @dataclass(frozen=True)
@@ -143,6 +151,8 @@ class Say:
     """Prosody for the TTS (the flow's emotion styles); `neutral` is the voice's default."""
     private: bool = False
     """The text carries a sensitive slot value: records and logs get a mask instead."""
+    interruptible: bool = True
+    """False: the caller's speech must not cut this text off (the node's `interruptible`)."""
 
 
 @dataclass(frozen=True)

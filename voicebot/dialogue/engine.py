@@ -205,7 +205,8 @@ class DialogueEngine:
         filled = fills(state, node.webhook, result.data) if result.ok else None
         if filled is None:
             if node.on_failure is not None:
-                return enter(state, node.on_failure, fault="backend_fault:webhook")
+                fault = "backend_fault:webhook" if result.backend_fault else None
+                return enter(state, node.on_failure, fault=fault)
             return give_up(state, "backend_fault", reason="backend_fault:webhook")
         actions: list[Action] = []
         for name, value in filled.items():

@@ -35,7 +35,9 @@ def say(state: CallState, text: str) -> Say:
         for name, value in state.slots.items()
         if value
     )
-    return Say(text, style=state.mood.style(), private=private)
+    return Say(
+        text, style=state.mood.style(), private=private, interruptible=state.current.interruptible
+    )
 
 
 def read_back_slot(state: CallState, name: str, value: str) -> str:

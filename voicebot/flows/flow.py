@@ -163,6 +163,11 @@ class Node(_Model):
     queue (e.g. a node that transfers to a specialist queue)."""
     no_input_timeout: float = Field(default=6.0, gt=0, le=60)
     """Seconds of silence before the caller is prompted again."""
+    interruptible: bool = True
+    """False: what this node says (its `say`, its question, a re-prompt) is heard whole: the
+    caller's speech does not cut it off, and keys pressed meanwhile are kept but stop the
+    words only once the protected part has played (for a legal notice or recorded-call
+    warning)."""
 
     @property
     def kind(self) -> NodeKind:

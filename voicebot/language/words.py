@@ -137,6 +137,18 @@ MONTHS = (
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
+FILLERS = frozenset(
+    ("um", "umm", "uh", "uhh", "er", "erm", "err", "ah", "eh", "hmm", "mm", "mmm", "hm", "oh")
+    + ("mhm", "mhmm", "mmhmm", "hmmm", "huh", "uhhuh", "uhuh")  # backchannels: "mm-hmm", "uh-huh"
+)
+"""Hesitations and backchannels: sounds, not words (as `words()` splits them)."""
+
+
+def only_fillers(text: str) -> bool:
+    """`text` has no word besides hesitations and backchannels (or none at all)."""
+    return all(word in FILLERS for word in words(text))
+
+
 def words(text: str) -> list[str]:
     """Lower-case words and digit runs; hyphens split ("twenty-one"), apostrophes vanish."""
     text = text.lower().replace("'", "").replace("\u2019", "").replace("x-ray", "xray")

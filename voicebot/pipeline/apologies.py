@@ -1,6 +1,7 @@
 """Apologies synthesised once at start-up, so they play even when the TTS is what failed.
 
-The dialogue processor pushes these PCM bytes straight to the transport as audio frames.
+The dialogue processor pushes these PCM bytes straight to the transport as audio frames; the
+fault apology is served to Twilio as a WAV instead (docs/handoff.md).
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ class Apologies:
     failed: bytes
     """Said when the REST transfer failed; the after-stream route still queues the caller."""
     fault: bytes
-    """The engine's backend-fault apology, played instead of TTS on a fault transfer."""
+    """The engine's backend-fault apology: Twilio fetches it (`/twilio/audio/fault-apology.wav`)
+    for the `<Play>` at the head of a fault transfer's TwiML."""
     wait: bytes = b""
     """Fills a backend wait (a webhook slower than ~1 s): "one moment while I look that up"."""
     sample_rate: int = TELEPHONE_RATE

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Any
+from collections.abc import Awaitable
+from typing import Any, TypeVar
 
 from loguru import logger
 from pipecat.frames.frames import (
@@ -52,6 +53,7 @@ from voicebot.llm.answers import GroundedAnswerer
 from voicebot.llm.phrasing import Phraser
 from voicebot.llm.understanding import LLMUnderstander
 from voicebot.pipeline.apologies import Apologies
+from voicebot.pipeline.barge_in import BargeIn
 from voicebot.pipeline.call import CallInfo
 from voicebot.pipeline.call_recorder import CallRecorder
 from voicebot.pipeline.caller_emotion import CallerEmotion, for_engine
@@ -67,10 +69,12 @@ from voicebot.pipeline.transfer_step import TransferStep
 from voicebot.pipeline.understanding_fallback import matched, understood
 from voicebot.pipeline.voice_features import VoiceFeaturesFrame
 from voicebot.pipeline.webhook_client import WebhookClient
-from voicebot.speech.frames import ExpectationFrame
+from voicebot.speech.frames import ExpectationFrame, SustainedSpeechFrame
 from voicebot.storage.calls import CallStore
 from voicebot.transfer.service import CallTransfers, PreparedTransfer
 from voicebot.twilio.frames import CallStopFrame, MarkEchoFrame
+
+T = TypeVar("T")
 
 
 class DialogueProcessor(FrameProcessor):
@@ -98,6 +102,7 @@ class DialogueProcessor(FrameProcessor):
         self._recogniser = RecogniserHealth()
         self._speaker = ReplySpeaker(phraser, self._record, self.push_frame)
         self._playout = Playout(call.stream_sid)
+        self._turns = BargeIn(self._barge_in, lambda: self._playout.playing and not self._ending)
         self._timer = Timer(self.create_task)
         self._end_fallback = Timer(self.create_task)
         self._expect: Expectation | None = None
@@ -137,9 +142,10 @@ class DialogueProcessor(FrameProcessor):
             await self._handle(HangUp("caller_hung_up"))
         elif isinstance(frame, VADUserStartedSpeakingFrame):
             self._timer.cancel()
-            if self._playout.playing and not self._ending:
-                await self._barge_in("speech")
+            self._turns.speech()
             await self.push_frame(frame, direction)
+        elif isinstance(frame, SustainedSpeechFrame):
+            await self._turns.sustained()
         elif isinstance(frame, VADUserStoppedSpeakingFrame):
             self._record.caller_stopped_speaking()
             await self.push_frame(frame, direction)
@@ -164,6 +170,8 @@ class DialogueProcessor(FrameProcessor):
         if self._recogniser.down_after(result):
             await self.backend_fault("stt")
             return
+        if not await self._turns.caller_turn(frame.text):
+            return  # a backchannel, a cough or noise over the bot: it goes on
         confidence = float(getattr(result, "confidence", 1.0 if frame.text else 0.0))
         stt_ms = getattr(result, "decode_ms", None)
         turn = self._record.speech_turn(frame.text, confidence, stt_ms, self._sensitive())
@@ -174,7 +182,7 @@ class DialogueProcessor(FrameProcessor):
         heard = await matched(self._matcher, self._engine, heard)
         if heard.match is not None:
             turn["match"] = {"intent": heard.match.candidate, "score": heard.match.score}
-        utterance = await understood(self._understander, self._engine, heard)
+        utterance = await self._held(understood(self._understander, self._engine, heard), "llm")
         if utterance.intent or utterance.slot_text:
             turn["understood_by"] = "llm"
         await self._handle(utterance, ("caller_said", turn))
@@ -183,7 +191,7 @@ class DialogueProcessor(FrameProcessor):
         self._emotion.keyed(digit)
         self._timer.cancel()
         if self._playout.playing and not self._ending:
-            await self._barge_in("keypad")
+            await self._turns.keyed()
         turn = self._record.key_turn(digit, self._sensitive())
         actions = await self._handle(DtmfDigit(digit=digit), ("caller_keyed", turn))
         if not actions and not self._ending:
@@ -195,6 +203,7 @@ class DialogueProcessor(FrameProcessor):
         return bool(self._expect and self._expect.slot and self._expect.slot.sensitive)
 
     async def _on_mark(self, name: str) -> None:
+        await self._turns.heard(name)
         if not self._playout.echoed(name):
             return
         if self._ending:
@@ -204,6 +213,7 @@ class DialogueProcessor(FrameProcessor):
 
     async def _barge_in(self, how: str) -> None:
         self._playout.interrupted()
+        self._turns.interrupted()
         self._emotion.barged_in()
         self._record.barge_in(how, self._engine.node)
         await self.broadcast_interruption()
@@ -257,12 +267,13 @@ class DialogueProcessor(FrameProcessor):
             # The apology is in the transfer's TwiML: send it now, and stop what is playing
             # (a holding phrase, say) rather than let it play out before the stream closes.
             self._playout.interrupted()
+            self._turns.interrupted()
             await self.broadcast_interruption()
             await self._end_pipeline()
             return actions
         await self._say(says)
         if says:
-            await self.push_frame(self._playout.mark())
+            await self.push_frame(self._turns.replied(self._playout.mark()))
         elif self._ending:
             await self._end_pipeline()
         if self._ending and not self._end_fallback.running:
@@ -273,15 +284,21 @@ class DialogueProcessor(FrameProcessor):
         for say in says:
             await self._speaker.set_style(say.style)
             await self._speaker.speak(say, self._engine.masked_slots())
+            if not say.interruptible:  # heard whole: no barge-in until this mark's echo
+                await self.push_frame(self._turns.protect(self._playout.mark()))
+
+    async def _held(self, awaitable: Awaitable[T], backend: str) -> T:
+        """`awaitable`'s result; a wait past ~1 s is filled with the pre-synthesised "one
+        moment" (recorded as `holding_phrase`), so a slow backend is never dead air."""
+        task = asyncio.ensure_future(awaitable)
+        if self._transfer is not None:  # the step that plays pre-synthesised audio
+            node = self._engine.node
+            await self._transfer.hold_while(task, lambda: self._record.backend_wait(node, backend))
+        return await task
 
     async def _run_webhook(self, action: CallWebhook) -> None:
         node = self._engine.node
-        call = asyncio.ensure_future(self._webhooks.call(action))
-        if self._transfer is not None:  # the step that plays pre-synthesised audio
-            await self._transfer.hold_while(
-                call, lambda: self._record.backend_wait(node, "webhook")
-            )
-        result, elapsed = await call
+        result, elapsed = await self._held(self._webhooks.call(action), "webhook")
         self._record.webhook(node, result, elapsed)
         await self._handle(result)
 
@@ -292,7 +309,9 @@ class DialogueProcessor(FrameProcessor):
             best = action.entries[0]
             answer = Answered(best.answer, best.id, "entry")
         else:
-            worded = await self._answerer.answer_from(action.question, action.entries)
+            worded = await self._held(
+                self._answerer.answer_from(action.question, action.entries), "llm"
+            )
             answer = Answered(worded.text, worded.entry_id, worded.source)
         ms = round((time.perf_counter() - started) * 1000)
         await self._handle(answer)

@@ -12,10 +12,10 @@ import threading
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
-from pipecat.processors.audio.vad_processor import VADProcessor
 from pipecat.services.stt_service import STTService
 from pipecat.services.tts_service import TTSService
 
+from voicebot.flows.slot_types import SlotType
 from voicebot.language.wording import (
     APOLOGY,
     GOODBYE,
@@ -33,6 +33,7 @@ from voicebot.speech.espeak_tts import EspeakTTSService
 from voicebot.speech.models import require_models
 from voicebot.speech.pocketsphinx_stt import PocketsphinxSTTService
 from voicebot.speech.recognizer import PocketsphinxRecognizer
+from voicebot.speech.turn_vad import TurnVADProcessor
 from voicebot.speech.webrtc_vad import WebRTCVADAnalyzer, telephone_vad_params
 
 if TYPE_CHECKING:
@@ -65,7 +66,7 @@ def fixed_prompts(flows: Iterable[Flow]) -> list[str]:
 class SpeechStack(Protocol):
     """What the pipeline builder needs from a stack."""
 
-    def vad(self) -> VADProcessor: ...
+    def vad(self) -> TurnVADProcessor: ...
     def stt(self) -> STTService: ...
     def tts(self, styles: Styles | None = None) -> TTSService: ...
 
@@ -83,6 +84,11 @@ def pocketsphinx_recognizer(
     return recognizer
 
 
+GRAMMAR_HOLDS: frozenset[SlotType] = frozenset({"digits"})
+"""Slot types whose pauses pocketsphinx waits out itself (it holds an unfinished number), so
+the VAD keeps its short wait for them."""
+
+
 class EmbeddedSpeechStack:
     """webrtcvad + pocketsphinx + espeak-ng: works right after `pip install`, no downloads."""
 
@@ -93,8 +99,9 @@ class EmbeddedSpeechStack:
         self.recognizer = pocketsphinx_recognizer(decode_processes)
         self.tts_voice = tts_voice
 
-    def vad(self) -> VADProcessor:
-        return VADProcessor(vad_analyzer=WebRTCVADAnalyzer(params=telephone_vad_params()))
+    def vad(self) -> TurnVADProcessor:
+        analyzer = WebRTCVADAnalyzer(params=telephone_vad_params())
+        return TurnVADProcessor(vad_analyzer=analyzer, held=GRAMMAR_HOLDS)
 
     def stt(self) -> PocketsphinxSTTService:
         return PocketsphinxSTTService(recognizer=self.recognizer)
@@ -193,8 +200,10 @@ class ConfiguredSpeechStack:
             self._phraser = Phraser(client)
             self._answerer = GroundedAnswerer(client)
 
-    def vad(self) -> VADProcessor:
-        return VADProcessor(vad_analyzer=WebRTCVADAnalyzer(params=telephone_vad_params()))
+    def vad(self) -> TurnVADProcessor:
+        held = GRAMMAR_HOLDS if self.whisper is None else frozenset()
+        analyzer = WebRTCVADAnalyzer(params=telephone_vad_params())
+        return TurnVADProcessor(vad_analyzer=analyzer, held=held)
 
     def stt(self) -> STTService:
         if self.whisper is not None:

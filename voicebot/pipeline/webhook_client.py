@@ -57,7 +57,8 @@ class WebhookClient:
         except (httpx.HTTPError, ValueError) as exc:
             return WebhookResult(ok=False, error=f"request failed: {type(exc).__name__}")
         if response.status_code >= 400:
-            return WebhookResult(ok=False, error=f"HTTP {response.status_code}")
+            status = response.status_code
+            return WebhookResult(ok=False, error=f"HTTP {status}", status=status)
         if len(response.content) > MAX_ANSWER_BYTES:
             return WebhookResult(ok=False, error="answer larger than 1 MB")
         try:

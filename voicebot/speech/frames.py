@@ -15,3 +15,11 @@ class ExpectationFrame(SystemFrame):
     compiles its grammar from `expect` for the next caller turn."""
 
     expect: Expectation
+
+
+@dataclass
+class SustainedSpeechFrame(SystemFrame):
+    """Broadcast by the VAD once the caller's current turn holds `secs` of speech, pauses not
+    counted: longer than a cough or a "mhmm", so the caller is saying something."""
+
+    secs: float

@@ -77,9 +77,9 @@ class PocketsphinxSTTService(SegmentedSTTService):
 
     async def process_frame(self, frame: Frame, direction: FrameDirection) -> None:
         if isinstance(frame, ExpectationFrame):
-            # Consumed here: nothing upstream of the recogniser cares what the node expects.
             self._expect = frame.expect
             self._drop_held_turn()
+            await self.push_frame(frame, direction)  # on to the VAD: its end-of-turn wait
             return
         if isinstance(frame, VADUserStartedSpeakingFrame) and self._release_task is not None:
             # The caller goes on after a pause: the held start and this speech are one turn.

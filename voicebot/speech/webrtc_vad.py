@@ -10,7 +10,9 @@ from typing import Literal
 import webrtcvad
 from pipecat.audio.vad.vad_analyzer import VADAnalyzer, VADParams, VADState
 
+from voicebot.dialogue.actions import Expectation
 from voicebot.exceptions import SpeechError
+from voicebot.flows.slot_types import SlotType
 
 SUPPORTED_RATES = (8000, 16000)
 Aggressiveness = Literal[0, 1, 2, 3]
@@ -23,13 +25,34 @@ def telephone_vad_params() -> VADParams:
     the caller starting to speak, short enough for a one-syllable "no" (~0.25 s) to register.
     stop 0.3 s: the wait after the caller goes quiet is most of the bot's response time
     (`bench/latency.py`, real-time demo call: median 650 ms with 0.5 s, 445 ms with 0.3 s).
-    Callers pause longer than that between the digits of an account number; the recogniser's
-    grammar covers those pauses (an unfinished sentence waits for more, see
-    `PocketsphinxSTTService`), so the VAD need not.
+    Callers pause longer than that between the digits of an account number: while the node
+    expects one, `turn_vad_params` waits longer, unless the recogniser holds an unfinished
+    number for more itself (`PocketsphinxSTTService`; whisper has no such hold).
     min_volume 0.6 (pipecat's default, about -50 LUFS) sits far below telephone speech (the
     demo fixtures measure ~0.8-0.9) and above a quiet line's hiss.
     """
     return VADParams(confidence=0.5, start_secs=0.2, stop_secs=0.3, min_volume=0.6)
+
+
+DICTATION_STOP_SECS = 0.8
+"""The wait after the caller goes quiet while the node expects a string said in groups (an
+account number "2 3 4 5 … 3 5 8 3", a phone number, an e-mail address spelled out, a
+postcode) or a free description: callers pause 0.4-0.7 s between groups and while thinking.
+Yes/no, menus, numbers, amounts, dates and times keep the short wait."""
+DICTATED: frozenset[SlotType] = frozenset({"digits", "phone", "email", "postcode", "free_text"})
+
+
+def turn_vad_params(
+    expect: Expectation | None, held: frozenset[SlotType] = frozenset()
+) -> VADParams:
+    """`telephone_vad_params()`, with the longer end-of-turn wait where `expect` is dictated.
+    `held`: slot types whose pauses the recogniser waits out itself (pocketsphinx holds an
+    unfinished digit string, so a complete one is answered after the short wait)."""
+    params = telephone_vad_params()
+    slot = expect.slot if expect is not None else None
+    if slot is not None and slot.type in DICTATED and slot.type not in held:
+        return params.model_copy(update={"stop_secs": DICTATION_STOP_SECS})
+    return params
 
 
 class WebRTCVADAnalyzer(VADAnalyzer):
@@ -50,6 +73,7 @@ class WebRTCVADAnalyzer(VADAnalyzer):
         # Mode 2 of 0-3: telephone lines carry steady hiss that mode 0-1 calls speech.
         self._vad = webrtcvad.Vad(aggressiveness)
         self._window_ms = window_ms
+        self._speech_secs = 0.0
         super().__init__(sample_rate=sample_rate, params=params or telephone_vad_params())
 
     def set_sample_rate(self, sample_rate: int) -> None:
@@ -67,8 +91,21 @@ class WebRTCVADAnalyzer(VADAnalyzer):
         except Exception as exc:  # webrtcvad raises a bare Error for malformed windows
             raise SpeechError(f"webrtcvad could not analyse a window: {exc}") from exc
 
+    @property
+    def speech_secs(self) -> float:
+        """Speech heard in the caller's current turn, not counting the pauses the VAD waits
+        out before ending it (0 between turns): the start_secs that opened the turn, plus
+        every window since in which the caller was speaking."""
+        return self._speech_secs
+
     async def analyze_audio(self, buffer: bytes) -> VADState:
         # In line, not in pipecat's executor thread: analysing a 20 ms window (webrtcvad and
         # pipecat's loudness gate) takes under 0.1 ms, about what the thread hop itself costs,
         # and holds the GIL anyway; every call makes 50 of them a second.
-        return self._run_analyzer(buffer)
+        state = self._run_analyzer(buffer)
+        if state == VADState.SPEAKING:
+            heard = len(buffer) / (2 * self.sample_rate)  # 16-bit mono, as pipecat sends it
+            self._speech_secs = (self._speech_secs or self.params.start_secs) + heard
+        elif state == VADState.QUIET:
+            self._speech_secs = 0.0
+        return state

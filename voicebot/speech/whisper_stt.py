@@ -307,7 +307,8 @@ class WhisperSTTService(SegmentedSTTService):
 
     async def process_frame(self, frame: Frame, direction: FrameDirection) -> None:
         if isinstance(frame, ExpectationFrame):
-            self._expect = frame.expect  # consumed: nothing upstream needs it
+            self._expect = frame.expect
+            await self.push_frame(frame, direction)  # on to the VAD: its end-of-turn wait
             return
         await super().process_frame(frame, direction)
 

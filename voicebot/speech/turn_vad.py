@@ -1,0 +1,59 @@
+"""The VAD stage of the pipeline: pipecat's VADProcessor, which also says when the caller's
+turn has gone on long enough to be words rather than a cough or a backchannel, and waits
+longer for the end of a turn where the node expects a dictated string (`turn_vad_params`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pipecat.frames.frames import Frame, InputAudioRawFrame
+from pipecat.processors.audio.vad_processor import VADProcessor
+from pipecat.processors.frame_processor import FrameDirection
+
+from voicebot.flows.slot_types import SlotType
+from voicebot.speech.frames import ExpectationFrame, SustainedSpeechFrame
+from voicebot.speech.webrtc_vad import WebRTCVADAnalyzer, turn_vad_params
+
+SUSTAINED_SPEECH_SECS = 0.8
+"""Speech in one turn (pauses not counted) that is taken to be words, not a backchannel or a
+cough. Measured on this VAD (`WebRTCVADAnalyzer.speech_secs`) for the fixtures as the call
+simulator sends them: "mm hmm" 0.68 s, a 0.5 s cough 0.40; "check my balance" 0.94, "report an
+outage" 1.14, "new card" 0.64, "you're useless" 0.60. Words shorter than this ("no" 0.46,
+"agent" 0.44, "yes" 0.24) are not lost: their transcript decides (`pipeline.barge_in`)."""
+
+
+class TurnVADProcessor(VADProcessor):
+    """VAD frames as pipecat's VADProcessor sends them, plus one `SustainedSpeechFrame` per
+    caller turn once it holds `sustained_secs` of speech. The `ExpectationFrame`s the
+    recogniser passes upstream set the end-of-turn wait; `held` are the slot types whose pauses
+    the recogniser waits out itself."""
+
+    def __init__(
+        self,
+        *,
+        vad_analyzer: WebRTCVADAnalyzer,
+        sustained_secs: float = SUSTAINED_SPEECH_SECS,
+        held: frozenset[SlotType] = frozenset(),
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(vad_analyzer=vad_analyzer, **kwargs)
+        self._analyzer = vad_analyzer
+        self._held = held
+        self._sustained_secs = sustained_secs
+        self._announced = False
+
+    async def process_frame(self, frame: Frame, direction: FrameDirection) -> None:
+        if isinstance(frame, ExpectationFrame):  # consumed: nothing upstream needs it
+            params = turn_vad_params(frame.expect, self._held)
+            if params != self._analyzer.params:  # setting them restarts the VAD's count
+                self._analyzer.set_params(params)
+            return
+        await super().process_frame(frame, direction)
+        if not isinstance(frame, InputAudioRawFrame):
+            return
+        heard = self._analyzer.speech_secs
+        if heard == 0.0:
+            self._announced = False
+        elif heard >= self._sustained_secs and not self._announced:
+            self._announced = True
+            await self.broadcast_frame(SustainedSpeechFrame, secs=heard)
