@@ -120,7 +120,7 @@ CASES = [
     Case("webhook hangs", TO_THE_LOOKUP, lambda s: s, "hang", "webhook", "flow timeout 1.5 s"),
     Case("webhook refused", TO_THE_LOOKUP, lambda s: s, "refused", "webhook", "-"),
     Case("TTS errors", GREETING_ONLY, lambda s: Stack(s, tts=BrokenTTS), budget="-"),
-    Case("TTS hangs", GREETING_ONLY, lambda s: Stack(s, tts=HungTTS), budget="2.5 s a sentence"),
+    Case("TTS hangs", GREETING_ONLY, lambda s: Stack(s, tts=HungTTS), budget="4 s a sentence"),
     Case("STT hangs", ONE_TURN, lambda s: Stack(s, hung_stt=True), budget="4 s a decode"),
 ]
 

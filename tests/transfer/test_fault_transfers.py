@@ -7,8 +7,11 @@ from __future__ import annotations
 
 import asyncio
 import io
+import os
 import time
 import wave
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -101,6 +104,23 @@ class _StackWithTTS:
         return self._tts(voice=self._working.tts_voice, styles=styles, budget_secs=0.5)
 
 
+@contextmanager
+def hung_billing() -> Iterator[None]:
+    """The billing system answering past the flow's 1.5 s timeout, for the block. The bench's
+    own billing URL is put back after (not with monkeypatch: its undo runs after the bench's
+    server has removed the variable, and would leave a dead URL for later tests)."""
+    before = os.environ.get(demo_backend.ENV_VAR)
+    with demo_backend.BillingBackend(delay_secs=2.5) as url:
+        os.environ[demo_backend.ENV_VAR] = url
+        try:
+            yield
+        finally:
+            if before is None:
+                del os.environ[demo_backend.ENV_VAR]
+            else:
+                os.environ[demo_backend.ENV_VAR] = before
+
+
 def loudest(result: CallResult) -> int:
     """The loudest sample of everything the bot streamed."""
     pcm = ulaw_decode(b"".join(audio for _, audio in result.bot_audio))
@@ -153,11 +173,10 @@ async def test_a_tts_fault_sends_the_transfer_with_the_apology_at_once(
 
 
 async def test_a_hung_billing_system_transfers_with_the_apology_without_waiting_for_words(
-    bench: Bench, monkeypatch: pytest.MonkeyPatch
+    bench: Bench,
 ) -> None:
     # Past the flow's 1.5 s timeout: "one moment" is heard at 1 s, then the fault.
-    with demo_backend.BillingBackend(delay_secs=2.5) as url:
-        monkeypatch.setenv(demo_backend.ENV_VAR, url)
+    with hung_billing():
         result, record = await bench.call(UP_TO_THE_LOOKUP)
 
     kinds = [e["kind"] for e in record["events"]]
@@ -180,11 +199,10 @@ async def test_a_hung_billing_system_transfers_with_the_apology_without_waiting_
 
 
 async def test_a_slow_rest_update_on_a_fault_is_given_up_for_after_stream(
-    bench: Bench, monkeypatch: pytest.MonkeyPatch
+    bench: Bench,
 ) -> None:
     bench.twilio.delay = 3.0  # past FAULT_REST_SECS
-    with demo_backend.BillingBackend(delay_secs=2.5) as url:
-        monkeypatch.setenv(demo_backend.ENV_VAR, url)
+    with hung_billing():
         result, record = await bench.call(UP_TO_THE_LOOKUP)
     [via] = events(record, "transfer_via")
     assert (via["method"], via["ok"]) == ("rest", False)

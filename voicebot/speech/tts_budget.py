@@ -4,7 +4,8 @@ A synthesiser that errors already ends in an ErrorFrame; one that hangs would le
 in silence (pipecat's own stop-frame timeout is 15 s for piper, and espeak-ng has none). Past
 the budget the service raises, the pipeline reports a TTS fault, and the dialogue sends the
 apology and the transfer at once. A long sentence takes piper ~0.3 s on a quiet 2-core
-machine and a few times that under load, hence the margin.
+machine and has taken 3.5 s on one loaded by other work (tests/nl/test_piper_tts.py keeps
+that from counting as a fault), hence 4 s.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import TypeVar
 
 from voicebot.exceptions import SpeechError
 
-SENTENCE_BUDGET_SECS = 2.5
+SENTENCE_BUDGET_SECS = 4.0
 
 T = TypeVar("T")
 
