@@ -33,14 +33,12 @@ sys.path.insert(0, str(REPO))
 import httpx  # noqa: E402
 
 from tests.nl.fake_ollama import FakeOllamaServer, Reply  # noqa: E402
+from tests.transfer.failing_stages import BrokenTTS, FaultyStack, HungTTS  # noqa: E402
 from tests.transfer.fake_twilio import FakeTwilio, fake_twilio  # noqa: E402
-from voicebot.exceptions import SpeechError  # noqa: E402
 from voicebot.pipeline.stack import ConfiguredSpeechStack, EmbeddedSpeechStack  # noqa: E402
 from voicebot.server.app import build_context  # noqa: E402
 from voicebot.settings import Settings  # noqa: E402
-from voicebot.speech.espeak_tts import EspeakTTSService  # noqa: E402
 from voicebot.speech.models import require_models  # noqa: E402
-from voicebot.speech.pocketsphinx_stt import PocketsphinxSTTService  # noqa: E402
 from voicebot.tools import demo_backend  # noqa: E402
 from voicebot.tools.demo import LocalServer, local_server  # noqa: E402
 from voicebot.tools.simulator.caller import CallerSimulator  # noqa: E402
@@ -64,48 +62,6 @@ GREETING_ONLY = Scenario("greeting", (Silence(6.0),))
 ONE_TURN = Scenario("one_turn", (Speak(DEMO / "agent.wav"),))
 
 
-class BrokenTTS(EspeakTTSService):
-    def _render(self, text: str) -> bytes:
-        raise SpeechError("synthesiser crashed")
-
-
-class HungTTS(EspeakTTSService):
-    def _render(self, text: str) -> bytes:
-        time.sleep(10.0)
-        return super()._render(text)
-
-
-class HungRecognizer:
-    def __init__(self, working: Any) -> None:
-        self._working = working
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._working, name)
-
-    async def recognize_async(self, *_: Any) -> Any:
-        await asyncio.sleep(30)
-
-
-class Stack:
-    """The embedded stack with one stage replaced."""
-
-    def __init__(self, working: EmbeddedSpeechStack, tts: Any = None, hung_stt: bool = False):
-        self._working, self._tts, self._hung_stt = working, tts, hung_stt
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._working, name)
-
-    def tts(self, styles: Any = None) -> EspeakTTSService:
-        if self._tts is None:
-            return self._working.tts(styles)
-        return self._tts(voice=self._working.tts_voice, styles=styles)
-
-    def stt(self) -> PocketsphinxSTTService:
-        if not self._hung_stt:
-            return self._working.stt()
-        return PocketsphinxSTTService(recognizer=HungRecognizer(self._working.recognizer))  # type: ignore[arg-type]
-
-
 @dataclass
 class Case:
     name: str
@@ -119,9 +75,11 @@ class Case:
 CASES = [
     Case("webhook hangs", TO_THE_LOOKUP, lambda s: s, "hang", "webhook", "flow timeout 1.5 s"),
     Case("webhook refused", TO_THE_LOOKUP, lambda s: s, "refused", "webhook", "-"),
-    Case("TTS errors", GREETING_ONLY, lambda s: Stack(s, tts=BrokenTTS), budget="-"),
-    Case("TTS hangs", GREETING_ONLY, lambda s: Stack(s, tts=HungTTS), budget="4 s a sentence"),
-    Case("STT hangs", ONE_TURN, lambda s: Stack(s, hung_stt=True), budget="4 s a decode"),
+    Case("TTS errors", GREETING_ONLY, lambda s: FaultyStack(s, tts=BrokenTTS), budget="-"),
+    Case(
+        "TTS hangs", GREETING_ONLY, lambda s: FaultyStack(s, tts=HungTTS), budget="4 s a sentence"
+    ),
+    Case("STT hangs", ONE_TURN, lambda s: FaultyStack(s, hung_stt=True), budget="4 s a decode"),
 ]
 
 

@@ -121,19 +121,20 @@ async def test_an_angry_caller_hears_the_llm_rephrasing(
     assert all(r["messages"][-1]["content"] != greeting for r in phrasings)
 
 
-@pytest.mark.e2e
-async def test_a_question_is_answered_by_the_llm_citing_its_faq_entry(
-    tmp_path: Path, ollama_server: FakeOllama
-) -> None:
-    """The support line's answer node with llm: ollama: the model words the answer from the
-    entry it cites; the record says which entry and that the model worded it."""
-    from voicebot.tools.replay.audio import synth_frames
+OPENING_HOURS = "We're open from 8 am to 8 pm on weekdays, and 9 am to 5 pm on Saturday."
 
-    worded = "We're open from 8 am to 8 pm on weekdays, and 9 am to 5 pm on Saturday."
+
+async def faq_call(
+    tmp_path: Path, ollama_server: FakeOllama, first_token_delay: float = 0.0
+) -> dict[str, Any]:
+    """The support line's answer node asked about phone lines, the model citing the opening
+    hours entry after `first_token_delay`; the call's record."""
+    from voicebot.tools.replay.audio import synth_frames
 
     def answer(body: dict[str, Any]) -> Reply:
         if "entry_id" in json.dumps(body.get("format") or {}):
-            return Reply(content=json.dumps({"entry_id": "opening_hours", "answer": worded}))
+            content = json.dumps({"entry_id": "opening_hours", "answer": OPENING_HOURS})
+            return Reply(content=content, first_token_delay=first_token_delay)
         if "format" in body:  # the understanding fallback: nothing to add
             return Reply(content=json.dumps({"intent": "none"}))
         return Reply(status=500)  # no rephrasing here: the template is said
@@ -149,46 +150,33 @@ async def test_a_question_is_answered_by_the_llm_citing_its_faq_entry(
     )
     async with local_server(ctx) as server:
         result = await CallerSimulator(server.stream_url, speed=4.0).run(scenario)
-        record = await wait_for_end(server, result.call_sid)
+        return await wait_for_end(server, result.call_sid)
+
+
+@pytest.mark.e2e
+async def test_a_question_is_answered_by_the_llm_citing_its_faq_entry(
+    tmp_path: Path, ollama_server: FakeOllama
+) -> None:
+    """The support line's answer node with llm: ollama: the model words the answer from the
+    entry it cites; the record says which entry and that the model worded it."""
+    record = await faq_call(tmp_path, ollama_server)
 
     (answered,) = events(record, "answered")
     assert (answered["entry_id"], answered["source"]) == ("opening_hours", "llm")
     assert answered["next_node"] == "ask_anything_else"
-    assert worded in [e["text"] for e in events(record, "bot_said")]
+    assert OPENING_HOURS in [e["text"] for e in events(record, "bot_said")]
     asked = [r for r in ollama_server.requests if "entry_id" in json.dumps(r.get("format") or {})]
     assert asked[0]["messages"][-1]["content"] == "when are your phone lines open"
     assert "opening_hours" in asked[0]["format"]["properties"]["entry_id"]["enum"]
 
 
+@pytest.mark.e2e
 async def test_a_slow_llm_answer_gets_the_holding_phrase_instead_of_silence(
     tmp_path: Path, ollama_server: FakeOllama
 ) -> None:
     """The model takes 1.1 s to its first token (inside its 1.2 s budget, past the 1 s
     holding point): the caller hears "one moment" while it thinks, then its answer."""
-    from voicebot.tools.replay.audio import synth_frames
-
-    worded = "We're open from 8 am to 8 pm on weekdays, and 9 am to 5 pm on Saturday."
-
-    def answer(body: dict[str, Any]) -> Reply:
-        if "entry_id" in json.dumps(body.get("format") or {}):
-            content = json.dumps({"entry_id": "opening_hours", "answer": worded})
-            return Reply(content=content, first_token_delay=1.1)
-        if "format" in body:
-            return Reply(content=json.dumps({"intent": "none"}))
-        return Reply(status=500)
-
-    ollama_server.answer = answer
-    ctx = support_line_with_llm(tmp_path, ollama_server)
-
-    def say(text: str) -> Speak:
-        return Speak(None, label=text, frames=tuple(synth_frames(text, "en-us", 160, 0.0)))
-
-    scenario = Scenario(
-        "slow_llm", (say("i have a question"), say("when are your phone lines open"))
-    )
-    async with local_server(ctx) as server:
-        result = await CallerSimulator(server.stream_url, speed=4.0).run(scenario)
-        record = await wait_for_end(server, result.call_sid)
+    record = await faq_call(tmp_path, ollama_server, first_token_delay=1.1)
 
     kinds = [e["kind"] for e in record["events"]]
     (held,) = events(record, "holding_phrase")

@@ -15,7 +15,9 @@ from pathlib import Path
 
 import httpx
 
-from tests.conftest import FLOWS_DIR, REPO
+from tests.conftest import DEMO_AUDIO, FLOWS_DIR, REPO
+from voicebot.tools.demo import demo_scenario
+from voicebot.tools.simulator.caller import CallerSimulator, CallResult
 
 STARTUP_SECS = 120.0
 # These tests are about processes, not speech: the embedded stack, whatever models exist.
@@ -96,3 +98,17 @@ class ServeProcess:
     async def get(self, path: str) -> httpx.Response:
         async with httpx.AsyncClient(base_url=self.base_url, timeout=10) as client:
             return await client.get(path)
+
+
+async def answered_demo_call(stream_url: str, speed: float) -> asyncio.Future[CallResult]:
+    """Start the demo call; return it, running, once the bot has answered its first turn."""
+    answered = asyncio.Event()
+
+    def on_event(kind: str, **_: object) -> None:
+        if kind == "reply":
+            answered.set()
+
+    simulator = CallerSimulator(stream_url, speed=speed, on_event=on_event)
+    call = asyncio.ensure_future(simulator.run(demo_scenario(DEMO_AUDIO)))
+    await asyncio.wait_for(answered.wait(), 60)
+    return call

@@ -12,7 +12,7 @@ import pytest
 import websockets
 
 from tests.conftest import DEMO_AUDIO
-from tests.server.serve_process import ServeProcess
+from tests.server.serve_process import ServeProcess, answered_demo_call
 from voicebot.storage import open_store
 from voicebot.tools.demo import demo_scenario
 from voicebot.tools.demo_backend import ENV_VAR, BillingBackend
@@ -38,15 +38,7 @@ async def call_then_signal(
     server: ServeProcess, sig: int = signal.SIGTERM
 ) -> asyncio.Future[CallResult]:
     """Start the demo call; once the bot has answered the caller's first turn, signal."""
-    answered = asyncio.Event()
-
-    def on_event(kind: str, **_: object) -> None:
-        if kind == "reply":
-            answered.set()
-
-    simulator = CallerSimulator(server.stream_url, speed=SPEED, on_event=on_event)
-    call = asyncio.ensure_future(simulator.run(demo_scenario(DEMO_AUDIO)))
-    await asyncio.wait_for(answered.wait(), 60)
+    call = await answered_demo_call(server.stream_url, SPEED)
     server.signal(sig)
     await asyncio.sleep(1.0)  # the worker has begun its drain
     return call

@@ -22,7 +22,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.conftest import DEMO_AUDIO
-from tests.server.serve_process import ServeProcess
+from tests.server.serve_process import ServeProcess, answered_demo_call
 from voicebot.storage import open_store
 from voicebot.storage.calls import CallStore
 from voicebot.tools.demo import demo_scenario
@@ -192,15 +192,7 @@ async def test_calls_spread_and_a_killed_workers_caller_is_queued_by_the_other(
         assert (await client.get("/metrics")).status_code == 403  # not through the balancer
 
     # A call mid-way when its worker is killed (SIGKILL: no drain, no end reason written).
-    answered = asyncio.Event()
-
-    def on_event(kind: str, **_: object) -> None:
-        if kind == "reply":
-            answered.set()
-
-    simulator = CallerSimulator(cluster.stream_url, speed=SPEED, on_event=on_event)
-    call = asyncio.ensure_future(simulator.run(demo_scenario(DEMO_AUDIO)))
-    await asyncio.wait_for(answered.wait(), 60)
+    call = await answered_demo_call(cluster.stream_url, SPEED)
     live = [(await w.get("/healthz")).json()["live_calls"] for w in cluster.workers]
     victim = live.index(1)
     cluster.workers[victim].stop()

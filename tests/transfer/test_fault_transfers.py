@@ -5,10 +5,8 @@ the caller simulator, a fake Twilio REST API on loopback."""
 
 from __future__ import annotations
 
-import asyncio
 import io
 import os
-import time
 import wave
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,15 +20,14 @@ import pytest
 from tests.conftest import DEMO_AUDIO, FLOWS_DIR
 from tests.e2e.conftest import events, wait_for_end
 from tests.transfer.conftest import ACCOUNT, TOKEN, Bench, twilio_settings
+from tests.transfer.failing_stages import BrokenTTS, FaultyStack, HungTTS
 from tests.transfer.fake_twilio import fake_twilio
 from voicebot.audio.codec import ulaw_decode
-from voicebot.exceptions import SpeechError
 from voicebot.pipeline.apologies import apologies
 from voicebot.pipeline.stack import EmbeddedSpeechStack
 from voicebot.server.app import build_context
 from voicebot.settings import Settings
 from voicebot.speech.espeak_tts import EspeakTTSService
-from voicebot.speech.pocketsphinx_stt import PocketsphinxSTTService
 from voicebot.tools import demo_backend
 from voicebot.tools.demo import local_server
 from voicebot.tools.simulator.caller import CallerSimulator, CallResult
@@ -48,60 +45,6 @@ UP_TO_THE_LOOKUP = Scenario(
         Keys("1234"),
     ),
 )
-
-
-class _BrokenTTS(EspeakTTSService):
-    """espeak-ng that fails on every sentence: the TTS backend is down."""
-
-    def _render(self, text: str) -> bytes:
-        raise SpeechError("synthesiser crashed")
-
-
-class _HungTTS(EspeakTTSService):
-    """espeak-ng that never returns a sentence (well, after 3 s, long past its budget)."""
-
-    def _render(self, text: str) -> bytes:
-        time.sleep(3.0)
-        return super()._render(text)
-
-
-class _HungRecognizer:
-    """pocketsphinx that never finishes a decode."""
-
-    def __init__(self, working: Any) -> None:
-        self._working = working
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._working, name)
-
-    async def recognize_async(self, *_: Any) -> Any:
-        await asyncio.sleep(30)
-
-
-class _StackWithHungSTT:
-    def __init__(self, working: EmbeddedSpeechStack) -> None:
-        self._working = working
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._working, name)
-
-    def stt(self) -> PocketsphinxSTTService:
-        hung: Any = _HungRecognizer(self._working.recognizer)
-        return PocketsphinxSTTService(recognizer=hung, time_limit_secs=0.5)
-
-
-class _StackWithTTS:
-    """The working speech stack, except for its TTS."""
-
-    def __init__(self, working: EmbeddedSpeechStack, tts: type[EspeakTTSService]) -> None:
-        self._working = working
-        self._tts = tts
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._working, name)
-
-    def tts(self, styles: Any = None) -> EspeakTTSService:
-        return self._tts(voice=self._working.tts_voice, styles=styles, budget_secs=0.5)
 
 
 @contextmanager
@@ -139,7 +82,7 @@ async def tts_fault_call(
 ) -> tuple[Bench, Any, dict[str, Any]]:
     async with fake_twilio(ACCOUNT, TOKEN) as twilio:
         settings = twilio_settings(tmp_path, twilio.base_url)
-        stack: Any = _StackWithTTS(speech, tts)
+        stack: Any = FaultyStack(speech, tts=tts, budget_secs=0.5)
         async with local_server(build_context(settings, host="127.0.0.1", speech=stack)) as server:
             bench = Bench(server, twilio)
             result, record = await bench.call(Scenario("tts_down", (Silence(4.0),)))
@@ -152,7 +95,7 @@ async def tts_fault_call(
     return bench, result, record
 
 
-@pytest.mark.parametrize("tts", [_BrokenTTS, _HungTTS], ids=["erroring", "hanging"])
+@pytest.mark.parametrize("tts", [BrokenTTS, HungTTS], ids=["erroring", "hanging"])
 async def test_a_tts_fault_sends_the_transfer_with_the_apology_at_once(
     tmp_path: Path, speech: EmbeddedSpeechStack, tts: type[EspeakTTSService]
 ) -> None:
@@ -220,7 +163,7 @@ async def test_without_credentials_a_fault_closes_the_stream_and_after_stream_ap
     tmp_path: Path, speech: EmbeddedSpeechStack
 ) -> None:
     settings = Settings(flows_dir=FLOWS_DIR, db_path=tmp_path / "calls.db")
-    stack: Any = _StackWithTTS(speech, _BrokenTTS)
+    stack: Any = FaultyStack(speech, tts=BrokenTTS, budget_secs=0.5)
     async with local_server(build_context(settings, host="127.0.0.1", speech=stack)) as server:
         result = await CallerSimulator(server.stream_url).run(Scenario("down", (Silence(4.0),)))
         record = await wait_for_end(server, result.call_sid)
@@ -234,7 +177,7 @@ async def test_without_credentials_a_fault_closes_the_stream_and_after_stream_ap
 async def test_a_hung_recogniser_is_a_fault_not_a_silence(
     bench: Bench, speech: EmbeddedSpeechStack, tmp_path: Path
 ) -> None:
-    stack: Any = _StackWithHungSTT(speech)
+    stack: Any = FaultyStack(speech, hung_stt=True, time_limit_secs=0.5)
     settings = twilio_settings(tmp_path, bench.twilio.base_url)
     async with local_server(build_context(settings, host="127.0.0.1", speech=stack)) as server:
         hung = Bench(server, bench.twilio)

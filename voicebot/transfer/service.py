@@ -38,9 +38,12 @@ def utc_now() -> datetime:
 class PreparedTransfer:
     packet: HandoffPacket
     twiml: str
-    fault: bool = False
-    """A backend-fault transfer: its TwiML starts with the apology, and it is carried out at
-    once (the apology is heard from Twilio as the stream ends, not streamed first)."""
+
+    @property
+    def fault(self) -> bool:
+        """A backend-fault transfer: its TwiML starts with the apology, and it is carried out
+        at once (the apology is heard from Twilio as the stream ends, not streamed first)."""
+        return is_fault(self.packet.reason)
 
 
 def is_fault(reason: str) -> bool:
@@ -149,8 +152,7 @@ class CallTransfers:
             ),
             show_caller=self.settings.handoff_show_caller,
         )
-        fault = is_fault(transfer.reason)
-        apology = fault_apology(words) if fault else None
+        apology = fault_apology(words) if is_fault(transfer.reason) else None
         twiml = transfer_twiml(
             decision,
             queues,
@@ -175,7 +177,7 @@ class CallTransfers:
         )
         if self.desktop is not None:
             self.desktop.send(packet)
-        return PreparedTransfer(packet, twiml, fault)
+        return PreparedTransfer(packet, twiml)
 
     async def carry_out(self, prepared: PreparedTransfer, timeout: float | None = None) -> bool:
         """Move the live call. True when done or left to after-stream; False when the REST
