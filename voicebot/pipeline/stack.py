@@ -203,7 +203,9 @@ class ConfiguredSpeechStack:
     def vad(self) -> TurnVADProcessor:
         held = GRAMMAR_HOLDS if self.whisper is None else frozenset()
         analyzer = WebRTCVADAnalyzer(params=telephone_vad_params())
-        return TurnVADProcessor(vad_analyzer=analyzer, held=held)
+        # Whisper decodes while the VAD waits for the turn's end (speech.early_decode).
+        early = self.whisper is not None
+        return TurnVADProcessor(vad_analyzer=analyzer, held=held, early_decode=early)
 
     def stt(self) -> STTService:
         if self.whisper is not None:

@@ -11,6 +11,12 @@ from pipecat.processors.audio.vad_processor import VADProcessor
 from pipecat.processors.frame_processor import FrameDirection
 
 from voicebot.flows.slot_types import SlotType
+from voicebot.speech.early_decode import (
+    CallerPausedFrame,
+    CallerResumedFrame,
+    EndTurnFrame,
+    pause_secs,
+)
 from voicebot.speech.frames import ExpectationFrame, SustainedSpeechFrame
 from voicebot.speech.webrtc_vad import WebRTCVADAnalyzer, turn_vad_params
 
@@ -26,7 +32,9 @@ class TurnVADProcessor(VADProcessor):
     """VAD frames as pipecat's VADProcessor sends them, plus one `SustainedSpeechFrame` per
     caller turn once it holds `sustained_secs` of speech. The `ExpectationFrame`s the
     recogniser passes upstream set the end-of-turn wait; `held` are the slot types whose pauses
-    the recogniser waits out itself."""
+    the recogniser waits out itself. With `early_decode`, it also announces the caller's
+    pauses and ends a turn when the recogniser says its transcript is complete
+    (`speech.early_decode`)."""
 
     def __init__(
         self,
@@ -34,6 +42,7 @@ class TurnVADProcessor(VADProcessor):
         vad_analyzer: WebRTCVADAnalyzer,
         sustained_secs: float = SUSTAINED_SPEECH_SECS,
         held: frozenset[SlotType] = frozenset(),
+        early_decode: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(vad_analyzer=vad_analyzer, **kwargs)
@@ -41,12 +50,17 @@ class TurnVADProcessor(VADProcessor):
         self._held = held
         self._sustained_secs = sustained_secs
         self._announced = False
+        self._early_decode = early_decode
+        self._paused = False
 
     async def process_frame(self, frame: Frame, direction: FrameDirection) -> None:
         if isinstance(frame, ExpectationFrame):  # consumed: nothing upstream needs it
             params = turn_vad_params(frame.expect, self._held)
             if params != self._analyzer.params:  # setting them restarts the VAD's count
                 self._analyzer.set_params(params)
+            return
+        if isinstance(frame, EndTurnFrame):  # consumed: from the recogniser, for this VAD
+            self._analyzer.end_turn_now()
             return
         await super().process_frame(frame, direction)
         if not isinstance(frame, InputAudioRawFrame):
@@ -57,3 +71,17 @@ class TurnVADProcessor(VADProcessor):
         elif heard >= self._sustained_secs and not self._announced:
             self._announced = True
             await self.broadcast_frame(SustainedSpeechFrame, secs=heard)
+        if self._early_decode:
+            await self._announce_pause()
+
+    async def _announce_pause(self) -> None:
+        """`CallerPausedFrame` part-way through the end-of-turn wait, `CallerResumedFrame`
+        when the caller speaks again before the turn has ended."""
+        quiet = self._analyzer.quiet_secs
+        if quiet >= pause_secs(self._analyzer.params.stop_secs) and not self._paused:
+            self._paused = True
+            await self.broadcast_frame(CallerPausedFrame, secs=quiet)
+        elif quiet == 0.0 and self._paused:
+            self._paused = False
+            if self._analyzer.speech_secs > 0.0:  # speaking again, not a turn that ended
+                await self.broadcast_frame(CallerResumedFrame)

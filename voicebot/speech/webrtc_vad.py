@@ -74,6 +74,7 @@ class WebRTCVADAnalyzer(VADAnalyzer):
         self._vad = webrtcvad.Vad(aggressiveness)
         self._window_ms = window_ms
         self._speech_secs = 0.0
+        self._quiet_secs = 0.0
         self._confidence = 0.0  # webrtcvad's verdict on the window being analysed
         super().__init__(sample_rate=sample_rate, params=params or telephone_vad_params())
 
@@ -97,8 +98,8 @@ class WebRTCVADAnalyzer(VADAnalyzer):
         """pipecat's loudness gate, measured only on windows webrtcvad calls speech: on the
         others the window is not speech whatever its loudness, and a BS.1770 measurement of
         the last 0.4 s for every 20 ms window was the largest single cost of a caller's audio
-        in the server (py-spy, 10 calls: 7 % of the worker's CPU). The rolling window still takes every window, so the first speech
-        window is measured over the same 0.4 s as before."""
+        in the server (py-spy, 10 calls: 7 % of the worker's CPU). The rolling window still
+        takes every window, so the first speech window is measured over the same 0.4 s."""
         if self._confidence >= self.params.confidence:
             return super()._get_smoothed_volume(audio)
         self._volume_tracker.update(audio, self.sample_rate)
@@ -116,9 +117,24 @@ class WebRTCVADAnalyzer(VADAnalyzer):
         # pipecat's loudness gate) takes under 0.1 ms, about what the thread hop itself costs,
         # and holds the GIL anyway; every call makes 50 of them a second.
         state = self._run_analyzer(buffer)
+        secs = len(buffer) / (2 * self.sample_rate)  # 16-bit mono, as pipecat sends it
         if state == VADState.SPEAKING:
-            heard = len(buffer) / (2 * self.sample_rate)  # 16-bit mono, as pipecat sends it
-            self._speech_secs = (self._speech_secs or self.params.start_secs) + heard
-        elif state == VADState.QUIET:
-            self._speech_secs = 0.0
+            self._speech_secs = (self._speech_secs or self.params.start_secs) + secs
+            self._quiet_secs = 0.0
+        elif state == VADState.STOPPING:
+            self._quiet_secs += secs
+        else:
+            self._speech_secs = self._quiet_secs = 0.0
         return state
+
+    @property
+    def quiet_secs(self) -> float:
+        """How long the caller has been quiet in a turn the VAD has not ended yet (0 while
+        they speak and between turns)."""
+        return self._quiet_secs
+
+    def end_turn_now(self) -> None:
+        """End a turn whose pause has begun at the next window, without waiting out the rest
+        of `stop_secs` (speech in that window still carries the turn on)."""
+        if self._vad_state == VADState.STOPPING:
+            self._vad_stopping_count = max(self._vad_stopping_count, self._vad_stop_frames - 1)

@@ -24,7 +24,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from pipecat.frames.frames import ErrorFrame, Frame, TranscriptionFrame
+from pipecat.frames.frames import (
+    ErrorFrame,
+    Frame,
+    TranscriptionFrame,
+    VADUserStartedSpeakingFrame,
+)
 from pipecat.processors.frame_processor import FrameDirection
 from pipecat.services.settings import STTSettings
 from pipecat.services.stt_service import SegmentedSTTService
@@ -33,6 +38,13 @@ from pipecat.utils.time import time_now_iso8601
 from voicebot.audio.codec import resample
 from voicebot.dialogue.actions import Expectation
 from voicebot.exceptions import SpeechError
+from voicebot.speech.early_decode import (
+    CallerPausedFrame,
+    CallerResumedFrame,
+    EarlyDecode,
+    EndTurnFrame,
+    completes,
+)
 from voicebot.speech.frames import ExpectationFrame
 from voicebot.speech.packaged import ModelMissingError, cache_dir_for, model_dir, packaged
 from voicebot.speech.whisper_guards import judge, token_budget
@@ -297,6 +309,7 @@ class WhisperSTTService(SegmentedSTTService):
         super().__init__(**kwargs)
         self._recognizer = recognizer
         self._expect = _OPEN_SPEECH
+        self._early: EarlyDecode[WhisperRecognition] = EarlyDecode()
 
     @property
     def wants_wav_segments(self) -> bool:
@@ -309,14 +322,49 @@ class WhisperSTTService(SegmentedSTTService):
     async def process_frame(self, frame: Frame, direction: FrameDirection) -> None:
         if isinstance(frame, ExpectationFrame):
             self._expect = frame.expect
+            self._early.drop()
             await self.push_frame(frame, direction)  # on to the VAD: its end-of-turn wait
             return
+        if isinstance(frame, CallerPausedFrame):
+            self._decode_early()
+        elif isinstance(frame, (CallerResumedFrame, VADUserStartedSpeakingFrame)):
+            self._early.drop()
         await super().process_frame(frame, direction)
+
+    def _decode_early(self) -> None:
+        """The caller paused: decode the turn so far (`speech.early_decode`)."""
+        expect = self._expect
+
+        async def decode(audio: bytes) -> WhisperRecognition:
+            return await self._recognizer.recognize_async(audio, self.sample_rate, expect)
+
+        task = self._early.start(bytes(self._audio_buffer), expect, decode)
+        if task is not None:
+            task.add_done_callback(lambda done: self._end_turn_if_complete(done, expect))
+
+    def _end_turn_if_complete(
+        self, done: asyncio.Task[WhisperRecognition], expect: Expectation
+    ) -> None:
+        if done.cancelled() or done.exception() is not None or not self._user_speaking:
+            return
+        if completes(done.result().text, expect):
+            self.create_task(self.push_frame(EndTurnFrame(), FrameDirection.UPSTREAM))
 
     async def run_stt(self, audio: bytes) -> AsyncGenerator[Frame | None, None]:
         await self.start_processing_metrics()
+        early = self._early.take(audio, self._expect)
         try:
-            result = await self._recognizer.recognize_async(audio, self.sample_rate, self._expect)
+            if early is not None:
+                try:
+                    result = await early  # the turn's audio is the early decode's, plus quiet
+                except asyncio.CancelledError:
+                    if not early.cancelled():
+                        raise  # this task is being cancelled, not the early decode
+                    early = None
+            if early is None:
+                result = await self._recognizer.recognize_async(
+                    audio, self.sample_rate, self._expect
+                )
         except SpeechError as exc:
             yield ErrorFrame(error=f"speech recognition failed: {exc}")
             return
