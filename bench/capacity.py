@@ -1,8 +1,11 @@
 """Capacity: how many concurrent calls one machine holds, voicebot against a plain pipecat bot.
 
 For each target it starts the server in its own processes (`voicebot serve --workers W`, or
-bench/pipecat_peer.py), then for each step N places N calls at once at real-time pacing from
-separate caller processes (the caller simulator, ~20 calls per process) and prints: response
+bench/pipecat_peer.py), then for each step N keeps N calls under way at real-time pacing from
+separate caller processes (the caller simulator, ~20 call slots per process; each slot places
+demo calls back to back from a random point in the first call's length, so the N calls are at
+staggered points of the script, as a call centre's are; the calls begun during one call's
+length at full concurrency are measured) and prints: response
 latency p50/p95 (caller's last speech frame sent -> first bot audio received), unanswered
 turns and failed calls, the largest stall in the bot's audio within a reply (on the caller's
 playout clock: a gap the caller hears), the server's CPU seconds per call-minute and its
@@ -41,6 +44,8 @@ PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
 P95_LIMIT_MS = 800.0
 GAP_LIMIT_MS = 100.0
 CALLS_PER_CALLER_PROCESS = 20
+MEASURE_CALLS = 1.0
+"""Calls measured per slot, as a length of time: one call's length of full concurrency."""
 DEMO = REPO / "audio_fixtures" / "demo"
 # Spoken turns only (the pipecat peer has no keypad), then the caller hangs up. On voicebot's
 # flow: menu, account number, yes, and "no" at the PIN prompt (a re-prompt).
@@ -74,6 +79,11 @@ def _call_figures(result: Any) -> dict[str, Any]:
     spoken = [t for t in result.turns if t.kind == "Speak"]
     return {
         "latencies": [t.latency_ms for t in spoken if t.latency_ms is not None],
+        "by_turn": {
+            name: t.latency_ms
+            for name, t in zip(TURNS, spoken, strict=False)
+            if t.latency_ms is not None
+        },
         "unanswered": len(TURNS) - sum(t.latency_ms is not None for t in spoken),
         "error": result.error,
         "gap_ms": max_gap_ms(result.bot_timeline),
@@ -81,26 +91,68 @@ def _call_figures(result: Any) -> dict[str, Any]:
     }
 
 
-def caller_process(url: str, calls: int, spread_s: float, seed: int) -> list[dict[str, Any]]:
-    """One caller process: `calls` simulated calls, their starts spread over `spread_s`."""
-    from voicebot.tools.simulator.caller import CallerSimulator
+def demo_scenario() -> Any:
+    """The demo call as a caller makes it (the PIN keyed, as the bot asks); spoken turns timed."""
     from voicebot.tools.simulator.scenario import Keys, Scenario, Speak
 
-    # The demo call as a caller makes it (the PIN keyed, as the bot asks); spoken turns timed.
     spoken = [Speak(DEMO / f"{name}.wav") for name in TURNS]
-    scenario = Scenario("capacity", (*spoken[:3], Keys("1234"), spoken[3]))  # bot says bye
+    return Scenario("capacity", (*spoken[:3], Keys("1234"), spoken[3]))  # the bot says bye
+
+
+def warm_up_calls(url: str, calls: int) -> float:
+    """`calls` demo calls at once, unmeasured (the first calls build grammars and load the
+    open LM); returns how long the slowest took, in seconds."""
+    from voicebot.tools.simulator.caller import CallerSimulator
+
+    async def one() -> float:
+        begun = time.monotonic()
+        result = await CallerSimulator(url, speed=1.0, reply_timeout=30.0).run(demo_scenario())
+        if result.error is not None:
+            raise SystemExit(f"warm-up call failed: {result.error}")
+        return time.monotonic() - begun
+
+    async def all_calls() -> list[float]:
+        return list(await asyncio.gather(*(one() for _ in range(calls))))
+
+    return max(asyncio.run(all_calls()))
+
+
+def caller_process(
+    url: str, slots: int, window: tuple[float, float, float], seed: int
+) -> tuple[list[dict[str, Any]], float]:
+    """One caller process running `slots` of the step's N call slots. `window` is (start,
+    measure_from, measure_until) on the wall clock: each slot waits until a random moment in
+    the first call length after `start`, then places calls back to back, so N calls are under
+    way at staggered points of the script from `measure_from` on (calls in lock-step would all
+    speak their account number in the same second, a burst no call centre sees). Only calls
+    begun between `measure_from` and `measure_until` are measured; slots go on calling until
+    the last of those has ended, so every measured turn meets N calls. Returns the measured
+    calls' figures and the seconds of caller audio of all calls (for CPU per call-minute)."""
+    from voicebot.tools.simulator.caller import CallerSimulator
+
+    scenario = demo_scenario()
     rng = random.Random(seed)
+    start, measure_from, measure_until = window
+    call_secs = measure_from - start
+    stop_at = measure_until + call_secs
 
-    async def one(delay: float) -> dict[str, Any]:
-        await asyncio.sleep(delay)
-        # A slow reply is a figure to report, not a failure: only past 30 s is a turn lost.
-        simulator = CallerSimulator(url, speed=1.0, reply_timeout=30.0)
-        return _call_figures(await simulator.run(scenario))
+    async def slot(offset: float) -> list[dict[str, Any]]:
+        await asyncio.sleep(max(0.0, start + offset - time.time()))
+        made = []
+        while time.time() < stop_at:
+            begun = time.time()
+            # A slow reply is a figure to report, not a failure: only past 30 s is a turn lost.
+            simulator = CallerSimulator(url, speed=1.0, reply_timeout=30.0)
+            figures = _call_figures(await simulator.run(scenario))
+            made.append({**figures, "measured": measure_from <= begun <= measure_until})
+        return made
 
-    async def all_calls() -> list[dict[str, Any]]:
-        return list(await asyncio.gather(*(one(rng.uniform(0, spread_s)) for _ in range(calls))))
+    async def all_slots() -> tuple[list[dict[str, Any]], float]:
+        offsets = [rng.uniform(0, call_secs) for _ in range(slots)]
+        made = [c for calls in await asyncio.gather(*map(slot, offsets)) for c in calls]
+        return [c for c in made if c["measured"]], sum(c["audio_s"] for c in made)
 
-    return asyncio.run(all_calls())
+    return asyncio.run(all_slots())
 
 
 # -- server side ------------------------------------------------------------------------------
@@ -204,6 +256,7 @@ class Step:
     gap_ms: float
     cpu_per_min: float
     rss_per_call: float
+    by_turn: dict[str, tuple[float, float]] = field(default_factory=dict)  # name: (p50, p95)
 
     @property
     def holds(self) -> bool:
@@ -222,23 +275,27 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, math.ceil(q / 100 * len(ordered)) - 1))]
 
 
-def run_step(pool: Any, server: subprocess.Popen[bytes], url: str, calls: int) -> Step:
+def run_step(
+    pool: Any, server: subprocess.Popen[bytes], url: str, calls: int, call_secs: float
+) -> Step:
+    """N = `calls` call slots; `call_secs`: how long one demo call lasts."""
     processes = math.ceil(calls / CALLS_PER_CALLER_PROCESS)
     shares = [calls // processes + (i < calls % processes) for i in range(processes)]
-    spread = min(5.0, 0.1 * calls)  # arrivals over a few seconds, not one instant
+    start = time.time() + 2.0  # the caller processes are up by then
+    window = (start, start + call_secs, start + call_secs + MEASURE_CALLS * call_secs)
     rss_idle = tree_rss_mb(server.pid)
     cpu_start = tree_cpu_s(server.pid)
     pending = [
-        pool.apply_async(caller_process, (url, share, spread, i)) for i, share in enumerate(shares)
+        pool.apply_async(caller_process, (url, share, window, i)) for i, share in enumerate(shares)
     ]
     rss_peak = rss_idle
     while not all(p.ready() for p in pending):
         rss_peak = max(rss_peak, tree_rss_mb(server.pid))
         time.sleep(0.5)
     cpu = tree_cpu_s(server.pid) - cpu_start
-    figures = [f for p in pending for f in p.get()]
+    figures = [f for p in pending for f in p.get()[0]]
     latencies = [v for f in figures for v in f["latencies"]]
-    minutes = sum(f["audio_s"] for f in figures) / 60
+    minutes = sum(p.get()[1] for p in pending) / 60
     return Step(
         calls=calls,
         p50=statistics.median(latencies) if latencies else math.nan,
@@ -248,6 +305,11 @@ def run_step(pool: Any, server: subprocess.Popen[bytes], url: str, calls: int) -
         gap_ms=max(f["gap_ms"] for f in figures),
         cpu_per_min=cpu / minutes if minutes else math.nan,
         rss_per_call=max(0.0, rss_peak - rss_idle) / calls,
+        by_turn={
+            name: (statistics.median(values), percentile(values, 95))
+            for name in TURNS
+            if (values := [f["by_turn"][name] for f in figures if name in f["by_turn"]])
+        },
     )
 
 
@@ -303,6 +365,11 @@ def targets(names: list[str], workers: int, db: Path, cache: Path) -> list[Targe
     return chosen
 
 
+def print_turns(step: Step) -> None:
+    turns = ", ".join(f"{name} {p50:.0f}/{p95:.0f}" for name, (p50, p95) in step.by_turn.items())
+    print(f"{'':>6}by turn, p50/p95 ms: {turns}")
+
+
 def print_table(name: str, steps: list[Step]) -> None:
     print(f"\n{name}")
     print(f"{'calls':>6}{'p50 ms':>9}{'p95 ms':>9}{'unans.':>8}{'failed':>8}{'gap ms':>8}"
@@ -328,6 +395,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="steps 1,5,10 only")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--targets", default="embedded,nl,peer")
+    parser.add_argument("--by-turn", action="store_true", help="also print each turn's latency")
     parser.add_argument(
         "--keep-going", action="store_true", help="run every step even after one fails to hold"
     )
@@ -347,12 +415,13 @@ def main() -> None:
             results[target.name] = []
             with running(target, port) as server:
                 url = f"ws://127.0.0.1:{port}/twilio/stream"
-                # Not measured: first calls load lazily built parts (grammars, the open LM).
-                run_step(pool, server, url, 2 * args.workers)
+                call_secs = pool.apply(warm_up_calls, (url, 2 * args.workers))
                 for calls in steps:
-                    step = run_step(pool, server, url, calls)
+                    step = run_step(pool, server, url, calls, call_secs)
                     results[target.name].append(step)
                     print_table(target.name, [step])
+                    if args.by_turn:
+                        print_turns(step)
                     if not step.holds and not args.keep_going:
                         break
     pool.close()

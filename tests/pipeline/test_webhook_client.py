@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import AsyncIterator, Callable
 
@@ -97,3 +98,42 @@ async def test_a_missing_environment_variable_is_a_failure() -> None:
 async def test_nobody_listening_is_a_failure() -> None:
     result, _ = await WebhookClient().call(call("http://127.0.0.1:9/x"))
     assert not result.ok and result.error.startswith("request failed")
+
+
+async def test_calls_share_one_kept_alive_connection_to_the_backend() -> None:
+    """Each call has its own WebhookClient; their requests reuse one connection to the
+    backend instead of opening (and, for https, handshaking) a new one per request."""
+    connections = 0
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal connections
+        connections += 1
+        answer = b'{"balance": "12.00"}'
+        with contextlib.suppress(asyncio.IncompleteReadError):  # the client went away
+            await answer_each(reader, writer, answer)
+
+    async def answer_each(
+        reader: asyncio.StreamReader, writer: asyncio.StreamWriter, answer: bytes
+    ) -> None:
+        while head := await reader.readuntil(b"\r\n\r\n"):
+            length = next(
+                (int(h.split(":")[1]) for h in head.decode().split("\r\n") if
+                 h.lower().startswith("content-length")),
+                0,
+            )  # fmt: skip
+            await reader.readexactly(length)
+            writer.write(
+                f"HTTP/1.1 200 OK\r\nContent-Length: {len(answer)}\r\n"
+                "Content-Type: application/json\r\n\r\n".encode()
+                + answer
+            )
+            await writer.drain()
+
+    srv = await asyncio.start_server(handle, "127.0.0.1", 0)
+    url = f"http://127.0.0.1:{srv.sockets[0].getsockname()[1]}/balance"
+    try:
+        results = [(await WebhookClient().call(call(url)))[0] for _ in range(3)]
+    finally:
+        srv.close()
+    assert [r.data for r in results] == [{"balance": "12.00"}] * 3
+    assert connections == 1
