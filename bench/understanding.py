@@ -5,13 +5,16 @@ Each held-out caller turn of bench/data/understanding.yaml is spoken by several 
 and the human recordings in ../shared/audio/), band-limited to 8 kHz with line noise and
 μ-law encoded, then taken through the call path: the recogniser (pocketsphinx against the
 node's grammar, or whisper), the emotion tracker, the intent matcher (open vocabulary) and the
-dialogue engine, started in the node the turn belongs to. A turn is right when the engine
-does what the label says (goes where the intent leads, stores the slot value, stays put for
-off-topic speech); a check question ("Did you want to …?") naming the right intent counts
-as right-after-check. Prints per category and stack: right, checked, false accepts, false
-crises, hang-ups, and latency (recogniser + understanding + engine).
+dialogue engine, started in the node the turn belongs to. The `text` stack feeds each turn's
+true words (confidence 1.0) to the same matcher, slot parsers and engine, so its misses are
+the matcher's or the parser's and the open stack's extra misses are the recogniser's. A turn
+is right when the engine does what the label says (goes where the intent leads, stores the
+slot value, stays put for off-topic speech); a check question ("Did you want to …?") naming
+the right intent counts as right-after-check. Prints per category and stack: right, checked,
+false accepts, false crises, hang-ups, and latency (recogniser + understanding + engine).
 
-Usage: python bench/understanding.py [--quick | --voices V…] [--stacks embedded open] [--misses]
+Usage: python bench/understanding.py [--quick | --voices V…] [--stacks embedded open text]
+                                    [--model tiny.en|base|DIR] [--misses]
        python bench/understanding.py --calibrate   (prints the matcher's fitted CALIBRATION)
 """
 
@@ -171,22 +174,35 @@ def spoken_turns(data: dict[str, Any], voices: list[str], piper: bool) -> list[T
     return turns
 
 
+def written_turns(data: dict[str, Any]) -> list[Turn]:
+    turns = [Turn(category, text, str(meaning), "text", b"")
+             for category, items in data["heldout"].items() for text, meaning in items]  # fmt: skip
+    turns += [Turn("noise", name, "none", "text", b"") for name, _ in noise_turns()]
+    human = [t for t in human_turns() if t.voice.startswith("human")]
+    return turns + [Turn(t.category, t.text, t.meaning, "text", b"") for t in human]
+
+
 class Stack:
     """One speech stack: a recogniser and how its transcript reaches the engine."""
 
-    def __init__(self, name: str, flows: dict[str, Flow], matcher: IntentMatcher | None) -> None:
+    def __init__(
+        self, name: str, flows: dict[str, Flow], matcher: IntentMatcher | None, model: str
+    ) -> None:
         self.name = name
         self.flows = flows
         self.matcher = matcher
+        self.recognizer: Any = None
+        if name == "text":  # the true words: what a perfect recogniser would hand on
+            return
         if name == "embedded":
             from voicebot.speech.recognizer import PocketsphinxRecognizer
 
-            self.recognizer: Any = PocketsphinxRecognizer()
+            self.recognizer = PocketsphinxRecognizer()
         else:
             from voicebot.speech.whisper_stt import WhisperConfig, WhisperRecognizer
 
-            # The packaged tiny.en (checksummed), as `stt: whisper` loads it by default.
-            self.recognizer = WhisperRecognizer(WhisperConfig(model="tiny.en", workers=1))
+            # A packaged model (checksummed), as `stt: whisper` loads VOICEBOT_WHISPER_MODEL.
+            self.recognizer = WhisperRecognizer(WhisperConfig(model=model, workers=1))
         self.recognizer.warm_up()
 
     def engine_at(self, flow: str, node: str, digits: int | None = None) -> DialogueEngine:
@@ -206,16 +222,19 @@ class Stack:
         engine = self.engine_at(where["flow"], where["node"], digits)
         expect = engine.expectation()
         started = time.perf_counter()
-        heard = self.recognizer.recognize(turn.audio, TELEPHONE_RATE, expect)
-        text = "" if heard.rejected else heard.text
+        if self.recognizer is None:
+            text, confidence = ("" if turn.category == "noise" else turn.text), 1.0
+        else:
+            heard = self.recognizer.recognize(turn.audio, TELEPHONE_RATE, expect)
+            text, confidence = ("" if heard.rejected else heard.text), heard.confidence
         estimate = EmotionTracker().observe(text)
         emotion = Estimate(estimate.label, estimate.intensity, estimate.score, estimate.crisis)
-        utterance = Utterance(text=text, confidence=heard.confidence, emotion=emotion)
-        if self.name == "open":  # what the DialogueProcessor does with a whisper transcript
+        utterance = Utterance(text=text, confidence=confidence, emotion=emotion)
+        if self.name in ("open", "text"):  # what the DialogueProcessor does with open text
             utterance = asyncio.run(matched(self.matcher, engine, utterance))
         match = utterance.match
         actions = engine.handle(utterance)
-        heard_as = f"{text!r} ({heard.confidence:.2f}"
+        heard_as = f"{text!r} ({confidence:.2f}"
         heard_as += f", {match.candidate} {match.score:.2f})" if match is not None else ")"
         return actions, engine, (time.perf_counter() - started) * 1000, heard_as
 
@@ -268,9 +287,13 @@ def main() -> None:
         "--quick", action="store_true", help="piper and the human recordings only (~4 min)"
     )
     parser.add_argument("--voices", nargs="*", default=[*ESPEAK_HELD_OUT, *ESPEAK_PROJECT])
-    parser.add_argument("--stacks", nargs="+", default=["embedded", "open"])
+    parser.add_argument(
+        "--stacks", nargs="+", default=["embedded", "open"], choices=["embedded", "open", "text"]
+    )
+    parser.add_argument("--model", default="tiny.en", help="whisper model of the open stack")
     parser.add_argument("--calibrate", action="store_true", help="fit the matcher's score")
     parser.add_argument("--misses", action="store_true", help="print every wrong turn")
+    parser.add_argument("--categories", nargs="+", help="score only these (e.g. yes_no digits)")
     args = parser.parse_args()
     logs.configure("ERROR")
     data = yaml.safe_load(DATA.read_text())
@@ -281,12 +304,19 @@ def main() -> None:
         calibrate(data, matcher, flows)
         return
     voices = [] if args.quick else list(args.voices)
-    turns = spoken_turns(data, voices, piper=True)
-    print(f"{len(turns)} caller turns; voices: {', '.join(voices)}, piper:joe, human; "
-          f"8 kHz μ-law, line noise {NOISE}", flush=True)  # fmt: skip
+    if args.stacks == ["text"]:  # words only: one turn per held-out phrase, nothing spoken
+        voices = ["text"]
+        turns = written_turns(data)
+    else:
+        turns = spoken_turns(data, voices, piper=True)
+    if args.categories:
+        wanted = set(args.categories) | ({"digits5"} if "digits" in args.categories else set())
+        turns = [t for t in turns if t.category in wanted]
+    spoken = "" if voices == ["text"] else f", piper:joe, human; 8 kHz μ-law, line noise {NOISE}"
+    print(f"{len(turns)} caller turns; voices: {', '.join(voices)}{spoken}", flush=True)
     tallies: dict[tuple[str, str], Tally] = defaultdict(Tally)
     for stack_name in args.stacks:
-        stack = Stack(stack_name, flows, matcher)
+        stack = Stack(stack_name, flows, matcher, args.model)
         for turn in turns:
             category = "digits" if turn.category == "digits5" else turn.category
             where = data["nodes"][CATEGORY_NODE[category]]

@@ -63,7 +63,7 @@ class Settings(BaseModel):
         "faster-whisper name (local Hugging Face cache only) or a model folder.",
     )
     whisper_compute_type: str = Field("int8", description="CTranslate2 compute type for whisper.")
-    whisper_beam_size: int = Field(1, ge=1, le=10, description="Whisper beam size.")
+    whisper_beam_size: int = Field(5, ge=1, le=10, description="Whisper beam size.")
     whisper_threads: int = Field(2, ge=1, description="CPU threads per whisper decode.")
     whisper_workers: int = Field(1, ge=1, description="Whisper decodes run at the same time.")
     whisper_max_pending: int = Field(

@@ -22,9 +22,11 @@ from pipecat.tests.utils import run_test
 
 from voicebot.audio.codec import resample, ulaw_decode, ulaw_encode
 from voicebot.dialogue.actions import Expectation, SlotExpectation
+from voicebot.dialogue.understanding import interpret_open
 from voicebot.speech.piper_tts import PiperTTSService, PiperVoiceModel
 from voicebot.speech.whisper_guards import judge, token_budget
 from voicebot.speech.whisper_stt import WhisperConfig, WhisperRecognizer
+from voicebot.tools.replay.audio import synthesise
 
 REAL_SPEECH = Path(__file__).resolve().parents[3] / "shared" / "audio" / "real_speech"
 NO_SHARED = "../shared/audio/real_speech (real human recordings) is not beside the project"
@@ -65,6 +67,18 @@ def test_tiny_en_hears_real_speech_over_the_phone(tiny_en: WhisperRecognizer, na
     assert words(result.text) == said
     assert not result.rejected and result.confidence > 0.4
     assert result.no_speech_prob < 0.5
+
+
+@pytest.mark.parametrize("voice", ["en-us", "en-gb"])
+def test_the_default_beam_search_hears_a_digit_string_whole(
+    tiny_en: WhisperRecognizer, voice: str
+) -> None:
+    # Greedy decoding (beam 1) dropped the leading "five" for both voices: "7341521".
+    said = "five seven three four one five two one"
+    audio = synthesise(said, voice=voice, rate=150, noise=0.01)
+    account = Expectation(node="acc", slot=SlotExpectation("account", "digits", 8, 8))
+    heard = tiny_en.recognize(audio, 8000, account)
+    assert interpret_open(heard.text, account, None).slot_value == "57341521", heard.text
 
 
 def line_noise(secs: float, level: float, seed: int = 3) -> bytes:

@@ -85,6 +85,16 @@ def test_node_phrases_become_hot_words() -> None:
         ),
     )
     assert hotwords_for(choice) == "gas, gas meter, electric"
+    commands = {"agent": ("agent",), "goodbye": ("goodbye", "bye", "good bye")}
+    # A slot node hears its own words only: the commands were written back as the answer.
+    yes_no = Expectation(
+        node="ask", intents=commands, slot=SlotExpectation(name="home", type="yes_no")
+    )
+    assert hotwords_for(yes_no) == "yes, no"
+    digits_node = Expectation(
+        node="acc", intents=commands, slot=SlotExpectation(name="account", type="digits")
+    )
+    assert hotwords_for(digits_node) is None
     assert hotwords_for(Expectation(node="open", free_speech=True)) is None
     digits = Expectation(node="acc", slot=SlotExpectation(name="account_number", type="digits"))
     assert initial_prompt_for(digits) is None  # it cost tiny.en 4 of 30 digit strings
