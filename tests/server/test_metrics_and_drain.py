@@ -60,6 +60,8 @@ async def test_metrics_count_a_real_call_by_stage_and_outcome(server: LocalServe
     # Four spoken turns answered (the fifth turn is keys): each stage timed per turn.
     for stage in ("end_of_turn", "stt", "dialogue", "tts_first_audio"):
         assert grew("voicebot_turn_stage_seconds_count", stage=stage) >= 4, stage
+    ended = grew("voicebot_turn_stage_seconds_count", stage="end_of_turn")
+    assert ended == grew("voicebot_turn_stage_seconds_count", stage="stt")  # once per turn
     assert grew("voicebot_response_seconds_count") >= 4
     assert grew("voicebot_response_seconds_sum") > 0
     assert after[("voicebot_model_loaded", (("backend", "pocketsphinx"), ("stage", "stt")))] == 1

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from pipecat.frames.frames import (
     Frame,
     InputAudioRawFrame,
@@ -56,9 +57,10 @@ async def early_vad(expect: Expectation, sent: list[bytes | Frame]) -> list[type
     return [type(f) for f in down if isinstance(f, TURN_FRAMES)]
 
 
-def test_the_pause_is_announced_halfway_through_the_wait_and_by_0_3_s_when_dictating() -> None:
-    assert pause_secs(0.3) == 0.15
-    assert pause_secs(0.8) == 0.3
+def test_the_pause_is_announced_a_third_into_the_wait_and_never_after_0_3_s() -> None:
+    assert pause_secs(0.3) == pytest.approx(0.1)
+    assert pause_secs(0.8) == pytest.approx(0.8 / 3)
+    assert pause_secs(1.5) == 0.3  # never later than 0.3 s
 
 
 async def test_a_pause_the_caller_goes_on_after_is_announced_and_so_is_their_going_on() -> None:

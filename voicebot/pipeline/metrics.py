@@ -24,6 +24,7 @@ from pipecat.frames.frames import (
     VADUserStoppedSpeakingFrame,
 )
 from pipecat.observers.base_observer import BaseObserver, FramePushed
+from pipecat.processors.frame_processor import FrameDirection
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     REGISTRY,
@@ -126,6 +127,8 @@ class CallMetricsObserver(BaseObserver):
         frame = data.frame
         now = time.monotonic()
         if isinstance(frame, VADUserStoppedSpeakingFrame):
+            if data.direction != FrameDirection.DOWNSTREAM:
+                return  # the VAD broadcasts it both ways: one turn end, counted once
             self._turn_ended = now
             self._speech_ended = now - frame.stop_secs
             self._transcribed = self._reply_text = None
