@@ -41,6 +41,10 @@ TURN_FRAMES = (
 
 
 async def early_vad(expect: Expectation, sent: list[bytes | Frame]) -> list[type[Frame]]:
+    return [type(f) for f in await early_vad_frames(expect, sent)]
+
+
+async def early_vad_frames(expect: Expectation, sent: list[bytes | Frame]) -> list[Frame]:
     """The turn frames the VAD sends for `sent` (20 ms μ-law frames, and frames as they come
     to it), with early decoding on."""
     frames: list[Frame] = [ExpectationFrame(expect=expect)]
@@ -54,7 +58,7 @@ async def early_vad(expect: Expectation, sent: list[bytes | Frame]) -> list[type
     )
     params = PipelineParams(audio_in_sample_rate=TELEPHONE_RATE)
     down, _ = await run_test(processor, frames_to_send=frames, pipeline_params=params)
-    return [type(f) for f in down if isinstance(f, TURN_FRAMES)]
+    return [f for f in down if isinstance(f, TURN_FRAMES)]
 
 
 def test_the_pause_is_announced_a_third_into_the_wait_and_never_after_0_3_s() -> None:
@@ -83,8 +87,20 @@ async def test_a_complete_transcript_ends_the_turn_without_the_dictation_wait() 
         CallerPausedFrame,
     ]
     # …but once the recogniser says the turn is complete, the next window ends it.
-    ended = await early_vad(ACCOUNT, [*yes, *pause(0.4), EndTurnFrame(), *pause(0.1)])
-    assert ended == [VADUserStartedSpeakingFrame, CallerPausedFrame, VADUserStoppedSpeakingFrame]
+    ended = await early_vad_frames(ACCOUNT, [*yes, *pause(0.4), EndTurnFrame(), *pause(0.1)])
+    assert [type(f) for f in ended] == [
+        VADUserStartedSpeakingFrame,
+        CallerPausedFrame,
+        VADUserStoppedSpeakingFrame,
+    ]
+    # The stop says how long the caller was really quiet (the metrics date their last speech
+    # from it): the 0.4 s before the request and one window, not the 0.8 s wait.
+    stop = ended[-1]
+    assert isinstance(stop, VADUserStoppedSpeakingFrame)
+    assert 0.35 <= stop.stop_secs <= 0.5
+    normal = (await early_vad_frames(YES_NO, [*yes, *pause(0.5)]))[-1]
+    assert isinstance(normal, VADUserStoppedSpeakingFrame)
+    assert normal.stop_secs == pytest.approx(0.3)
 
 
 async def test_an_end_of_turn_request_while_the_caller_speaks_changes_nothing() -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pipecat.frames.frames import Frame, InputAudioRawFrame
+from pipecat.frames.frames import Frame, InputAudioRawFrame, VADUserStoppedSpeakingFrame
 from pipecat.processors.audio.vad_processor import VADProcessor
 from pipecat.processors.frame_processor import FrameDirection
 
@@ -73,6 +73,13 @@ class TurnVADProcessor(VADProcessor):
             await self.broadcast_frame(SustainedSpeechFrame, secs=heard)
         if self._early_decode:
             await self._announce_pause()
+
+    async def broadcast_frame(self, frame_cls: type[Frame], **kwargs: Any) -> None:
+        if frame_cls is VADUserStoppedSpeakingFrame and self._analyzer.ended_after_secs:
+            # The quiet the turn really ended after (less than stop_secs when the recogniser
+            # ended it early): the metrics date the caller's last speech from it.
+            kwargs["stop_secs"] = self._analyzer.ended_after_secs
+        await super().broadcast_frame(frame_cls, **kwargs)
 
     async def _announce_pause(self) -> None:
         """`CallerPausedFrame` part-way through the end-of-turn wait, `CallerResumedFrame`

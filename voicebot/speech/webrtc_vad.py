@@ -75,6 +75,8 @@ class WebRTCVADAnalyzer(VADAnalyzer):
         self._window_ms = window_ms
         self._speech_secs = 0.0
         self._quiet_secs = 0.0
+        self.ended_after_secs = 0.0
+        """The quiet that ended the last turn: `stop_secs`, or less when it was ended early."""
         self._confidence = 0.0  # webrtcvad's verdict on the window being analysed
         super().__init__(sample_rate=sample_rate, params=params or telephone_vad_params())
 
@@ -124,6 +126,8 @@ class WebRTCVADAnalyzer(VADAnalyzer):
         elif state == VADState.STOPPING:
             self._quiet_secs += secs
         else:
+            if self._speech_secs:  # the turn ends here
+                self.ended_after_secs = self._quiet_secs + secs
             self._speech_secs = self._quiet_secs = 0.0
         return state
 
