@@ -101,14 +101,13 @@ def demo_scenario() -> Any:
 
 def warm_up_calls(url: str, calls: int) -> float:
     """`calls` demo calls at once, unmeasured (the first calls build grammars and load the
-    open LM); returns how long the slowest took, in seconds."""
+    open LM); returns how long the slowest took, in seconds. A call that fails here is a
+    figure of the steps that follow (their failed calls), not a reason to stop."""
     from voicebot.tools.simulator.caller import CallerSimulator
 
     async def one() -> float:
         begun = time.monotonic()
-        result = await CallerSimulator(url, speed=1.0, reply_timeout=30.0).run(demo_scenario())
-        if result.error is not None:
-            raise SystemExit(f"warm-up call failed: {result.error}")
+        await CallerSimulator(url, speed=1.0, reply_timeout=30.0).run(demo_scenario())
         return time.monotonic() - begun
 
     async def all_calls() -> list[float]:
