@@ -363,16 +363,13 @@ class WhisperSTTService(SegmentedSTTService):
 
     async def run_stt(self, audio: bytes) -> AsyncGenerator[Frame | None, None]:
         await self.start_processing_metrics()
+        # The early decode, when the turn's audio is its audio plus quiet (once taken, nothing
+        # cancels it); otherwise the turn is decoded now.
         early = self._early.take(audio, self._expect)
         try:
             if early is not None:
-                try:
-                    result = await early  # the turn's audio is the early decode's, plus quiet
-                except asyncio.CancelledError:
-                    if not early.cancelled():
-                        raise  # this task is being cancelled, not the early decode
-                    early = None
-            if early is None:
+                result = await early
+            else:
                 result = await self._recognizer.recognize_async(
                     audio, self.sample_rate, self._expect
                 )
