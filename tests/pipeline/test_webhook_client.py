@@ -16,6 +16,20 @@ Reply = Callable[[str, bytes], tuple[int, bytes, float]]
 """(request line, body) -> (status, body, delay before answering)."""
 
 
+async def read_request(reader: asyncio.StreamReader) -> tuple[str, bytes]:
+    """One HTTP/1.1 request off the socket: its request line and its body."""
+    head = (await reader.readuntil(b"\r\n\r\n")).decode()
+    length = next(
+        (
+            int(line.split(":")[1])
+            for line in head.split("\r\n")
+            if line.lower().startswith("content-length")
+        ),
+        0,
+    )
+    return head.split("\r\n")[0], await reader.readexactly(length)
+
+
 @pytest.fixture
 async def server() -> AsyncIterator[tuple[str, list[tuple[str, bytes]], list[Reply]]]:
     """A minimal HTTP/1.1 server: records requests and answers with the scripted reply."""
@@ -23,17 +37,7 @@ async def server() -> AsyncIterator[tuple[str, list[tuple[str, bytes]], list[Rep
     replies: list[Reply] = []
 
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        head = (await reader.readuntil(b"\r\n\r\n")).decode()
-        length = next(
-            (
-                int(line.split(":")[1])
-                for line in head.split("\r\n")
-                if line.lower().startswith("content-length")
-            ),
-            0,
-        )
-        body = await reader.readexactly(length)
-        request = head.split("\r\n")[0]
+        request, body = await read_request(reader)
         seen.append((request, body))
         status, answer, delay = replies[0](request, body)
         await asyncio.sleep(delay)
@@ -115,13 +119,8 @@ async def test_calls_share_one_kept_alive_connection_to_the_backend() -> None:
     async def answer_each(
         reader: asyncio.StreamReader, writer: asyncio.StreamWriter, answer: bytes
     ) -> None:
-        while head := await reader.readuntil(b"\r\n\r\n"):
-            length = next(
-                (int(h.split(":")[1]) for h in head.decode().split("\r\n") if
-                 h.lower().startswith("content-length")),
-                0,
-            )  # fmt: skip
-            await reader.readexactly(length)
+        while True:  # one kept-alive connection: requests until the client goes away
+            await read_request(reader)
             writer.write(
                 f"HTTP/1.1 200 OK\r\nContent-Length: {len(answer)}\r\n"
                 "Content-Type: application/json\r\n\r\n".encode()
