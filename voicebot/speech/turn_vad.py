@@ -1,15 +1,19 @@
 """The VAD stage of the pipeline: pipecat's VADProcessor, which also says when the caller's
 turn has gone on long enough to be words rather than a cough or a backchannel, and waits
-longer for the end of a turn where the node expects a dictated string (`turn_vad_params`)."""
+longer for the end of a turn where the node expects a dictated string (`turn_vad_params`),
+and with Smart Turn ends a finished-sounding turn early and holds an unfinished one
+(`speech.smart_turn`)."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from pipecat.frames.frames import Frame, InputAudioRawFrame, VADUserStoppedSpeakingFrame
 from pipecat.processors.audio.vad_processor import VADProcessor
 from pipecat.processors.frame_processor import FrameDirection
 
+from voicebot.exceptions import SpeechError
 from voicebot.flows.slot_types import SlotType
 from voicebot.speech.early_decode import (
     CallerPausedFrame,
@@ -18,7 +22,16 @@ from voicebot.speech.early_decode import (
     pause_secs,
 )
 from voicebot.speech.frames import ExpectationFrame, SustainedSpeechFrame
+from voicebot.speech.smart_turn import (
+    COMPLETE_PROBABILITY,
+    HOLD_SECS,
+    MAX_AUDIO_SECS,
+    PRE_SPEECH_SECS,
+    SmartTurn,
+)
 from voicebot.speech.webrtc_vad import WebRTCVADAnalyzer, turn_vad_params
+
+logger = logging.getLogger(__name__)
 
 SUSTAINED_SPEECH_SECS = 0.8
 """Speech in one turn (pauses not counted) that is taken to be words, not a backchannel or a
@@ -34,7 +47,9 @@ class TurnVADProcessor(VADProcessor):
     recogniser passes upstream set the end-of-turn wait; `held` are the slot types whose pauses
     the recogniser waits out itself. With `early_decode`, it also announces the caller's
     pauses and ends a turn when the recogniser says its transcript is complete
-    (`speech.early_decode`)."""
+    (`speech.early_decode`). With `smart_turn`, the model judges each pause at that same
+    point: a turn that sounds finished ends then, one that does not waits up to `HOLD_SECS`.
+    """
 
     def __init__(
         self,
@@ -43,6 +58,7 @@ class TurnVADProcessor(VADProcessor):
         sustained_secs: float = SUSTAINED_SPEECH_SECS,
         held: frozenset[SlotType] = frozenset(),
         early_decode: bool = False,
+        smart_turn: SmartTurn | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(vad_analyzer=vad_analyzer, **kwargs)
@@ -52,6 +68,12 @@ class TurnVADProcessor(VADProcessor):
         self._announced = False
         self._early_decode = early_decode
         self._paused = False
+        self._smart_turn = smart_turn
+        self._pause = 0  # counts the pauses, so a late verdict is not applied to the next one
+        self._audio = bytearray()  # the current turn's audio (with PRE_SPEECH_SECS before it)
+        self._rate = 0
+        self.verdicts: list[float] = []
+        """Smart Turn's probability for each pause it judged in this call, in order."""
 
     async def process_frame(self, frame: Frame, direction: FrameDirection) -> None:
         if isinstance(frame, ExpectationFrame):  # consumed: nothing upstream needs it
@@ -66,12 +88,14 @@ class TurnVADProcessor(VADProcessor):
         if not isinstance(frame, InputAudioRawFrame):
             return
         heard = self._analyzer.speech_secs
+        if self._smart_turn is not None:
+            self._keep_audio(frame, heard)
         if heard == 0.0:
             self._announced = False
         elif heard >= self._sustained_secs and not self._announced:
             self._announced = True
             await self.broadcast_frame(SustainedSpeechFrame, secs=heard)
-        if self._early_decode:
+        if self._early_decode or self._smart_turn is not None:
             await self._announce_pause()
 
     async def broadcast_frame(self, frame_cls: type[Frame], **kwargs: Any) -> None:
@@ -87,8 +111,44 @@ class TurnVADProcessor(VADProcessor):
         quiet = self._analyzer.quiet_secs
         if quiet >= pause_secs(self._analyzer.params.stop_secs) and not self._paused:
             self._paused = True
-            await self.broadcast_frame(CallerPausedFrame, secs=quiet)
+            self._pause += 1
+            if self._smart_turn is not None:
+                self._judge_pause(self._smart_turn)
+            if self._early_decode:
+                await self.broadcast_frame(CallerPausedFrame, secs=quiet)
         elif quiet == 0.0 and self._paused:
             self._paused = False
-            if self._analyzer.speech_secs > 0.0:  # speaking again, not a turn that ended
+            if self._early_decode and self._analyzer.speech_secs > 0.0:  # speaking again
                 await self.broadcast_frame(CallerResumedFrame)
+
+    def _keep_audio(self, frame: InputAudioRawFrame, heard: float) -> None:
+        """The turn's audio for Smart Turn: since PRE_SPEECH_SECS before the VAD's start,
+        at most the model's last MAX_AUDIO_SECS."""
+        self._rate = frame.sample_rate
+        self._audio += frame.audio
+        start = self._analyzer.params.start_secs
+        keep = MAX_AUDIO_SECS if heard > 0.0 else PRE_SPEECH_SECS + start
+        excess = len(self._audio) - 2 * int(keep * frame.sample_rate)
+        if excess > 0:
+            del self._audio[:excess]
+
+    def _judge_pause(self, model: SmartTurn) -> None:
+        """Hold the pause while Smart Turn judges the turn so far, off the event loop."""
+        self._analyzer.hold_pause(HOLD_SECS)
+        self.create_task(self._verdict(model, self._pause, bytes(self._audio), self._rate))
+
+    async def _verdict(self, model: SmartTurn, pause: int, audio: bytes, rate: int) -> None:
+        """End the turn if it sounds finished; keep the held pause if not. On an error, back
+        to the fixed wait for the rest of the call."""
+        try:
+            probability = await model.probability_async(audio, rate)
+        except SpeechError as exc:
+            logger.warning("%s; this call's turns end after the fixed silence", exc)
+            self._smart_turn = None
+            self._analyzer.release_pause()
+            return
+        self.verdicts.append(probability)
+        if pause != self._pause or not self._paused:
+            return  # the caller went on, or the turn is over
+        if probability >= COMPLETE_PROBABILITY:
+            self._analyzer.end_turn_now()

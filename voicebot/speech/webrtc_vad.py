@@ -129,6 +129,8 @@ class WebRTCVADAnalyzer(VADAnalyzer):
             if self._speech_secs:  # the turn ends here
                 self.ended_after_secs = self._quiet_secs + secs
             self._speech_secs = self._quiet_secs = 0.0
+        if state != VADState.STOPPING:  # a held pause lasts only as long as the pause
+            self.release_pause()
         return state
 
     @property
@@ -136,6 +138,20 @@ class WebRTCVADAnalyzer(VADAnalyzer):
         """How long the caller has been quiet in a turn the VAD has not ended yet (0 while
         they speak and between turns)."""
         return self._quiet_secs
+
+    def hold_pause(self, stop_secs: float) -> None:
+        """Wait `stop_secs` of quiet in the current pause, not `params.stop_secs`, before the
+        turn ends (until the caller speaks again or the turn ends; `release_pause` undoes it)."""
+        if self._vad_state == VADState.STOPPING:
+            self._vad_stop_frames = self._stop_frames(max(stop_secs, self.params.stop_secs))
+
+    def release_pause(self) -> None:
+        """Back to the wait of `params.stop_secs` (a pause already longer ends at the next
+        window)."""
+        self._vad_stop_frames = self._stop_frames(self.params.stop_secs)
+
+    def _stop_frames(self, stop_secs: float) -> int:
+        return round(stop_secs * 1000 / self._window_ms)  # as VADAnalyzer.set_params counts
 
     def end_turn_now(self) -> None:
         """End a turn whose pause has begun at the next window, without waiting out the rest
