@@ -73,6 +73,14 @@ class Settings(BaseModel):
     whisper_time_limit_secs: float = Field(
         4.0, gt=0, description="A caller turn whose decode takes longer is dropped (not heard)."
     )
+    smart_turn: bool = Field(
+        False,
+        description="Smart Turn (pipecat's offline end-of-turn model) judges each caller "
+        "pause: a finished-sounding turn ends early, an unfinished one waits up to 1 s.",
+    )
+    smart_turn_model: Path | None = Field(
+        None, description="Smart Turn ONNX file (default: the one in pipecat's wheel)."
+    )
     piper_voice: str = Field(
         "en_US-joe-medium",
         description="en_US-joe-medium (from the models extra, checksummed) or a piper voice "

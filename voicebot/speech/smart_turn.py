@@ -105,3 +105,9 @@ def shared_smart_turn(model_path: Path | None = None) -> SmartTurn | None:
                 model = None
             _shared[model_path] = model
         return _shared[model_path]
+
+
+def smart_turn_for(enabled: bool, model_path: Path | None = None) -> SmartTurn | None:
+    """What a call's VAD gets from the `smart_turn` / `smart_turn_model` settings: the shared
+    model when enabled and loadable, else None (the fixed end-of-turn wait)."""
+    return shared_smart_turn(model_path) if enabled else None

@@ -6,6 +6,7 @@ and with Smart Turn ends a finished-sounding turn early and holds an unfinished 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -72,6 +73,7 @@ class TurnVADProcessor(VADProcessor):
         self._pause = 0  # counts the pauses, so a late verdict is not applied to the next one
         self._audio = bytearray()  # the current turn's audio (with PRE_SPEECH_SECS before it)
         self._rate = 0
+        self._judging: asyncio.Task[None] | None = None
         self.verdicts: list[float] = []
         """Smart Turn's probability for each pause it judged in this call, in order."""
 
@@ -118,6 +120,7 @@ class TurnVADProcessor(VADProcessor):
                 await self.broadcast_frame(CallerPausedFrame, secs=quiet)
         elif quiet == 0.0 and self._paused:
             self._paused = False
+            self._drop_verdict()
             if self._early_decode and self._analyzer.speech_secs > 0.0:  # speaking again
                 await self.broadcast_frame(CallerResumedFrame)
 
@@ -133,22 +136,35 @@ class TurnVADProcessor(VADProcessor):
             del self._audio[:excess]
 
     def _judge_pause(self, model: SmartTurn) -> None:
-        """Hold the pause while Smart Turn judges the turn so far, off the event loop."""
-        self._analyzer.hold_pause(HOLD_SECS)
-        self.create_task(self._verdict(model, self._pause, bytes(self._audio), self._rate))
+        """Ask Smart Turn about the turn so far, off the event loop. Until it answers the
+        fixed wait runs on: a verdict that comes after the turn has ended changes nothing."""
+        self._drop_verdict()
+        audio, rate = bytes(self._audio), self._rate
+        self._judging = self.create_task(self._verdict(model, self._pause, audio, rate))
+
+    def _drop_verdict(self) -> None:
+        """The caller went on or the turn ended: a verdict not yet started never runs."""
+        if self._judging is not None and not self._judging.done():
+            self._judging.cancel()
+        self._judging = None
 
     async def _verdict(self, model: SmartTurn, pause: int, audio: bytes, rate: int) -> None:
-        """End the turn if it sounds finished; keep the held pause if not. On an error, back
-        to the fixed wait for the rest of the call."""
+        """End the turn if it sounds finished, hold the pause if not. On an error, back to
+        the fixed wait for the rest of the call."""
         try:
             probability = await model.probability_async(audio, rate)
         except SpeechError as exc:
             logger.warning("%s; this call's turns end after the fixed silence", exc)
             self._smart_turn = None
-            self._analyzer.release_pause()
             return
         self.verdicts.append(probability)
         if pause != self._pause or not self._paused:
             return  # the caller went on, or the turn is over
         if probability >= COMPLETE_PROBABILITY:
             self._analyzer.end_turn_now()
+        else:
+            self._analyzer.hold_pause(HOLD_SECS)
+
+    async def cleanup(self) -> None:
+        self._drop_verdict()
+        await super().cleanup()
