@@ -23,7 +23,7 @@ from pipecat.tests.utils import SleepFrame, run_test
 
 from tests.conftest import DEMO_AUDIO
 from voicebot.audio.codec import TELEPHONE_RATE, split_frames, to_telephone, ulaw_decode
-from voicebot.dialogue.actions import Expectation
+from voicebot.dialogue.actions import Expectation, SlotExpectation
 from voicebot.exceptions import SpeechError
 from voicebot.speech.frames import ExpectationFrame
 from voicebot.speech.smart_turn import SmartTurn, shared_smart_turn, smart_turn_for
@@ -33,6 +33,10 @@ from voicebot.tools.replay.audio import synthesise
 from voicebot.tools.simulator.caller import ULAW_SILENCE, load_utterance
 
 MENU = Expectation(node="greet", intents={"agent": ("agent",)})
+ACCOUNT = Expectation(
+    node="collect_account",
+    slot=SlotExpectation("account_number", "digits", min_length=8, max_length=8),
+)
 FIXED_WAIT = 0.3  # the menu's end-of-turn wait, telephone_vad_params().stop_secs
 
 
@@ -55,19 +59,28 @@ def spoken(text: str) -> list[bytes]:
     return frames
 
 
-def judged(ulaw: list[bytes]) -> list[Frame]:
-    """The caller audio, then 0.2 s of quiet (the pause has begun: Smart Turn is asked at
-    0.1 s), a moment for the verdict, then `ulaw`'s remaining audio."""
-    return [*as_frames(ulaw), *as_frames(quiet(0.2)), SleepFrame(sleep=2.0)]
+def trimmed(frames: list[bytes]) -> list[bytes]:
+    while frames and frames[-1] == ULAW_SILENCE:
+        frames.pop()
+    return frames
+
+
+def judged(ulaw: list[bytes], pause: float = 0.2) -> list[Frame]:
+    """The caller audio, then `pause` s of quiet (past the point Smart Turn is asked at, 0.1 s
+    into a menu's wait, 0.27 s into a dictation wait, and short of the wait itself), then a
+    moment with no audio for the verdict to arrive in."""
+    return [*as_frames(ulaw), *as_frames(quiet(pause)), SleepFrame(sleep=2.0)]
 
 
 def as_frames(ulaw: list[bytes]) -> list[Frame]:
     return [InputAudioRawFrame(ulaw_decode(f), TELEPHONE_RATE, 1) for f in ulaw]
 
 
-async def vad(frames: list[Frame], smart: SmartTurn | None) -> tuple[list[Frame], list[float]]:
+async def vad(
+    frames: list[Frame], smart: SmartTurn | None, expect: Expectation = MENU
+) -> tuple[list[Frame], list[float]]:
     """The VAD stage's turn frames for this audio at a menu, and Smart Turn's verdicts."""
-    sent: list[Frame] = [ExpectationFrame(expect=MENU), *as_frames(quiet(0.5)), *frames]
+    sent: list[Frame] = [ExpectationFrame(expect=expect), *as_frames(quiet(0.5)), *frames]
     processor = TurnVADProcessor(
         vad_analyzer=WebRTCVADAnalyzer(), smart_turn=smart, audio_idle_timeout=0
     )
@@ -82,9 +95,7 @@ def stops(frames: list[Frame]) -> list[float]:
 
 
 async def test_a_finished_phrase_ends_its_turn_before_the_fixed_wait(model: SmartTurn) -> None:
-    phrase = load_utterance(DEMO_AUDIO / "check_my_balance.wav")
-    while phrase[-1] == ULAW_SILENCE:
-        phrase.pop()
+    phrase = trimmed(load_utterance(DEMO_AUDIO / "check_my_balance.wav"))
     audio = [*judged(phrase), *as_frames(quiet(0.8))]
 
     with_model, verdicts = await vad(audio, model)
@@ -112,6 +123,23 @@ async def test_a_mid_sentence_pause_is_held_as_one_turn(model: SmartTurn) -> Non
         VADUserStartedSpeakingFrame,
         VADUserStoppedSpeakingFrame,
     ] * 2
+
+
+async def test_a_digit_group_that_sounds_finished_does_not_end_a_dictated_turn(
+    model: SmartTurn,
+) -> None:
+    # Digit groups sound finished one by one; at a dictation wait Smart Turn only holds.
+    groups = [*judged(spoken("two nine"), pause=0.4), *as_frames(quiet(0.2))]
+    groups += [*as_frames(spoken("three four zero")), *as_frames(quiet(1.5))]
+
+    frames, verdicts = await vad(groups, model, ACCOUNT)
+    assert verdicts[0] >= 0.5  # it sounded finished…
+    assert [type(f) for f in frames] == [  # …and the number is still one turn
+        VADUserStartedSpeakingFrame,
+        VADUserStoppedSpeakingFrame,
+    ]
+    at_a_menu, _ = await vad(groups, model)  # where it would have ended the turn
+    assert len(stops(at_a_menu)) == 2
 
 
 def test_a_missing_model_file_names_the_file(tmp_path: Path) -> None:
@@ -158,9 +186,7 @@ async def test_a_model_that_fails_to_run_falls_back_to_the_fixed_wait(
     # A model file that loads but is not Smart Turn: every inference fails. The call goes on
     # with the fixed wait, and says so once.
     wrong = SmartTurn(other_model(tmp_path / "other.onnx"))
-    phrase = load_utterance(DEMO_AUDIO / "check_my_balance.wav")
-    while phrase[-1] == ULAW_SILENCE:
-        phrase.pop()
+    phrase = trimmed(load_utterance(DEMO_AUDIO / "check_my_balance.wav"))
     audio = [*judged(phrase), *as_frames(quiet(0.8)), *judged(phrase), *as_frames(quiet(0.8))]
     with caplog.at_level(logging.WARNING, logger="voicebot.speech.turn_vad"):
         frames, verdicts = await vad(audio, wrong)

@@ -30,7 +30,7 @@ from voicebot.speech.smart_turn import (
     PRE_SPEECH_SECS,
     SmartTurn,
 )
-from voicebot.speech.webrtc_vad import WebRTCVADAnalyzer, turn_vad_params
+from voicebot.speech.webrtc_vad import DICTATED, WebRTCVADAnalyzer, turn_vad_params
 
 logger = logging.getLogger(__name__)
 
@@ -74,12 +74,15 @@ class TurnVADProcessor(VADProcessor):
         self._audio = bytearray()  # the current turn's audio (with PRE_SPEECH_SECS before it)
         self._rate = 0
         self._judging: asyncio.Task[None] | None = None
+        self._dictated = False  # the node expects a dictated string: Smart Turn only holds
         self.verdicts: list[float] = []
         """Smart Turn's probability for each pause it judged in this call, in order."""
 
     async def process_frame(self, frame: Frame, direction: FrameDirection) -> None:
         if isinstance(frame, ExpectationFrame):  # consumed: nothing upstream needs it
             params = turn_vad_params(frame.expect, self._held)
+            slot = frame.expect.slot
+            self._dictated = slot is not None and slot.type in DICTATED
             if params != self._analyzer.params:  # setting them restarts the VAD's count
                 self._analyzer.set_params(params)
             return
@@ -161,7 +164,8 @@ class TurnVADProcessor(VADProcessor):
         if pause != self._pause or not self._paused:
             return  # the caller went on, or the turn is over
         if probability >= COMPLETE_PROBABILITY:
-            self._analyzer.end_turn_now()
+            if not self._dictated:  # a group of digits sounds finished: it may not be
+                self._analyzer.end_turn_now()
         else:
             self._analyzer.hold_pause(HOLD_SECS)
 
