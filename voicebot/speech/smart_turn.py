@@ -4,8 +4,11 @@ When the caller goes quiet, the VAD waits a fixed silence before it ends the tur
 point where it announces the pause (`speech.early_decode.pause_secs`), `TurnVADProcessor`
 asks Smart Turn whether the turn's audio so far sounds finished: the model hears intonation
 and the words' shape, so "check my balance." sounds complete and "I'd like to…" does not.
-A complete verdict ends the turn at once; an incomplete one holds it for a longer pause
-(`HOLD_SECS`) so the caller is not cut off. `docs/turn_taking.md` has the figures.
+A complete verdict ends the turn at once (not at a dictation wait: digit groups sound
+finished one by one); an incomplete one holds it for a longer pause (`HOLD_SECS`) so the
+caller is not cut off. Until the verdict arrives the fixed wait runs on, so a slow or loaded
+machine falls back to it. Off by default (`VOICEBOT_SMART_TURN`): `docs/turn_taking.md`
+has the figures.
 
 The model and its features are pipecat's (`LocalSmartTurnAnalyzerV3`, the ONNX file in its
 wheel): we only resample to its 16 kHz and run it off the event loop.

@@ -49,7 +49,8 @@ class TurnVADProcessor(VADProcessor):
     the recogniser waits out itself. With `early_decode`, it also announces the caller's
     pauses and ends a turn when the recogniser says its transcript is complete
     (`speech.early_decode`). With `smart_turn`, the model judges each pause at that same
-    point: a turn that sounds finished ends then, one that does not waits up to `HOLD_SECS`.
+    point: a turn that sounds finished ends then (except at a dictation wait), one that does
+    not waits up to `HOLD_SECS` (`speech.smart_turn`).
     """
 
     def __init__(
