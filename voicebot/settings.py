@@ -76,7 +76,8 @@ class Settings(BaseModel):
     smart_turn: bool = Field(
         False,
         description="Smart Turn (pipecat's offline end-of-turn model) judges each caller "
-        "pause: a finished-sounding turn ends early, an unfinished one waits up to 1 s.",
+        "pause: a finished-sounding turn ends early, an unfinished one waits up to 1 s. Off: "
+        "on telephone audio it costs more than it saves (docs/turn_taking.md).",
     )
     smart_turn_model: Path | None = Field(
         None, description="Smart Turn ONNX file (default: the one in pipecat's wheel)."

@@ -151,7 +151,7 @@ class WebRTCVADAnalyzer(VADAnalyzer):
         self._vad_stop_frames = self._stop_frames(self.params.stop_secs)
 
     def _stop_frames(self, stop_secs: float) -> int:
-        return round(stop_secs * 1000 / self._window_ms)  # as VADAnalyzer.set_params counts
+        return round(stop_secs / (self._vad_frames / self.sample_rate))  # as set_params counts
 
     def end_turn_now(self) -> None:
         """End a turn whose pause has begun at the next window, without waiting out the rest
