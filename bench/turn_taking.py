@@ -6,8 +6,9 @@ Each utterance goes through the VAD stage (`TurnVADProcessor`) at real-time paci
 frame every 20 ms, so Smart Turn's inference takes the time it would on a call. Prints:
 
 (a) caller stops → end of turn (p50/p95, ms of audio) on complete utterances;
-(b) utterances with a mid-sentence pause (the pause at a comma, or the longest gap of a
-    human recording, stretched to 0.4-0.7 s) cut into two turns;
+(b) utterances with a mid-sentence pause (the pause at a comma, or the quietest point of a
+    human recording, made 0.4-0.7 s) cut into two turns ("cut early"), and complete ones cut
+    at a short pause of their own ("whole cut");
 (c) Smart Turn's CPU time per inference (median ms).
 
 For a menu's wait (0.3 s) and a dictation wait (0.8 s: digit strings in groups).
@@ -128,10 +129,17 @@ def telephone(pcm: bytes, rate: int, seed: str, gap: float | None = None) -> byt
     return ulaw_decode(to_telephone(add_noise(line, HISS, seed), TELEPHONE_RATE))
 
 
+def espeak(voice: str) -> Callable[[str], tuple[bytes, int]]:
+    def speak(text: str) -> tuple[bytes, int]:
+        return synthesise(text, voice=voice), TELEPHONE_RATE
+
+    return speak
+
+
 def utterances(quick: bool) -> Iterator[Utterance]:
     voices: list[tuple[str, Callable[[str], tuple[bytes, int]]]] = []
     for voice in ESPEAK_HELD_OUT[: 1 if quick else None]:
-        voices.append((voice, lambda text, v=voice: (synthesise(text, voice=v), TELEPHONE_RATE)))
+        voices.append((voice, espeak(voice)))
     speak_piper = None if quick else piper_voice()
     if speak_piper is not None:
         voices.append(("piper:joe", lambda text: (speak_piper(text), TELEPHONE_RATE)))
@@ -230,10 +238,12 @@ async def measure(
     results = await asyncio.gather(*(one(i) for i in items))
     out: dict[str, dict[str, list[float]]] = {}
     for item, whole, paused in results:
-        row = out.setdefault("menu" if item.expect is MENU else "dictation", {"ms": [], "cut": []})
+        wait = "menu" if item.expect is MENU else "dictation"
+        row = out.setdefault(wait, {"ms": [], "cut": [], "split": []})
         if whole:
             row["ms"].append((whole[0] - item.speech_end) * 20)
         row["cut"].append(len(paused) > 1)
+        row["split"].append(len(whole) > 1)
     return out
 
 
@@ -256,13 +266,15 @@ def main() -> None:
     model = SmartTurn()
     model.warm_up()
     print(f"{len(items)} utterances, {args.streams} streams at real time")
-    print(f"{'wait':10} {'smart turn':11} {'n':>3} {'end p50':>8} {'end p95':>8} {'cut early':>10}")
+    print(f"{'wait':10} {'smart turn':11} {'n':>3} {'end p50':>8} {'end p95':>8} {'cut early':>10}"
+          f" {'whole cut':>10}")  # fmt: skip
     for label, smart in (("off", None), ("on", model)):
         figures = asyncio.run(measure(items, smart, args.streams, args.verbose))
         for wait, row in figures.items():
-            ms, cut = row["ms"], row["cut"]
+            ms, cut, split = row["ms"], row["cut"], row["split"]
             print(f"{wait:10} {label:11} {len(cut):3} {percentile(ms, 50):6.0f}ms "
-                  f"{percentile(ms, 95):6.0f}ms {sum(cut):4}/{len(cut)}")  # fmt: skip
+                  f"{percentile(ms, 95):6.0f}ms {sum(cut):7}/{len(cut)} "
+                  f"{sum(split):7}/{len(split)}")  # fmt: skip
     print(f"Smart Turn CPU per inference: median {cpu_ms(model, items):.0f} ms")
 
 
