@@ -201,13 +201,18 @@ def main() -> None:
             for model in models:
                 model.run(features)
     print(f"\nint8, 2 threads, beam 5, {args.tokens} tokens per turn, {args.runs} runs interleaved")
-    print(f"{'model':26} {'model.bin':>10} {'encode':>9} {'decode':>9} {'turn':>9}  tokens")
+    # The ratio to the first model's turn, run by run, reads the same on a loaded machine.
+    print(f"(x first: the median, over the runs, of each run's turn over {models[0].label}'s)")
+    header = f"{'model':26} {'model.bin':>10} {'encode':>9} {'decode':>9} {'turn':>9}"
+    print(f"{header} {'x first':>8}  tokens")
+    first = [e + d for e, d in zip(models[0].encode_ms, models[0].decode_ms, strict=True)]
     for m in models:
+        turns = [e + d for e, d in zip(m.encode_ms, m.decode_ms, strict=True)]
         enc, dec = statistics.median(m.encode_ms), statistics.median(m.decode_ms)
-        turn = statistics.median(e + d for e, d in zip(m.encode_ms, m.decode_ms, strict=True))
+        ratio = statistics.median(t / f for t, f in zip(turns, first, strict=True))
         print(
-            f"{m.label:26} {m.size_mb:8.0f}MB {enc:7.0f}ms {dec:7.0f}ms {turn:7.0f}ms"
-            f"  {sorted(m.decoded)}"
+            f"{m.label:26} {m.size_mb:8.0f}MB {enc:7.0f}ms {dec:7.0f}ms"
+            f" {statistics.median(turns):7.0f}ms {ratio:7.2f}x  {sorted(m.decoded)}"
         )
 
 
