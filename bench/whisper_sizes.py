@@ -11,12 +11,14 @@ random twins: the twins' figures show the stand-in is fair. Models are interleav
 so machine load falls on all of them alike.
 
     python bench/whisper_sizes.py [--runs 5] [--tokens 20] [--shapes tiny base small]
+    python bench/whisper_sizes.py --read-model-bin model.bin.part1 model.bin.part2
 """
 
 from __future__ import annotations
 
 import argparse
 import statistics
+import struct
 import tempfile
 import time
 from pathlib import Path
@@ -27,6 +29,7 @@ import numpy as np
 N_MELS = 80
 FRAMES = 3000  # 30 s of 10 ms mel frames: faster-whisper pads every turn to this window
 SOT, EOT = "<|startoftranscript|>", "<|endoftext|>"
+DTYPES = {0: "float32", 1: "int8", 2: "int16", 3: "int32", 4: "float16", 5: "bfloat16"}
 
 # OpenAI Whisper's dimensions: (layers per stack, width, heads, vocabulary).
 SHAPES: dict[str, tuple[int, int, int, int]] = {
@@ -163,6 +166,47 @@ class Timed:
         self.decoded.add(len(result[0].sequences_ids[0]))
 
 
+def read_model_bin(paths: list[Path]) -> str:
+    """What a CTranslate2 model.bin (or its parts, in order) holds: the weights its header
+    declares and how many of them the bytes cover."""
+    data = b"".join(p.read_bytes() for p in paths)
+    at = 0
+
+    def take(fmt: str) -> tuple[int, ...]:
+        nonlocal at
+        values = struct.unpack_from(fmt, data, at)
+        at += struct.calcsize(fmt)
+        return values
+
+    def text() -> str:
+        nonlocal at
+        (length,) = take("<H")
+        value = data[at : at + length - 1].decode()
+        at += length
+        return value
+
+    (version,) = take("<I")
+    spec = text()
+    (revision,) = take("<I")
+    (count,) = take("<I")
+    head = f"{len(data):,} bytes, format {version}, {spec} revision {revision}, {count} weights"
+    for index in range(count):
+        try:
+            name = text()
+            (rank,) = take("<B")
+            shape = take("<" + "I" * rank)
+            dtype, nbytes = take("<B")[0], take("<I")[0]
+        except struct.error:
+            return f"{head}; the bytes end in the header of weight {index + 1}"
+        at += nbytes
+        if at > len(data):
+            return (
+                f"{head}; data for the first {index} only: weight {index + 1}, {name} "
+                f"{shape} {DTYPES.get(dtype, dtype)}, needs bytes up to {at:,}"
+            )
+    return f"{head}, all present"
+
+
 def packaged_path(name: str) -> Path | None:
     from voicebot.speech.packaged import ModelMissingError
     from voicebot.speech.whisper_stt import resolve_model_path
@@ -180,7 +224,17 @@ def main() -> None:
     parser.add_argument("--tokens", type=int, default=20, help="tokens decoded per turn")
     parser.add_argument("--shapes", nargs="+", default=["tiny", "base", "small"], choices=SHAPES)
     parser.add_argument("--no-packaged", action="store_true", help="random twins only")
+    parser.add_argument(
+        "--read-model-bin",
+        nargs="+",
+        type=Path,
+        metavar="FILE",
+        help="only say what a model.bin (or its parts, in order) holds",
+    )
     args = parser.parse_args()
+    if args.read_model_bin:
+        print(read_model_bin(args.read_model_bin))
+        return
     features = np.random.default_rng(1).normal(0, 1, (1, N_MELS, FRAMES)).astype(np.float32)
     with tempfile.TemporaryDirectory() as tmp:
         models: list[Timed] = []
