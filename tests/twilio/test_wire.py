@@ -10,7 +10,7 @@ from types import SimpleNamespace
 from typing import cast
 
 import pytest
-from pipecat.frames.frames import InputAudioRawFrame
+from pipecat.frames.frames import InputAudioRawFrame, InputDTMFFrame
 from pipecat.processors.frame_processor import FrameProcessorSetup
 
 from voicebot.exceptions import WireError
@@ -183,8 +183,30 @@ async def test_the_serializer_never_raises_so_pipecat_keeps_reading() -> None:
     for frame in frames:
         await serializer.deserialize(frame)
     assert sum(counter.counts.values()) >= len(fuzz.TARGETED)
-    audio = await serializer.deserialize(json.dumps(MEDIA))
-    assert isinstance(audio, InputAudioRawFrame)
+    frames_out = [await serializer.deserialize(json.dumps(MEDIA)) for _ in range(2)]
+    assert any(isinstance(frame, InputAudioRawFrame) for frame in frames_out)
+
+
+async def test_caller_audio_is_passed_on_in_pairs_of_media_frames_digits_at_once() -> None:
+    serializer = TwilioMediaStreamSerializer(STREAM, "CA1", BadFrameCounter("CA1"))
+    await serializer.setup(setup_at(8000, 8000))
+    one = base64.b64decode(MEDIA["media"]["payload"])  # type: ignore[index]
+    assert await serializer.deserialize(json.dumps(MEDIA)) is None  # held for its pair
+    digit = await serializer.deserialize(
+        json.dumps(
+            {"event": "dtmf", "streamSid": STREAM, "dtmf": {"track": "inbound_track", "digit": "5"}}
+        )
+    )
+    assert isinstance(digit, InputDTMFFrame)
+    pair = await serializer.deserialize(json.dumps(MEDIA))
+    assert isinstance(pair, InputAudioRawFrame)
+    assert len(pair.audio) == 2 * 2 * len(one)  # two frames of 16-bit samples, one per μ-law byte
+    assert await serializer.deserialize(json.dumps(MEDIA)) is None
+
+
+def test_joining_fewer_than_one_media_frame_is_refused() -> None:
+    with pytest.raises(ValueError, match="at least 1"):
+        TwilioMediaStreamSerializer(STREAM, "CA1", BadFrameCounter("CA1"), join=0)
 
 
 async def test_a_conversion_failure_is_counted_not_raised() -> None:

@@ -6,12 +6,14 @@ Hugging Face cache only, a piper voice path is a local file, and ollama is asked
 models it already has. Each missing model comes with the command that gets it.
 
 `stt: auto` / `tts: auto` (the defaults) mean whisper / piper when their model packages are
-installed, else the embedded pocketsphinx / espeak-ng; `effective_stages` decides.
+installed (or the configured model folder, file or Whisper name in the local Hugging Face cache
+is there), else the embedded pocketsphinx / espeak-ng; `effective_stages` decides.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -190,7 +192,19 @@ def _whisper_available(settings: Settings) -> bool:
     model = packaged(settings.whisper_model, "stt")
     if model is not None:
         return installed(model)
-    return Path(settings.whisper_model).expanduser().is_dir()
+    path = Path(settings.whisper_model).expanduser()
+    if path.is_dir():
+        return True  # a broken folder still counts, so start-up refuses it
+    if os.sep in settings.whisper_model or settings.whisper_model.startswith("."):
+        return False
+    # A faster-whisper name ("small"): available when the local Hugging Face cache has it.
+    from voicebot.speech.whisper_stt import resolve_model_path
+
+    try:
+        resolve_model_path(settings.whisper_model)
+    except ModelMissingError:
+        return False
+    return True
 
 
 def _piper_available(settings: Settings) -> bool:

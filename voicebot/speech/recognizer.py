@@ -92,6 +92,7 @@ class _Decoder:
             _PHONE_LOOP, pocketsphinx.get_model_path("en-us/en-us-phone.lm.bin")
         )
         self.grammars: OrderedDict[str, str] = OrderedDict()  # JSGF text -> search name
+        self._free: tuple[bytes, float] | None = None  # (audio, its phone-loop score)
         self._next = 0
         self.has_lm = False
 
@@ -131,6 +132,15 @@ class _Decoder:
             return "", -math.inf, self.ps.n_frames()
         score = math.log(hyp.score) / _LOG_BASE if hyp.score > 0 else -math.inf
         return hyp.hypstr, score, self.ps.n_frames()
+
+    def free_score(self, pcm16: bytes) -> float:
+        """The free phone decode's path score of `pcm16`, the yardstick a grammar path is
+        measured against. One turn may be checked against several grammars (the node's, a
+        shorter digit string, feelings): the phone decode of the same audio is run once."""
+        if self._free is None or self._free[0] is not pcm16:
+            _, score, _ = self.decode(_PHONE_LOOP, pcm16)
+            self._free = (pcm16, score)
+        return self._free[1]
 
     def word_coverage(self, pcm16: bytes) -> float:
         """Share of the last decode's loud frames assigned to words, not silence or filler."""
@@ -230,8 +240,7 @@ class PocketsphinxRecognizer:
             return text, 0.0, True, True
         if decoder.word_coverage(audio) < MIN_WORD_COVERAGE:
             return text, 0.0, True, False
-        _, free_score, _ = decoder.decode(_PHONE_LOOP, audio)
-        gap = (score - free_score) / max(frames, 1)
+        gap = (score - decoder.free_score(audio)) / max(frames, 1)
         confidence = 1.0 / (1.0 + math.exp(-(gap - self._reject_gap) / CONFIDENCE_SCALE))
         return text, confidence, gap < self._reject_gap, False
 

@@ -36,20 +36,39 @@ class BadFrameCounter:
             )
 
 
+JOIN_MEDIA_FRAMES = 2
+"""Twilio's 20 ms media frames enter the pipeline in pairs, as one 40 ms frame: every frame
+costs pipecat the same queue hops and task wake-ups through the VAD, voice features and
+recogniser whatever its length, and a call's caller audio was most of a worker's per-call CPU
+(bench/capacity.py). The cost is at most 20 ms more before the VAD hears the end of a turn."""
+
+
 class TwilioMediaStreamSerializer(TwilioFrameSerializer):
     """pipecat's Twilio serializer with strict parsing, bad-frame counting, marks and stop.
 
     Never hangs up the call itself: a call that was just transferred must stay up, and a
     finished call is ended by closing the stream (Twilio then asks `/twilio/after-stream`).
+    Caller audio is passed on `join` media frames at a time; keypad digits, marks and stop are
+    passed on at once (a digit may so overtake the last 20 ms of audio before it).
     """
 
-    def __init__(self, stream_sid: str, call_sid: str, bad_frames: BadFrameCounter) -> None:
+    def __init__(
+        self,
+        stream_sid: str,
+        call_sid: str,
+        bad_frames: BadFrameCounter,
+        join: int = JOIN_MEDIA_FRAMES,
+    ) -> None:
         super().__init__(
             stream_sid,
             call_sid,
             params=TwilioFrameSerializer.InputParams(auto_hang_up=False),
         )
+        if join < 1:
+            raise ValueError(f"join must be at least 1 media frame, not {join}")
         self.bad_frames = bad_frames
+        self._join = join
+        self._held: list[bytes] = []
 
     async def deserialize(self, data: str | bytes) -> Frame | None:
         """The frame for one websocket message, or None; never raises, because pipecat's
@@ -71,7 +90,11 @@ class TwilioMediaStreamSerializer(TwilioFrameSerializer):
             )
             if not pcm:
                 return None
-            return InputAudioRawFrame(audio=pcm, num_channels=1, sample_rate=self._sample_rate)
+            self._held.append(pcm)
+            if len(self._held) < self._join:
+                return None
+            audio, self._held = b"".join(self._held), []
+            return InputAudioRawFrame(audio=audio, num_channels=1, sample_rate=self._sample_rate)
         if isinstance(message, wire.Dtmf):
             return InputDTMFFrame(KeypadEntry(message.digit))
         if isinstance(message, wire.Mark):
