@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -108,6 +109,10 @@ async def test_signed_stream_handshake_is_accepted(signed_server: LocalServer) -
         # The call runs: the bot's greeting comes back as media on this stream.
         first = json.loads(await asyncio.wait_for(ws.recv(), timeout=30))
         assert (first["event"], first["streamSid"]) == ("media", "MZsigned")
+        # 100 ms of 8 kHz μ-law per media message (stream.OUTBOUND_10MS_CHUNKS), not 40 ms.
+        following = [json.loads(await asyncio.wait_for(ws.recv(), timeout=5)) for _ in range(2)]
+        for media in (first, *following):
+            assert len(base64.b64decode(media["media"]["payload"])) == 800
         await ws.send(json.dumps({"event": "stop", "streamSid": "MZsigned", "stop": {}}))
     record = signed_server.ctx.store.get_call("CAsigned")
     assert record is not None and record["flow"] == "acme_support"

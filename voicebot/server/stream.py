@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 
 TELEPHONE_RATE = 8000
 START_TIMEOUT_SECS = 10.0
+OUTBOUND_10MS_CHUNKS = 10
 
 
 async def _receive_start(websocket: WebSocket, bad_frames: BadFrameCounter) -> wire.Start | None:
@@ -135,6 +136,10 @@ async def run_call(websocket: WebSocket, ctx: AppContext) -> None:
             audio_in_enabled=True,
             audio_out_enabled=True,
             add_wav_header=False,
+            # 100 ms of the bot's audio per media message, not pipecat's 40: a message costs
+            # the same JSON, base64 and websocket send whatever its length, and a `clear` on
+            # barge-in drops what Twilio holds either way.
+            audio_out_10ms_chunks=OUTBOUND_10MS_CHUNKS,
             serializer=TwilioMediaStreamSerializer(call.stream_sid, call.call_sid, bad_frames),
             allowed_origins=[],
         ),
