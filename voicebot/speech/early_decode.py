@@ -16,9 +16,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
-from pipecat.frames.frames import SystemFrame
+from pipecat.frames.frames import Frame, SystemFrame, VADUserStartedSpeakingFrame
+from pipecat.processors.frame_processor import FrameDirection
+from pipecat.services.stt_service import SegmentedSTTService
 
 from voicebot.dialogue.actions import Expectation
 from voicebot.dialogue.slots.digits import parse_digits
@@ -109,3 +111,61 @@ class EarlyDecode(Generic[R]):
             task.cancel()
             return None
         return task
+
+
+class _Heard(Protocol):
+    @property
+    def text(self) -> str: ...
+
+
+H = TypeVar("H", bound=_Heard)
+
+
+class EarlyDecodingSTTService(SegmentedSTTService, Generic[H]):
+    """A turn-by-turn STT service that decodes on the VAD's pause (this module's docstring).
+
+    Subclasses decode in `recognize_turn`, hold the current `_expect`, and in `run_stt` use
+    `take_early(audio)` before decoding a turn themselves."""
+
+    _expect: Expectation
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._early: EarlyDecode[H] = EarlyDecode()
+
+    async def recognize_turn(self, audio: bytes, expect: Expectation) -> H:
+        raise NotImplementedError
+
+    def turn_so_far(self) -> bytes:
+        """The audio the turn's decode would get if it ended now."""
+        return bytes(self._audio_buffer)
+
+    def take_early(self, audio: bytes) -> asyncio.Task[H] | None:
+        """The early decode that stands for the turn's `audio`, if any (`EarlyDecode.take`)."""
+        return self._early.take(audio, self._expect)
+
+    def drop_early(self) -> None:
+        self._early.drop()
+
+    def on_vad_frame(self, frame: Frame) -> None:
+        """Call for every frame before the base class sees it."""
+        if isinstance(frame, CallerPausedFrame):
+            self._decode_early()
+        elif isinstance(frame, (CallerResumedFrame, VADUserStartedSpeakingFrame)):
+            self._early.drop()
+
+    def _decode_early(self) -> None:
+        expect = self._expect
+
+        async def decode(audio: bytes) -> H:
+            return await self.recognize_turn(audio, expect)
+
+        task = self._early.start(self.turn_so_far(), expect, decode)
+        if task is not None:
+            task.add_done_callback(lambda done: self._end_turn_if_complete(done, expect))
+
+    def _end_turn_if_complete(self, done: asyncio.Task[H], expect: Expectation) -> None:
+        if done.cancelled() or done.exception() is not None or not self._user_speaking:
+            return
+        if completes(done.result().text, expect):
+            self.create_task(self.push_frame(EndTurnFrame(), FrameDirection.UPSTREAM))

@@ -17,12 +17,12 @@ from pipecat.frames.frames import (
 )
 from pipecat.processors.frame_processor import FrameDirection
 from pipecat.services.settings import STTSettings
-from pipecat.services.stt_service import SegmentedSTTService
 from pipecat.utils.time import time_now_iso8601
 
 from voicebot.dialogue.actions import Expectation
 from voicebot.exceptions import SpeechError
 from voicebot.speech.decode_processes import ProcessPocketsphinxRecognizer
+from voicebot.speech.early_decode import EarlyDecodingSTTService
 from voicebot.speech.frames import ExpectationFrame
 from voicebot.speech.recognizer import PocketsphinxRecognizer, Recognition
 
@@ -37,11 +37,13 @@ caller to go on before it counts as a no-match (callers pause between digit grou
 _OPEN_SPEECH = Expectation(node="", free_speech=True)
 
 
-class PocketsphinxSTTService(SegmentedSTTService):
+class PocketsphinxSTTService(EarlyDecodingSTTService[Recognition]):
     """Decodes each caller turn against the current node's grammar.
 
     Every turn yields one `TranscriptionFrame` whose `result` is the `Recognition`; empty text
-    means no-match, which the dialogue must still hear about to re-prompt.
+    means no-match, which the dialogue must still hear about to re-prompt. With a VAD that
+    announces pauses, a turn is decoded while the VAD waits for its end (`speech.early_decode`):
+    a grammar decode of an account number is ~0.25 s of the 0.3 s wait.
     """
 
     def __init__(
@@ -82,22 +84,30 @@ class PocketsphinxSTTService(SegmentedSTTService):
     async def process_frame(self, frame: Frame, direction: FrameDirection) -> None:
         if isinstance(frame, ExpectationFrame):
             self._expect = frame.expect
-            self._drop_held_turn()
+            self._drop_held_turn()  # and any early decode
             await self.push_frame(frame, direction)  # on to the VAD: its end-of-turn wait
             return
+        self.on_vad_frame(frame)
         if isinstance(frame, VADUserStartedSpeakingFrame) and self._release_task is not None:
             # The caller goes on after a pause: the held start and this speech are one turn.
             await self.cancel_task(self._release_task)
             self._release_task = None
         await super().process_frame(frame, direction)
 
+    async def recognize_turn(self, audio: bytes, expect: Expectation) -> Recognition:
+        return await self._recognizer.recognize_async(audio, self.sample_rate, expect)
+
+    def turn_so_far(self) -> bytes:
+        return self._held + super().turn_so_far()  # a held unfinished number goes first
+
     async def run_stt(self, audio: bytes) -> AsyncGenerator[Frame | None, None]:
         expect = self._expect
         audio, self._held = self._held + audio, b""
+        early = self.take_early(audio)
         await self.start_processing_metrics()
         try:
             recognition = await asyncio.wait_for(
-                self._recognizer.recognize_async(audio, self.sample_rate, expect),
+                early if early is not None else self.recognize_turn(audio, expect),
                 self.time_limit_secs,
             )
         except TimeoutError:
@@ -129,6 +139,7 @@ class PocketsphinxSTTService(SegmentedSTTService):
 
     def _drop_held_turn(self) -> None:
         self._held = b""
+        self.drop_early()
         if self._release_task is not None:
             self._release_task.cancel()
             self._release_task = None

@@ -28,23 +28,15 @@ from pipecat.frames.frames import (
     ErrorFrame,
     Frame,
     TranscriptionFrame,
-    VADUserStartedSpeakingFrame,
 )
 from pipecat.processors.frame_processor import FrameDirection
 from pipecat.services.settings import STTSettings
-from pipecat.services.stt_service import SegmentedSTTService
 from pipecat.utils.time import time_now_iso8601
 
 from voicebot.audio.codec import resample
 from voicebot.dialogue.actions import Expectation
 from voicebot.exceptions import SpeechError
-from voicebot.speech.early_decode import (
-    CallerPausedFrame,
-    CallerResumedFrame,
-    EarlyDecode,
-    EndTurnFrame,
-    completes,
-)
+from voicebot.speech.early_decode import EarlyDecodingSTTService
 from voicebot.speech.frames import ExpectationFrame
 from voicebot.speech.packaged import ModelMissingError, cache_dir_for, model_dir, packaged
 from voicebot.speech.whisper_guards import judge, token_budget
@@ -303,7 +295,7 @@ class WhisperRecognizer:
 _OPEN_SPEECH = Expectation(node="", free_speech=True)
 
 
-class WhisperSTTService(SegmentedSTTService):
+class WhisperSTTService(EarlyDecodingSTTService[WhisperRecognition]):
     """Decodes each VAD-bounded caller turn with Whisper, biased towards the node's phrases.
 
     Every turn yields one TranscriptionFrame (empty text = nothing understood) whose `result`
@@ -320,7 +312,6 @@ class WhisperSTTService(SegmentedSTTService):
         super().__init__(**kwargs)
         self._recognizer = recognizer
         self._expect = _OPEN_SPEECH
-        self._early: EarlyDecode[WhisperRecognition] = EarlyDecode()
 
     @property
     def wants_wav_segments(self) -> bool:
@@ -333,46 +324,25 @@ class WhisperSTTService(SegmentedSTTService):
     async def process_frame(self, frame: Frame, direction: FrameDirection) -> None:
         if isinstance(frame, ExpectationFrame):
             self._expect = frame.expect
-            self._early.drop()
+            self.drop_early()
             await self.push_frame(frame, direction)  # on to the VAD: its end-of-turn wait
             return
-        if isinstance(frame, CallerPausedFrame):
-            self._decode_early()
-        elif isinstance(frame, (CallerResumedFrame, VADUserStartedSpeakingFrame)):
-            self._early.drop()
+        self.on_vad_frame(frame)
         await super().process_frame(frame, direction)
 
-    def _decode_early(self) -> None:
-        """The caller paused: decode the turn so far (`speech.early_decode`)."""
-        expect = self._expect
-
-        async def decode(audio: bytes) -> WhisperRecognition:
-            return await self._recognizer.recognize_async(audio, self.sample_rate, expect)
-
-        task = self._early.start(bytes(self._audio_buffer), expect, decode)
-        if task is not None:
-            task.add_done_callback(lambda done: self._end_turn_if_complete(done, expect))
-
-    def _end_turn_if_complete(
-        self, done: asyncio.Task[WhisperRecognition], expect: Expectation
-    ) -> None:
-        if done.cancelled() or done.exception() is not None or not self._user_speaking:
-            return
-        if completes(done.result().text, expect):
-            self.create_task(self.push_frame(EndTurnFrame(), FrameDirection.UPSTREAM))
+    async def recognize_turn(self, audio: bytes, expect: Expectation) -> WhisperRecognition:
+        return await self._recognizer.recognize_async(audio, self.sample_rate, expect)
 
     async def run_stt(self, audio: bytes) -> AsyncGenerator[Frame | None, None]:
         await self.start_processing_metrics()
         # The early decode, when the turn's audio is its audio plus quiet (once taken, nothing
         # cancels it); otherwise the turn is decoded now.
-        early = self._early.take(audio, self._expect)
+        early = self.take_early(audio)
         try:
             if early is not None:
                 result = await early
             else:
-                result = await self._recognizer.recognize_async(
-                    audio, self.sample_rate, self._expect
-                )
+                result = await self.recognize_turn(audio, self._expect)
         except SpeechError as exc:
             yield ErrorFrame(error=f"speech recognition failed: {exc}")
             return
