@@ -169,3 +169,10 @@ def test_auto_picks_whisper_for_a_model_name_in_the_hub_cache(
     status = whisper_status(settings)
     assert status.present and status.selected and status.looked_in == str(snapshot)
     assert require_models(settings).stt == "whisper"
+
+
+def test_the_smart_turn_setting_reaches_each_calls_vad() -> None:
+    off = ConfiguredSpeechStack(Settings(stt="pocketsphinx", tts="espeak"))
+    assert off.vad()._smart_turn is None  # the default: the fixed end-of-turn wait
+    on = ConfiguredSpeechStack(Settings(stt="pocketsphinx", tts="espeak", smart_turn=True))
+    assert on.smart_turn is not None and on.vad()._smart_turn is on.smart_turn

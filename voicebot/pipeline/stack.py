@@ -33,6 +33,7 @@ from voicebot.speech.espeak_tts import EspeakTTSService
 from voicebot.speech.models import require_models
 from voicebot.speech.pocketsphinx_stt import PocketsphinxSTTService
 from voicebot.speech.recognizer import PocketsphinxRecognizer
+from voicebot.speech.smart_turn import smart_turn_for
 from voicebot.speech.turn_vad import TurnVADProcessor
 from voicebot.speech.webrtc_vad import WebRTCVADAnalyzer, telephone_vad_params
 
@@ -101,7 +102,8 @@ class EmbeddedSpeechStack:
 
     def vad(self) -> TurnVADProcessor:
         analyzer = WebRTCVADAnalyzer(params=telephone_vad_params())
-        return TurnVADProcessor(vad_analyzer=analyzer, held=GRAMMAR_HOLDS)
+        # pocketsphinx decodes while the VAD waits for the turn's end (speech.early_decode).
+        return TurnVADProcessor(vad_analyzer=analyzer, held=GRAMMAR_HOLDS, early_decode=True)
 
     def stt(self) -> PocketsphinxSTTService:
         return PocketsphinxSTTService(recognizer=self.recognizer)
@@ -152,6 +154,8 @@ class ConfiguredSpeechStack:
         self._matcher: IntentMatcher | None = None
         self._phraser: Phraser | None = None
         self._answerer: GroundedAnswerer | None = None
+        # Smart Turn judges caller pauses (off by default: docs/turn_taking.md).
+        self.smart_turn = smart_turn_for(settings.smart_turn, settings.smart_turn_model)
         if settings.stt == "whisper":
             from voicebot.speech.whisper_stt import WhisperConfig, WhisperRecognizer
 
@@ -203,9 +207,10 @@ class ConfiguredSpeechStack:
     def vad(self) -> TurnVADProcessor:
         held = GRAMMAR_HOLDS if self.whisper is None else frozenset()
         analyzer = WebRTCVADAnalyzer(params=telephone_vad_params())
-        # Whisper decodes while the VAD waits for the turn's end (speech.early_decode).
-        early = self.whisper is not None
-        return TurnVADProcessor(vad_analyzer=analyzer, held=held, early_decode=early)
+        # Either recogniser decodes while the VAD waits for the turn's end (speech.early_decode).
+        return TurnVADProcessor(
+            vad_analyzer=analyzer, held=held, early_decode=True, smart_turn=self.smart_turn
+        )
 
     def stt(self) -> STTService:
         if self.whisper is not None:
