@@ -107,7 +107,13 @@ def create_app(whisper_model: str, piper_voice: Path) -> FastAPI:
 
     def services() -> tuple[WhisperSTTService, PiperTTSService]:
         stt = WhisperSTTService(
-            settings=WhisperSTTService.Settings(model=whisper_model, language="en"),
+            # pipecat drops a segment whose no-speech probability is over 0.4: tiny.en gives the
+            # demo's telephone "yes" 0.49 (heard as "Yeah."), so on the default the peer never
+            # answers it. 0.6 is what a pipecat user would set after that; voicebot's own guard
+            # drops a turn only at 0.8, or 0.6 with a low log-probability (whisper_guards).
+            settings=WhisperSTTService.Settings(
+                model=whisper_model, language="en", no_speech_prob=0.6
+            ),
             device="cpu",
             compute_type="int8",
         )
@@ -147,10 +153,14 @@ def create_app(whisper_model: str, piper_voice: Path) -> FastAPI:
             [
                 transport.input(),
                 # voicebot's VAD timings (speech/webrtc_vad.py): Silero's defaults (confidence
-                # 0.7) miss short telephone words ("yes") and split longer ones.
+                # 0.7) miss short telephone words ("yes") and split longer ones. And pipecat's
+                # loudness gate is a smoothed level that a 0.3 s "yes" does not lift past its
+                # default 0.6 in time (the demo's "yes" never started a turn; it does at 0.4).
                 VADProcessor(
                     vad_analyzer=SileroVADAnalyzer(
-                        params=VADParams(confidence=0.5, start_secs=0.2, stop_secs=0.3)
+                        params=VADParams(
+                            confidence=0.5, start_secs=0.2, stop_secs=0.3, min_volume=0.4
+                        )
                     )
                 ),
                 stt,
