@@ -12,7 +12,10 @@ playout clock: a gap the caller hears), the server's CPU seconds per call-minute
 extra RSS per call. A step "holds" when p95 <= 800 ms, no stall > 100 ms and every turn is
 answered. Targets: voicebot's embedded stack; voicebot with whisper + piper and the pipecat
 peer on the same model files (when faster-whisper, piper and the model wheels are installed).
-Linux only (reads /proc). A script, not a test: figures depend on the machine's load.
+Linux only (reads /proc). A script, not a test: figures depend on the machine's load. Run it
+with nothing else busy: with the kernel's autogroup scheduling on
+(/proc/sys/kernel/sched_autogroup_enabled = 1), `nice` on another session's jobs does not keep
+them off the bench's cores.
 
     python bench/capacity.py --quick                # steps 1, 5, 10
     python bench/capacity.py [--steps 1,5,10,20,40,80] [--workers 2] [--targets embedded,nl,peer]
