@@ -51,6 +51,28 @@ def demo_audio(name: str) -> bytes:
     return pcm
 
 
+def synth_audio(name: str) -> bytes:
+    """A generated fixture of audio_fixtures/synth as 8 kHz PCM."""
+    from voicebot.audio.wavfile import read_wav
+
+    pcm, rate = read_wav(REPO / "audio_fixtures" / "synth" / f"{name}.wav")
+    assert rate == 8000
+    return pcm
+
+
+def audio_frames(pcm: bytes, rate: int = 8000) -> list[Any]:
+    """8 kHz PCM as the pipeline carries it: 20 ms `InputAudioRawFrame`s."""
+    from pipecat.frames.frames import InputAudioRawFrame
+
+    step = rate // 50 * 2
+    return [InputAudioRawFrame(pcm[i : i + step], rate, 1) for i in range(0, len(pcm), step)]
+
+
+def quiet_frames(secs: float, rate: int = 8000) -> list[Any]:
+    """`secs` of digital silence as 20 ms `InputAudioRawFrame`s."""
+    return audio_frames(bytes(int(secs * rate) * 2), rate)
+
+
 def shared_audio(*parts: str) -> Path:
     """A shared recording, or skip the test saying where to get it."""
     path = SHARED_AUDIO.joinpath(*parts)

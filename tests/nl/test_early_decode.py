@@ -10,20 +10,20 @@ from tests.nl.skips import NL_MISSING
 
 pytest.importorskip("faster_whisper", reason=NL_MISSING)
 
-import wave
 from collections.abc import Sequence
 from pathlib import Path
 
 from pipecat.frames.frames import (
     Frame,
-    InputAudioRawFrame,
     TranscriptionFrame,
     VADUserStartedSpeakingFrame,
     VADUserStoppedSpeakingFrame,
 )
 from pipecat.tests.utils import SleepFrame, run_test
 
-from tests.conftest import DEMO_AUDIO, REPO
+from tests.conftest import audio_frames as chunks
+from tests.conftest import demo_audio, synth_audio
+from tests.conftest import quiet_frames as quiet
 from voicebot.dialogue.actions import Expectation, SlotExpectation
 from voicebot.speech.early_decode import CallerPausedFrame, CallerResumedFrame, EndTurnFrame
 from voicebot.speech.frames import ExpectationFrame
@@ -58,20 +58,6 @@ def tiny_en(real_models: Path) -> CountingRecognizer:
     return recognizer
 
 
-def pcm(path: Path) -> bytes:
-    with wave.open(str(path)) as wav:
-        assert wav.getframerate() == RATE
-        return wav.readframes(wav.getnframes())
-
-
-def chunks(audio: bytes) -> list[Frame]:
-    return [InputAudioRawFrame(audio[i : i + 320], RATE, 1) for i in range(0, len(audio), 320)]
-
-
-def quiet(secs: float) -> list[Frame]:
-    return chunks(bytes(int(secs * RATE) * 2))
-
-
 async def turn(
     recognizer: CountingRecognizer, frames: list[Frame]
 ) -> tuple[list[TranscriptionFrame], Sequence[Frame]]:
@@ -85,8 +71,13 @@ async def turn(
 async def test_a_turn_decoded_in_its_pause_is_not_decoded_again(
     tiny_en: CountingRecognizer,
 ) -> None:
-    account = pcm(DEMO_AUDIO / "account_number_spoken.wav")
-    frames = [*chunks(account), *quiet(0.3), CallerPausedFrame(secs=0.3), *quiet(0.5)]
+    account = demo_audio("account_number_spoken")
+    frames = [
+        *chunks(account),
+        *quiet(0.3),
+        CallerPausedFrame(secs=0.3),
+        *quiet(0.5),
+    ]
     transcripts, _ = await turn(tiny_en, [*frames, VADUserStoppedSpeakingFrame()])
     assert [t.text for t in transcripts] == ["2 3 4 5 3 5 8 3"]
     # One decode, of the audio up to the pause: the early decode stood for the whole turn.
@@ -97,10 +88,20 @@ async def test_a_turn_decoded_in_its_pause_is_not_decoded_again(
 async def test_speech_after_the_pause_is_decoded_with_the_turn(
     tiny_en: CountingRecognizer,
 ) -> None:
-    first = pcm(REPO / "audio_fixtures/synth/four_four_one_two-94d256eef16565b8.wav")
-    account = pcm(DEMO_AUDIO / "account_number_spoken.wav")
-    frames = [*chunks(first), *quiet(0.3), CallerPausedFrame(secs=0.3), SleepFrame(sleep=0.1)]
-    frames += [CallerResumedFrame(), *chunks(account), *quiet(0.8), VADUserStoppedSpeakingFrame()]
+    first = synth_audio("four_four_one_two-94d256eef16565b8")
+    account = demo_audio("account_number_spoken")
+    frames = [
+        *chunks(first),
+        *quiet(0.3),
+        CallerPausedFrame(secs=0.3),
+        SleepFrame(sleep=0.1),
+    ]
+    frames += [
+        CallerResumedFrame(),
+        *chunks(account),
+        *quiet(0.8),
+        VADUserStoppedSpeakingFrame(),
+    ]
     transcripts, _ = await turn(tiny_en, frames)
     assert len(transcripts) == 1
     whole = len(first + account) / 2 / RATE + 1.1
@@ -113,11 +114,11 @@ async def test_speech_after_the_pause_is_decoded_with_the_turn(
 async def test_a_whole_account_number_ends_the_turn_and_part_of_one_does_not(
     tiny_en: CountingRecognizer,
 ) -> None:
-    account = pcm(DEMO_AUDIO / "account_number_spoken.wav")
+    account = demo_audio("account_number_spoken")
     waiting = [CallerPausedFrame(secs=0.3), SleepFrame(sleep=3.0)]  # the decode finishes
     _, up = await turn(tiny_en, [*chunks(account), *quiet(0.3), *waiting])
     assert sum(isinstance(f, EndTurnFrame) for f in up) == 1
 
-    part = pcm(REPO / "audio_fixtures/synth/four_four_one_two-94d256eef16565b8.wav")
+    part = synth_audio("four_four_one_two-94d256eef16565b8")
     _, up = await turn(tiny_en, [*chunks(part), *quiet(0.3), *waiting])
     assert not any(isinstance(f, EndTurnFrame) for f in up)  # the caller may go on

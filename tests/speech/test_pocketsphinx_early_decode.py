@@ -4,21 +4,20 @@ and a number held unfinished from the turn before is decoded early together with
 
 from __future__ import annotations
 
-import wave
 from collections.abc import Sequence
-from pathlib import Path
 
 import pytest
 from pipecat.frames.frames import (
     Frame,
-    InputAudioRawFrame,
     TranscriptionFrame,
     VADUserStartedSpeakingFrame,
     VADUserStoppedSpeakingFrame,
 )
 from pipecat.tests.utils import SleepFrame, run_test
 
-from tests.conftest import DEMO_AUDIO, REPO
+from tests.conftest import audio_frames as chunks
+from tests.conftest import demo_audio, synth_audio
+from tests.conftest import quiet_frames as quiet
 from voicebot.dialogue.actions import Expectation, SlotExpectation
 from voicebot.speech.early_decode import CallerPausedFrame, CallerResumedFrame
 from voicebot.speech.frames import ExpectationFrame
@@ -50,20 +49,6 @@ def recognizer() -> CountingRecognizer:
     return counting
 
 
-def pcm(path: Path) -> bytes:
-    with wave.open(str(path)) as wav:
-        assert wav.getframerate() == RATE
-        return wav.readframes(wav.getnframes())
-
-
-def chunks(audio: bytes) -> list[Frame]:
-    return [InputAudioRawFrame(audio[i : i + 320], RATE, 1) for i in range(0, len(audio), 320)]
-
-
-def quiet(secs: float) -> list[Frame]:
-    return chunks(bytes(int(secs * RATE) * 2))
-
-
 async def turn(
     recognizer: CountingRecognizer, frames: list[Frame], hold_secs: float = 0.0
 ) -> tuple[list[TranscriptionFrame], Sequence[Frame]]:
@@ -77,8 +62,13 @@ async def turn(
 async def test_a_turn_decoded_in_its_pause_is_not_decoded_again(
     recognizer: CountingRecognizer,
 ) -> None:
-    account = pcm(DEMO_AUDIO / "account_number_spoken.wav")
-    frames = [*chunks(account), *quiet(0.1), CallerPausedFrame(secs=0.1), *quiet(0.2)]
+    account = demo_audio("account_number_spoken")
+    frames = [
+        *chunks(account),
+        *quiet(0.1),
+        CallerPausedFrame(secs=0.1),
+        *quiet(0.2),
+    ]
     transcripts, _ = await turn(recognizer, [*frames, VADUserStoppedSpeakingFrame()])
     assert [t.text for t in transcripts] == [ACCOUNT_WORDS]
     # One decode, of the audio up to the pause: the early decode stood for the whole turn.
@@ -88,10 +78,20 @@ async def test_a_turn_decoded_in_its_pause_is_not_decoded_again(
 async def test_speech_after_the_pause_is_decoded_with_the_turn(
     recognizer: CountingRecognizer,
 ) -> None:
-    first = pcm(REPO / "audio_fixtures/synth/four_four_one_two-94d256eef16565b8.wav")
-    account = pcm(DEMO_AUDIO / "account_number_spoken.wav")
-    frames = [*chunks(first), *quiet(0.1), CallerPausedFrame(secs=0.1), SleepFrame(sleep=0.1)]
-    frames += [CallerResumedFrame(), *chunks(account), *quiet(0.3), VADUserStoppedSpeakingFrame()]
+    first = synth_audio("four_four_one_two-94d256eef16565b8")
+    account = demo_audio("account_number_spoken")
+    frames = [
+        *chunks(first),
+        *quiet(0.1),
+        CallerPausedFrame(secs=0.1),
+        SleepFrame(sleep=0.1),
+    ]
+    frames += [
+        CallerResumedFrame(),
+        *chunks(account),
+        *quiet(0.3),
+        VADUserStoppedSpeakingFrame(),
+    ]
     transcripts, _ = await turn(recognizer, frames)
     assert len(transcripts) == 1
     whole = len(first + account) / 2 / RATE + 0.4
@@ -103,8 +103,13 @@ async def test_an_unfinished_number_held_from_before_the_pause_is_decoded_with_t
 ) -> None:
     # "four four one two", a VAD stop (the recogniser holds the unfinished number), then the
     # other four digits, a pause, and the turn's end: the early decode is of both parts.
-    part = pcm(REPO / "audio_fixtures/synth/four_four_one_two-94d256eef16565b8.wav")
-    frames = [*chunks(part), *quiet(0.3), VADUserStoppedSpeakingFrame(), SleepFrame(sleep=0.3)]
+    part = synth_audio("four_four_one_two-94d256eef16565b8")
+    frames = [
+        *chunks(part),
+        *quiet(0.3),
+        VADUserStoppedSpeakingFrame(),
+        SleepFrame(sleep=0.3),
+    ]
     frames += [VADUserStartedSpeakingFrame(), *chunks(part), *quiet(0.1)]
     frames += [CallerPausedFrame(secs=0.1), *quiet(0.2), VADUserStoppedSpeakingFrame()]
     transcripts, _ = await turn(recognizer, frames, hold_secs=2.0)
