@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from voicebot.audio.codec import resample
 from voicebot.exceptions import SpeechError
 
 logger = logging.getLogger(__name__)
@@ -64,12 +65,8 @@ class SmartTurn:
 
     def probability(self, pcm16: bytes, sample_rate: int) -> float:
         """How likely the turn in `pcm16` (16-bit mono at `sample_rate`) is finished, 0-1."""
-        audio = np.frombuffer(pcm16, dtype=np.int16).astype(np.float32) / 32768.0
-        audio = audio[-int(MAX_AUDIO_SECS * sample_rate) :]
-        if sample_rate != MODEL_RATE:
-            import soxr
-
-            audio = soxr.resample(audio, sample_rate, MODEL_RATE, quality="HQ")
+        pcm16 = resample(pcm16[-2 * int(MAX_AUDIO_SECS * sample_rate) :], sample_rate, MODEL_RATE)
+        audio = np.frombuffer(pcm16, dtype="<i2").astype(np.float32) / 32768.0
         if not len(audio):
             raise SpeechError("Smart Turn was given no audio")
         try:

@@ -76,6 +76,7 @@ class WebRTCVADAnalyzer(VADAnalyzer):
         self._speech_secs = 0.0
         self._quiet_secs = 0.0
         self.ended_after_secs = 0.0
+        self._holding = False  # a pause is held longer than params.stop_secs (`hold_pause`)
         """The quiet that ended the last turn: `stop_secs`, or less when it was ended early."""
         self._confidence = 0.0  # webrtcvad's verdict on the window being analysed
         super().__init__(sample_rate=sample_rate, params=params or telephone_vad_params())
@@ -129,7 +130,7 @@ class WebRTCVADAnalyzer(VADAnalyzer):
             if self._speech_secs:  # the turn ends here
                 self.ended_after_secs = self._quiet_secs + secs
             self._speech_secs = self._quiet_secs = 0.0
-        if state != VADState.STOPPING:  # a held pause lasts only as long as the pause
+        if self._holding and state != VADState.STOPPING:  # a held pause lasts only that pause
             self.release_pause()
         return state
 
@@ -144,11 +145,13 @@ class WebRTCVADAnalyzer(VADAnalyzer):
         turn ends (until the caller speaks again or the turn ends; `release_pause` undoes it)."""
         if self._vad_state == VADState.STOPPING:
             self._vad_stop_frames = self._stop_frames(max(stop_secs, self.params.stop_secs))
+            self._holding = True
 
     def release_pause(self) -> None:
         """Back to the wait of `params.stop_secs` (a pause already longer ends at the next
         window)."""
         self._vad_stop_frames = self._stop_frames(self.params.stop_secs)
+        self._holding = False
 
     def _stop_frames(self, stop_secs: float) -> int:
         return round(stop_secs / (self._vad_frames / self.sample_rate))  # as set_params counts
