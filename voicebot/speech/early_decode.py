@@ -24,6 +24,7 @@ from pipecat.services.stt_service import SegmentedSTTService
 
 from voicebot.dialogue.actions import Expectation
 from voicebot.dialogue.slots.digits import parse_digits
+from voicebot.speech.frames import ExpectationFrame
 
 PAUSE_SHARE = 1 / 3
 """How far into the end-of-turn wait the pause is announced: a third (0.1 s of 0.3 s).
@@ -121,17 +122,26 @@ class _Heard(Protocol):
 H = TypeVar("H", bound=_Heard)
 
 
+OPEN_SPEECH = Expectation(node="", free_speech=True)
+"""What a turn is decoded against until the dialogue says otherwise: open speech, no grammar."""
+
+
 class EarlyDecodingSTTService(SegmentedSTTService, Generic[H]):
-    """A turn-by-turn STT service that decodes on the VAD's pause (this module's docstring).
+    """A turn-by-turn STT service that follows the dialogue's `ExpectationFrame`s and decodes
+    on the VAD's pause (this module's docstring).
 
-    Subclasses decode in `recognize_turn`, hold the current `_expect`, and in `run_stt` use
-    `take_early(audio)` before decoding a turn themselves."""
-
-    _expect: Expectation
+    Subclasses decode in `recognize_turn` and in `run_stt` use `take_early(audio)` before
+    decoding a turn themselves; `new_expectation` is their hook for a node change."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        self._expect = OPEN_SPEECH
         self._early: EarlyDecode[H] = EarlyDecode()
+
+    @property
+    def expectation(self) -> Expectation:
+        """What the next turn is decoded against."""
+        return self._expect
 
     async def recognize_turn(self, audio: bytes, expect: Expectation) -> H:
         raise NotImplementedError
@@ -144,15 +154,21 @@ class EarlyDecodingSTTService(SegmentedSTTService, Generic[H]):
         """The early decode that stands for the turn's `audio`, if any (`EarlyDecode.take`)."""
         return self._early.take(audio, self._expect)
 
-    def drop_early(self) -> None:
+    def new_expectation(self) -> None:
+        """The dialogue moved on: what was decoded for the last node is not this one's."""
         self._early.drop()
 
-    def on_vad_frame(self, frame: Frame) -> None:
-        """Call for every frame before the base class sees it."""
+    async def process_frame(self, frame: Frame, direction: FrameDirection) -> None:
+        if isinstance(frame, ExpectationFrame):
+            self._expect = frame.expect
+            self.new_expectation()
+            await self.push_frame(frame, direction)  # on to the VAD: its end-of-turn wait
+            return
         if isinstance(frame, CallerPausedFrame):
             self._decode_early()
         elif isinstance(frame, (CallerResumedFrame, VADUserStartedSpeakingFrame)):
             self._early.drop()
+        await super().process_frame(frame, direction)
 
     def _decode_early(self) -> None:
         expect = self._expect

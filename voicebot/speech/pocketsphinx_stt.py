@@ -23,7 +23,6 @@ from voicebot.dialogue.actions import Expectation
 from voicebot.exceptions import SpeechError
 from voicebot.speech.decode_processes import ProcessPocketsphinxRecognizer
 from voicebot.speech.early_decode import EarlyDecodingSTTService
-from voicebot.speech.frames import ExpectationFrame
 from voicebot.speech.recognizer import PocketsphinxRecognizer, Recognition
 
 CALLER_ID = "caller"
@@ -33,8 +32,6 @@ HOLD_SECS = 1.0
 TIME_LIMIT_SECS = 4.0
 """How long a turn whose decode stopped part-way through a grammar sentence waits for the
 caller to go on before it counts as a no-match (callers pause between digit groups)."""
-# Until the dialogue says otherwise, take open speech rather than force a grammar on it.
-_OPEN_SPEECH = Expectation(node="", free_speech=True)
 
 
 class PocketsphinxSTTService(EarlyDecodingSTTService[Recognition]):
@@ -66,7 +63,6 @@ class PocketsphinxSTTService(EarlyDecodingSTTService[Recognition]):
         kwargs.setdefault("ttfs_p99_latency", 0.5)
         super().__init__(**kwargs)
         self._recognizer = recognizer
-        self._expect = _OPEN_SPEECH
         self._hold_secs = hold_secs
         self.time_limit_secs = time_limit_secs
         self._held = b""
@@ -76,18 +72,11 @@ class PocketsphinxSTTService(EarlyDecodingSTTService[Recognition]):
     def wants_wav_segments(self) -> bool:
         return False  # pocketsphinx reads raw 16-bit PCM
 
-    @property
-    def expectation(self) -> Expectation:
-        """What the next turn is decoded against."""
-        return self._expect
+    def new_expectation(self) -> None:
+        super().new_expectation()
+        self._drop_held_turn()
 
     async def process_frame(self, frame: Frame, direction: FrameDirection) -> None:
-        if isinstance(frame, ExpectationFrame):
-            self._expect = frame.expect
-            self._drop_held_turn()  # and any early decode
-            await self.push_frame(frame, direction)  # on to the VAD: its end-of-turn wait
-            return
-        self.on_vad_frame(frame)
         if isinstance(frame, VADUserStartedSpeakingFrame) and self._release_task is not None:
             # The caller goes on after a pause: the held start and this speech are one turn.
             await self.cancel_task(self._release_task)
@@ -139,7 +128,6 @@ class PocketsphinxSTTService(EarlyDecodingSTTService[Recognition]):
 
     def _drop_held_turn(self) -> None:
         self._held = b""
-        self.drop_early()
         if self._release_task is not None:
             self._release_task.cancel()
             self._release_task = None

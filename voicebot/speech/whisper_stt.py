@@ -29,7 +29,6 @@ from pipecat.frames.frames import (
     Frame,
     TranscriptionFrame,
 )
-from pipecat.processors.frame_processor import FrameDirection
 from pipecat.services.settings import STTSettings
 from pipecat.utils.time import time_now_iso8601
 
@@ -37,7 +36,6 @@ from voicebot.audio.codec import resample
 from voicebot.dialogue.actions import Expectation
 from voicebot.exceptions import SpeechError
 from voicebot.speech.early_decode import EarlyDecodingSTTService
-from voicebot.speech.frames import ExpectationFrame
 from voicebot.speech.packaged import ModelMissingError, cache_dir_for, model_dir, packaged
 from voicebot.speech.whisper_guards import judge, token_budget
 
@@ -292,9 +290,6 @@ class WhisperRecognizer:
         self.recognize(b"\x00\x00" * (WHISPER_RATE // 2), WHISPER_RATE, Expectation(node=""))
 
 
-_OPEN_SPEECH = Expectation(node="", free_speech=True)
-
-
 class WhisperSTTService(EarlyDecodingSTTService[WhisperRecognition]):
     """Decodes each VAD-bounded caller turn with Whisper, biased towards the node's phrases.
 
@@ -311,24 +306,10 @@ class WhisperSTTService(EarlyDecodingSTTService[WhisperRecognition]):
         )
         super().__init__(**kwargs)
         self._recognizer = recognizer
-        self._expect = _OPEN_SPEECH
 
     @property
     def wants_wav_segments(self) -> bool:
         return False
-
-    @property
-    def expectation(self) -> Expectation:
-        return self._expect
-
-    async def process_frame(self, frame: Frame, direction: FrameDirection) -> None:
-        if isinstance(frame, ExpectationFrame):
-            self._expect = frame.expect
-            self.drop_early()
-            await self.push_frame(frame, direction)  # on to the VAD: its end-of-turn wait
-            return
-        self.on_vad_frame(frame)
-        await super().process_frame(frame, direction)
 
     async def recognize_turn(self, audio: bytes, expect: Expectation) -> WhisperRecognition:
         return await self._recognizer.recognize_async(audio, self.sample_rate, expect)
