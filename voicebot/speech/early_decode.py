@@ -134,6 +134,12 @@ class EarlyDecodingSTTService(SegmentedSTTService, Generic[H]):
     decoding a turn themselves; `new_expectation` is their hook for a node change."""
 
     def __init__(self, **kwargs: Any) -> None:
+        # The recognisers trim edge silence themselves; pipecat's zero padding only skews
+        # their features, so none is added.
+        kwargs.setdefault("trailing_silence_secs", 0.0)
+        # Nothing after the recogniser reads the caller's audio: passing each frame on through
+        # the dialogue, the TTS and the output (and the observers at every hop) only costs CPU.
+        kwargs.setdefault("audio_passthrough", False)
         super().__init__(**kwargs)
         self._expect = OPEN_SPEECH
         self._early: EarlyDecode[H] = EarlyDecode()

@@ -51,13 +51,6 @@ class PocketsphinxSTTService(EarlyDecodingSTTService[Recognition]):
         time_limit_secs: float = TIME_LIMIT_SECS,
         **kwargs: Any,
     ) -> None:
-        # The recogniser trims edge silence itself; the base class's zero padding only skews
-        # the cepstral mean, so none is added.
-        kwargs.setdefault("trailing_silence_secs", 0.0)
-        # Nothing after the recogniser reads the caller's audio: passing each 20 ms frame on
-        # through the dialogue, the TTS and the output (and the observers at every hop) only
-        # cost CPU, 50 times a second per call.
-        kwargs.setdefault("audio_passthrough", False)
         kwargs.setdefault("settings", STTSettings(model="pocketsphinx-en-us", language="en-US"))
         # Speech end → transcript is VAD stop plus a grammar decode: 8 digits ~0.3 s.
         kwargs.setdefault("ttfs_p99_latency", 0.5)

@@ -298,8 +298,6 @@ class WhisperSTTService(EarlyDecodingSTTService[WhisperRecognition]):
     """
 
     def __init__(self, recognizer: WhisperRecognizer, **kwargs: Any) -> None:
-        kwargs.setdefault("trailing_silence_secs", 0.0)
-        kwargs.setdefault("audio_passthrough", False)  # see PocketsphinxSTTService
         kwargs.setdefault(
             "settings",
             STTSettings(model=recognizer.config.model, language=recognizer.config.language),
