@@ -24,9 +24,9 @@ from pipecat.tests.utils import SleepFrame, run_test
 from tests.conftest import DEMO_AUDIO
 from voicebot.audio.codec import TELEPHONE_RATE, split_frames, to_telephone, ulaw_decode
 from voicebot.dialogue.actions import Expectation, SlotExpectation
-from voicebot.exceptions import SpeechError
+from voicebot.exceptions import ConfigError, SpeechError
 from voicebot.speech.frames import ExpectationFrame
-from voicebot.speech.smart_turn import SmartTurn, shared_smart_turn, smart_turn_for
+from voicebot.speech.smart_turn import SmartTurn, smart_turn_for
 from voicebot.speech.turn_vad import TurnVADProcessor
 from voicebot.speech.webrtc_vad import WebRTCVADAnalyzer
 from voicebot.tools.replay.audio import synthesise
@@ -148,17 +148,14 @@ def test_a_missing_model_file_names_the_file(tmp_path: Path) -> None:
         SmartTurn(missing)
 
 
-def test_an_unloadable_model_is_one_log_line_and_no_smart_turn(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
-) -> None:
+def test_an_unloadable_model_switched_on_is_refused_in_one_line(tmp_path: Path) -> None:
     broken = tmp_path / "broken.onnx"
     broken.write_bytes(b"not an onnx model")
-    with caplog.at_level(logging.ERROR, logger="voicebot.speech.smart_turn"):
-        assert shared_smart_turn(broken) is None
-        assert shared_smart_turn(broken) is None  # remembered: not retried, not logged again
-    [record] = caplog.records
-    assert str(broken) in record.getMessage() and "fixed silence" in record.getMessage()
-    assert smart_turn_for(False) is None
+    for _ in range(2):  # not remembered as loaded: refused again
+        with pytest.raises(ConfigError, match="VOICEBOT_SMART_TURN") as refused:
+            smart_turn_for(True, broken)
+        assert str(broken) in str(refused.value) and "\n" not in str(refused.value)
+    assert smart_turn_for(False, broken) is None  # off: the file is never read
 
 
 def test_the_bundled_model_hears_a_finished_phrase(model: SmartTurn) -> None:

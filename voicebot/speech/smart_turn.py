@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from voicebot.audio.codec import resample
-from voicebot.exceptions import SpeechError
+from voicebot.exceptions import ConfigError, SpeechError
 
 logger = logging.getLogger(__name__)
 
@@ -88,26 +88,29 @@ class SmartTurn:
         self._pool.shutdown(wait=False)
 
 
-_shared: dict[Path | None, SmartTurn | None] = {}
+_shared: dict[Path | None, SmartTurn] = {}
 _lock = threading.Lock()
 
 
-def shared_smart_turn(model_path: Path | None = None) -> SmartTurn | None:
-    """The process's Smart Turn, loaded and warmed on first use; None (with one log line) when
-    it cannot be loaded, and the VAD then keeps its fixed end-of-turn wait."""
+def shared_smart_turn(model_path: Path | None = None) -> SmartTurn:
+    """The process's Smart Turn, loaded and warmed on first use. A Smart Turn that is switched
+    on but cannot be loaded is refused in one line (ConfigError), as a missing speech model
+    is: the server does not start without what it was told to use."""
     with _lock:
         if model_path not in _shared:
             try:
                 model = SmartTurn(model_path)
                 model.warm_up()
             except SpeechError as exc:
-                logger.error("%s; turns end after the fixed silence instead", exc)
-                model = None
+                raise ConfigError(
+                    f"{exc} — fix: set VOICEBOT_SMART_TURN_MODEL to a Smart Turn v3 ONNX file "
+                    "(or unset it for the one in pipecat's wheel), or VOICEBOT_SMART_TURN=false"
+                ) from exc
             _shared[model_path] = model
         return _shared[model_path]
 
 
 def smart_turn_for(enabled: bool, model_path: Path | None = None) -> SmartTurn | None:
     """What a call's VAD gets from the `smart_turn` / `smart_turn_model` settings: the shared
-    model when enabled and loadable, else None (the fixed end-of-turn wait)."""
+    model when enabled, else None (the fixed end-of-turn wait)."""
     return shared_smart_turn(model_path) if enabled else None
