@@ -22,6 +22,7 @@ from pipecat.tests.utils import run_test
 
 from voicebot.audio.codec import resample, ulaw_decode, ulaw_encode
 from voicebot.dialogue.actions import Expectation, SlotExpectation
+from voicebot.dialogue.slots.digits import parse_digits
 from voicebot.dialogue.understanding import interpret_open
 from voicebot.speech.piper_tts import PiperTTSService, PiperVoiceModel
 from voicebot.speech.whisper_guards import judge, token_budget
@@ -79,6 +80,33 @@ def test_the_default_beam_search_hears_a_digit_string_whole(
     account = Expectation(node="acc", slot=SlotExpectation("account", "digits", 8, 8))
     heard = tiny_en.recognize(audio, 8000, account)
     assert interpret_open(heard.text, account, None).slot_value == "57341521", heard.text
+
+
+def test_a_number_heard_partly_as_words_is_decoded_again_as_digits(
+    tiny_en: WhisperRecognizer,
+) -> None:
+    # tiny.en writes this number "… and one, zero, five, two." (4 of its 8 digits); decoded
+    # again with only digits allowed, on the same encoding, it is heard whole.
+    audio = synthesise("nine three six seven one zero five two", voice="en-us", rate=150,
+                       noise=0.01)  # fmt: skip
+    account = Expectation(node="acc", slot=SlotExpectation("account", "digits", 8, 8))
+    first = WhisperRecognizer(WhisperConfig(model="tiny.en", digits_decode=False,
+                                            cache_dir=tiny_en.config.cache_dir))  # fmt: skip
+    assert parse_digits(first.recognize(audio, 8000, account).text) != "93671052"
+    for _ in range(2):  # the second time too: the digits-only token list is not worn down
+        heard = tiny_en.recognize(audio, 8000, account)
+        assert heard.digits_decoded, heard.text
+        assert interpret_open(heard.text, account, None).slot_value == "93671052", heard.text
+        assert parse_digits(heard.heard) != "93671052"  # what the first decode wrote
+
+
+@pytest.mark.parametrize("said", ["I don't know my account number", "agent please"])
+def test_words_at_a_digit_slot_stay_words(tiny_en: WhisperRecognizer, said: str) -> None:
+    audio = synthesise(said, voice="en-us", rate=150, noise=0.01)
+    account = Expectation(node="acc", slot=SlotExpectation("account", "digits", 8, 8))
+    heard = tiny_en.recognize(audio, 8000, account)
+    assert not heard.digits_decoded
+    assert parse_digits(heard.text) is None, heard.text
 
 
 def line_noise(secs: float, level: float, seed: int = 3) -> bytes:

@@ -37,10 +37,13 @@ from voicebot.dialogue.actions import Expectation
 from voicebot.exceptions import SpeechError
 from voicebot.speech.early_decode import EarlyDecodingSTTService
 from voicebot.speech.packaged import ModelMissingError, cache_dir_for, model_dir, packaged
+from voicebot.speech.whisper_digits import fits_slot, needs_digits_decode
 from voicebot.speech.whisper_guards import judge, token_budget
 
 CALLER_ID = "caller"
 WHISPER_RATE = 16000
+WINDOW_SECS = 30.0
+"""Whisper's window: a longer turn is encoded window by window."""
 MAX_HOTWORD_CHARS = 300
 """Hot words share Whisper's 224-token prompt window with nothing else; keep them short."""
 
@@ -73,6 +76,9 @@ class WhisperConfig:
     """A turn whose decode (waiting included) takes longer is dropped as not heard."""
     cache_dir: Path | None = None
     """Verified checksums and joined model files (packaged.cache_dir_for)."""
+    digits_decode: bool = True
+    """At a digit slot, a turn heard partly as words is decoded again as digits only
+    (`speech.whisper_digits`)."""
 
 
 @dataclass(frozen=True)
@@ -100,6 +106,8 @@ class WhisperRecognition:
     compression_ratio: float = 0.0
     heard: str = ""
     """Whisper's text before the guards (kept for benchmarks; never logged)."""
+    digits_decoded: bool = False
+    """`text` is the digits-only second decode; `heard` is still the first one's text."""
 
 
 def resolve_model_path(model: str, cache_dir: Path | None = None) -> Path:
@@ -187,12 +195,12 @@ class WhisperRecognizer:
     """faster-whisper loaded once per process; thread-safe; `recognize` is the blocking call."""
 
     def __init__(self, config: WhisperConfig) -> None:
-        from faster_whisper import WhisperModel
+        from voicebot.speech.whisper_model import ReusingWhisperModel
 
         self.config = config
         self.model_path = resolve_model_path(config.model, config.cache_dir)
         try:
-            self._model = WhisperModel(
+            self._model = ReusingWhisperModel(
                 str(self.model_path),
                 device=config.device,
                 compute_type=config.compute_type,
@@ -213,27 +221,27 @@ class WhisperRecognizer:
             pcm16 = resample(pcm16, sample_rate, WHISPER_RATE)
         audio = np.frombuffer(pcm16, dtype=np.int16).astype(np.float32) / 32768.0
         audio_secs = len(audio) / WHISPER_RATE
-        c = self.config
-        budget = token_budget(audio_secs, c.max_new_tokens)
-        segments, _info = self._model.transcribe(
-            audio,
-            language=c.language,
-            beam_size=c.beam_size,
-            temperature=list(c.temperatures),
-            hotwords=hotwords_for(expect),
-            initial_prompt=initial_prompt_for(expect),
-            condition_on_previous_text=False,
-            without_timestamps=True,
-            vad_filter=False,  # pipecat's VAD already cut the turn
-            max_new_tokens=budget,
-            no_speech_threshold=c.no_speech_threshold,
-            log_prob_threshold=c.log_prob_threshold,
-            compression_ratio_threshold=c.compression_ratio_threshold,
-        )
-        kept = list(segments)  # the generator decodes as it is consumed
+        budget = token_budget(audio_secs, self.config.max_new_tokens)
+        try:
+            hotwords, prompt = hotwords_for(expect), initial_prompt_for(expect)
+            kept, text = self._transcribe(audio, budget, hotwords, prompt)
+            heard, digits_decoded = text, False
+            slot = expect.slot
+            if (
+                self.config.digits_decode
+                and slot is not None
+                and audio_secs <= WINDOW_SECS
+                and needs_digits_decode(text, slot)
+            ):
+                digits_only = list(self._model.non_digit_tokens())  # faster-whisper extends it
+                with self._model.same_encoding():
+                    again = self._transcribe(audio, budget, None, None, suppress=digits_only)
+                if fits_slot(again[1], slot):
+                    (kept, text), digits_decoded = again, True
+        finally:
+            self._model.forget_encoding()
         tokens = sum(len(s.tokens) for s in kept)
         logprob = sum(s.avg_logprob * len(s.tokens) for s in kept) / tokens if tokens else -math.inf
-        text = " ".join(s.text.strip() for s in kept).strip()
         verdict = judge(kept, text, audio_secs, budget)
         result = WhisperRecognition(
             text=text,
@@ -244,9 +252,39 @@ class WhisperRecognizer:
             segments=tuple(WhisperSegmentTiming(s.start, s.end) for s in kept),
             no_speech_prob=verdict.no_speech_prob,
             compression_ratio=verdict.compression_ratio,
-            heard=text,
+            heard=heard,
+            digits_decoded=digits_decoded,
         )
         return result if verdict.reason is None else _rejected(result, verdict.reason)
+
+    def _transcribe(
+        self,
+        audio: np.ndarray,
+        budget: int | None,
+        hotwords: str | None,
+        prompt: str | None,
+        suppress: list[int] | None = None,
+    ) -> tuple[list[Any], str]:
+        """(segments, text) of one decode of `audio`; `suppress`: tokens it may not write."""
+        c = self.config
+        segments, _info = self._model.transcribe(
+            audio,
+            language=c.language,
+            beam_size=c.beam_size,
+            temperature=list(c.temperatures),
+            hotwords=hotwords,
+            initial_prompt=prompt,
+            condition_on_previous_text=False,
+            without_timestamps=True,
+            vad_filter=False,  # pipecat's VAD already cut the turn
+            max_new_tokens=budget,
+            no_speech_threshold=c.no_speech_threshold,
+            log_prob_threshold=c.log_prob_threshold,
+            compression_ratio_threshold=c.compression_ratio_threshold,
+            suppress_tokens=[-1] if suppress is None else suppress,
+        )
+        kept = list(segments)  # the generator decodes as it is consumed
+        return kept, " ".join(s.text.strip() for s in kept).strip()
 
     async def recognize_async(
         self, pcm16: bytes, sample_rate: int, expect: Expectation
