@@ -36,6 +36,7 @@ sys.path.insert(0, str(ROOT))
 
 from voicebot import logs  # noqa: E402
 from voicebot.tools.demo_backend import BillingBackend  # noqa: E402
+from voicebot.tools.replay import audio  # noqa: E402
 from voicebot.tools.replay.runner import RunOptions, ScenarioResult, run_all  # noqa: E402
 
 DATA = ROOT / "bench" / "data" / "held_out_calls.yaml"
@@ -48,6 +49,9 @@ CHECKS = ("Did you say", "Would you like me to put you through", "Do you want to
 """The bot's check questions (dialogue/evidence.py), which a caller answers with "yes"."""
 
 
+SYNTH_CACHE = Path.home() / ".cache" / "voicebot-bench" / "held_out_calls"
+"""Where the callers' synthesised turns are kept (the replay harness keeps the first synthesis
+of a text, so a rerun sends the same audio): outside the repository's audio_fixtures/."""
 MAX_CHECKS = 2
 """Check questions a call is answered past; a third is taken as the bot not understanding."""
 
@@ -124,6 +128,7 @@ def main() -> None:
     parser.add_argument("--misses", action="store_true", help="print why each wrong call failed")
     args = parser.parse_args()
     logs.configure("ERROR")
+    audio.SYNTH_CACHE = SYNTH_CACHE
     calls = yaml.safe_load(DATA.read_text())["calls"]
     voices = [SCRIPT_CHECK, *args.voices]
     with tempfile.TemporaryDirectory() as tmp, BillingBackend() as billing:
