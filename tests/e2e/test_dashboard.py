@@ -299,12 +299,28 @@ def log_in(driver: Any, url: str, attempts: int = 3) -> None:
 def click_and_wait(driver: Any, element_id: str) -> None:
     """Click (a link or a form's button) and wait until the next page has replaced this one."""
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions
     from selenium.webdriver.support.ui import WebDriverWait
 
     old = driver.find_element(By.TAG_NAME, "html")
     driver.find_element(By.ID, element_id).click()
-    WebDriverWait(driver, 30).until(expected_conditions.staleness_of(old))
+    WebDriverWait(driver, 30).until(lambda _driver: replaced(old))
+
+
+def replaced(element: Any) -> bool:
+    """Whether `element` has left the page: selenium's staleness check, plus Chromium's other
+    answer for the same thing, now and then, "Node with given id does not belong to the
+    document" (seen in CI, inside `expected_conditions.staleness_of`)."""
+    from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
+
+    try:
+        element.is_enabled()
+    except StaleElementReferenceException:
+        return True
+    except WebDriverException as exc:
+        if "does not belong to the document" in str(exc):
+            return True
+        raise
+    return False
 
 
 def text_of(driver: Any, element_id: str) -> str:
