@@ -76,8 +76,8 @@ class WebRTCVADAnalyzer(VADAnalyzer):
         self._speech_secs = 0.0
         self._quiet_secs = 0.0
         self.ended_after_secs = 0.0
-        self._holding = False  # a pause is held longer than params.stop_secs (`hold_pause`)
         """The quiet that ended the last turn: `stop_secs`, or less when it was ended early."""
+        self._holding = False  # a pause is held longer than params.stop_secs (`hold_pause`)
         self._confidence = 0.0  # webrtcvad's verdict on the window being analysed
         super().__init__(sample_rate=sample_rate, params=params or telephone_vad_params())
 
