@@ -73,6 +73,27 @@ def quiet_frames(secs: float, rate: int = 8000) -> list[Any]:
     return audio_frames(bytes(int(secs * rate) * 2), rate)
 
 
+def resumed_turn(first: bytes, rest: bytes, pause_secs: float, end_secs: float) -> list[Any]:
+    """A turn the caller goes on with after a pause: `first`, the quiet up to the VAD's
+    pause announcement (`pause_secs`), a moment for the early decode to start, then `rest`
+    and the quiet that ends the turn (`end_secs`)."""
+    from pipecat.frames.frames import VADUserStoppedSpeakingFrame
+    from pipecat.tests.utils import SleepFrame
+
+    from voicebot.speech.early_decode import CallerPausedFrame, CallerResumedFrame
+
+    return [
+        *audio_frames(first),
+        *quiet_frames(pause_secs),
+        CallerPausedFrame(secs=pause_secs),
+        SleepFrame(sleep=0.1),
+        CallerResumedFrame(),
+        *audio_frames(rest),
+        *quiet_frames(end_secs),
+        VADUserStoppedSpeakingFrame(),
+    ]
+
+
 def shared_audio(*parts: str) -> Path:
     """A shared recording, or skip the test saying where to get it."""
     path = SHARED_AUDIO.joinpath(*parts)

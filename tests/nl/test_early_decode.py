@@ -22,10 +22,10 @@ from pipecat.frames.frames import (
 from pipecat.tests.utils import SleepFrame, run_test
 
 from tests.conftest import audio_frames as chunks
-from tests.conftest import demo_audio, synth_audio
+from tests.conftest import demo_audio, resumed_turn, synth_audio
 from tests.conftest import quiet_frames as quiet
 from voicebot.dialogue.actions import Expectation, SlotExpectation
-from voicebot.speech.early_decode import CallerPausedFrame, CallerResumedFrame, EndTurnFrame
+from voicebot.speech.early_decode import CallerPausedFrame, EndTurnFrame
 from voicebot.speech.frames import ExpectationFrame
 from voicebot.speech.whisper_stt import (
     WhisperConfig,
@@ -90,19 +90,7 @@ async def test_speech_after_the_pause_is_decoded_with_the_turn(
 ) -> None:
     first = synth_audio("four_four_one_two-94d256eef16565b8")
     account = demo_audio("account_number_spoken")
-    frames = [
-        *chunks(first),
-        *quiet(0.3),
-        CallerPausedFrame(secs=0.3),
-        SleepFrame(sleep=0.1),
-    ]
-    frames += [
-        CallerResumedFrame(),
-        *chunks(account),
-        *quiet(0.8),
-        VADUserStoppedSpeakingFrame(),
-    ]
-    transcripts, _ = await turn(tiny_en, frames)
+    transcripts, _ = await turn(tiny_en, resumed_turn(first, account, 0.3, 0.8))
     assert len(transcripts) == 1
     whole = len(first + account) / 2 / RATE + 1.1
     # The transcript is of the whole turn (both groups), not of the audio before the pause.

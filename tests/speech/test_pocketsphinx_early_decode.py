@@ -16,10 +16,10 @@ from pipecat.frames.frames import (
 from pipecat.tests.utils import SleepFrame, run_test
 
 from tests.conftest import audio_frames as chunks
-from tests.conftest import demo_audio, synth_audio
+from tests.conftest import demo_audio, resumed_turn, synth_audio
 from tests.conftest import quiet_frames as quiet
 from voicebot.dialogue.actions import Expectation, SlotExpectation
-from voicebot.speech.early_decode import CallerPausedFrame, CallerResumedFrame
+from voicebot.speech.early_decode import CallerPausedFrame
 from voicebot.speech.frames import ExpectationFrame
 from voicebot.speech.pocketsphinx_stt import PocketsphinxSTTService
 from voicebot.speech.recognizer import PocketsphinxRecognizer, Recognition
@@ -80,19 +80,7 @@ async def test_speech_after_the_pause_is_decoded_with_the_turn(
 ) -> None:
     first = synth_audio("four_four_one_two-94d256eef16565b8")
     account = demo_audio("account_number_spoken")
-    frames = [
-        *chunks(first),
-        *quiet(0.1),
-        CallerPausedFrame(secs=0.1),
-        SleepFrame(sleep=0.1),
-    ]
-    frames += [
-        CallerResumedFrame(),
-        *chunks(account),
-        *quiet(0.3),
-        VADUserStoppedSpeakingFrame(),
-    ]
-    transcripts, _ = await turn(recognizer, frames)
+    transcripts, _ = await turn(recognizer, resumed_turn(first, account, 0.1, 0.3))
     assert len(transcripts) == 1
     whole = len(first + account) / 2 / RATE + 0.4
     assert max(recognizer.decoded) == pytest.approx(whole, abs=0.03)  # the whole turn, decoded
