@@ -292,7 +292,7 @@ def log_in(driver: Any, url: str, attempts: int = 3) -> None:
             click_and_wait(driver, "login")
             return
         except WebDriverException as exc:
-            if "does not belong to the document" not in str(exc) or attempt == attempts - 1:
+            if not node_lost(exc) or attempt == attempts - 1:
                 raise
 
 
@@ -317,10 +317,15 @@ def replaced(element: Any) -> bool:
     except StaleElementReferenceException:
         return True
     except WebDriverException as exc:
-        if "does not belong to the document" in str(exc):
+        if node_lost(exc):
             return True
         raise
     return False
+
+
+def node_lost(exc: Exception) -> bool:
+    """Chromium's answer about an element of a page that has just been replaced."""
+    return "Node with given id does not belong to the document" in str(exc)
 
 
 def text_of(driver: Any, element_id: str) -> str:
