@@ -48,6 +48,7 @@ from voicebot.dialogue.actions import CallStarted, Expectation  # noqa: E402
 from voicebot.dialogue.engine import DialogueEngine  # noqa: E402
 from voicebot.dialogue.slots.digits import parse_digits  # noqa: E402
 from voicebot.flows.loader import load_flow  # noqa: E402
+from voicebot.speech.whisper_digits import fits_slot  # noqa: E402
 from voicebot.tools.replay.audio import real_speech_dir, synthesise  # noqa: E402
 
 WORDS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
@@ -118,12 +119,14 @@ def main() -> None:
     from voicebot.speech.whisper_stt import WhisperConfig, WhisperRecognizer
 
     expect = account_expectation()
+    account = expect.slot
+    assert account is not None, "the account-number node collects no slot"
     once = WhisperRecognizer(WhisperConfig(model=args.model, digits_decode=False))
     twice = WhisperRecognizer(WhisperConfig(model=args.model, digits_decode=True))
     once.warm_up()
     twice.warm_up()
     tally: dict[str, list[int]] = {}  # voice -> [numbers, right off, right on, decoded twice]
-    wrong_numbers = [0, 0, 0]  # off-topic turns, given a number (off, on)
+    wrong_numbers = [0, 0, 0]  # off-topic turns; of them, given a number: one decode, second
     twice_ms: list[float] = []
     todo = turns(args.voices, args.numbers, args.seed)
     print(f"{len(todo)} turns at the account-number node ({args.model})", flush=True)
@@ -136,8 +139,8 @@ def main() -> None:
         heard_b = parse_digits(b.text) or ""
         if not number:
             wrong_numbers[0] += 1
-            wrong_numbers[1] += len(heard_a) == 8
-            wrong_numbers[2] += len(heard_b) == 8
+            wrong_numbers[1] += fits_slot(a.text, account)
+            wrong_numbers[2] += fits_slot(b.text, account)
             continue
         row = tally.setdefault(voice, [0, 0, 0, 0])
         row[0] += 1
@@ -154,7 +157,7 @@ def main() -> None:
     print(f"{'all':16} {total[0]:7} {total[1]:11} ({100 * total[1] / n:3.0f} %)"
           f" {total[2]:12} ({100 * total[2] / n:3.0f} %) {total[3]:14}")  # fmt: skip
     print(
-        f"off-topic turns at the node given an 8-digit number: {wrong_numbers[1]} of "
+        f"off-topic turns at the node given an account number: {wrong_numbers[1]} of "
         f"{wrong_numbers[0]} with one decode, {wrong_numbers[2]} with the second"
     )
     if twice_ms:

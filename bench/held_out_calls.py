@@ -97,7 +97,7 @@ def run_calls(
     """Each (call, voice) run to its end; a call that met a check question is run again with
     the caller's "yes" after it (up to MAX_CHECKS times). (result, checks answered) each."""
     scripts = [script(call, voice) for call, voice in jobs]
-    results: list[tuple[ScenarioResult, int]] = [None] * len(jobs)  # type: ignore[list-item]
+    results: dict[int, tuple[ScenarioResult, int]] = {}
     todo = list(range(len(jobs)))
     for _ in range(MAX_CHECKS + 1):
         paths = [write_scenario(jobs[i][0], _scenario_turns(scripts[i]),
@@ -114,7 +114,7 @@ def run_calls(
         if not again:
             break
         todo = again
-    return results
+    return [results[i] for i in range(len(jobs))]
 
 
 def _scenario_turns(turns: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -5,7 +5,7 @@ six seven one zero five two" came back "And I'm prefix M and one, zero, five, tw
 digits). Decoded again with every token but digits and their separators suppressed, the same
 audio gave "9, 3, 6, 7, 1, 0, 5, 2." The second decode runs on the first one's encoding
 (`whisper_model.ReusingWhisperModel`; the encoder is the dearer half of a short turn), so it
-costs one decoder pass: 70-200 ms for an 8-digit turn on tiny.en on this 2-core machine.
+costs one decoder pass: 110-200 ms for an 8-digit turn on tiny.en on this 2-core machine.
 
 It runs only when the first transcript holds some digits but not a number of the slot's length
 (`needs_digits_decode`), and its text is used only when it is such a number
