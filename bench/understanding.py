@@ -4,17 +4,19 @@ Each held-out caller turn of bench/data/understanding.yaml is spoken by several 
 (espeak-ng voices this project never tunes on, one it uses, the piper voice when installed,
 and the human recordings in ../shared/audio/), band-limited to 8 kHz with line noise and
 μ-law encoded, then taken through the call path: the recogniser (pocketsphinx against the
-node's grammar, or whisper), the emotion tracker, the intent matcher (open vocabulary) and the
-dialogue engine, started in the node the turn belongs to. The `text` stack feeds each turn's
-true words (confidence 1.0) to the same matcher, slot parsers and engine, so its misses are
-the matcher's or the parser's and the open stack's extra misses are the recogniser's. A turn
-is right when the engine does what the label says (goes where the intent leads, stores the
-slot value, stays put for off-topic speech); a check question ("Did you want to …?") naming
-the right intent counts as right-after-check. Prints per category and stack: right, checked,
-false accepts, false crises, hang-ups, and latency (recogniser + understanding + engine).
+node's grammar, or whisper), the emotion tracker, the intent matcher (open vocabulary; a
+menu match it rejects is cross-checked against the node's grammar, as in a call, unless
+`--no-cross-check`) and the dialogue engine, started in the node the turn belongs to. The
+`text` stack feeds each turn's true words (confidence 1.0) to the same matcher, slot parsers
+and engine, so its misses are the matcher's or the parser's and the open stack's extra
+misses are the recogniser's. A turn is right when the engine does what the label says (goes
+where the intent leads, stores the slot value, stays put for off-topic speech); a check
+question ("Did you want to …?") naming the right intent counts as right-after-check. Prints
+per category and stack: right, checked, false accepts, false crises, hang-ups, and latency
+(recogniser + understanding + engine).
 
 Usage: python bench/understanding.py [--quick | --voices V…] [--stacks embedded open text]
-                                    [--model tiny.en|base|DIR] [--misses]
+                                    [--model tiny.en|base|DIR] [--misses] [--no-cross-check]
        python bench/understanding.py --calibrate   (prints the matcher's fitted CALIBRATION)
 """
 
@@ -54,7 +56,7 @@ from voicebot.flows.emotion_policy import Estimate
 from voicebot.flows.flow import Flow
 from voicebot.flows.loader import load_flow
 from voicebot.language.embedding import MiniLMEmbedder
-from voicebot.pipeline.understanding_fallback import matched
+from voicebot.pipeline.understanding_fallback import cross_checked, matched
 from voicebot.tools.replay.audio import add_noise, real_speech_dir, synthesise
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -89,6 +91,8 @@ class Tally:
     hang_ups: int = 0
     ms: list[float] = field(default_factory=list)
     misses: list[str] = field(default_factory=list)
+    agreed: list[str] = field(default_factory=list)
+    """Verdicts of the turns the grammar cross-check accepted (open stack)."""
 
 
 def telephone(pcm: bytes, rate: int, seed: str) -> bytes:
@@ -186,12 +190,19 @@ class Stack:
     """One speech stack: a recogniser and how its transcript reaches the engine."""
 
     def __init__(
-        self, name: str, flows: dict[str, Flow], matcher: IntentMatcher | None, model: str
+        self,
+        name: str,
+        flows: dict[str, Flow],
+        matcher: IntentMatcher | None,
+        model: str,
+        cross_check: bool = True,
     ) -> None:
         self.name = name
         self.flows = flows
         self.matcher = matcher
         self.recognizer: Any = None
+        self.grammar: Any = None  # the open stack's cross-check of a rejected menu match
+        self.agreed = False  # whether the last turn was accepted by the cross-check
         if name == "text":  # the true words: what a perfect recogniser would hand on
             return
         if name == "embedded":
@@ -203,6 +214,10 @@ class Stack:
 
             # A packaged model (checksummed), as `stt: whisper` loads VOICEBOT_WHISPER_MODEL.
             self.recognizer = WhisperRecognizer(WhisperConfig(model=model, workers=1))
+            if cross_check:
+                from voicebot.speech.recognizer import PocketsphinxRecognizer
+
+                self.grammar = PocketsphinxRecognizer()
         self.recognizer.warm_up()
 
     def engine_at(self, flow: str, node: str, digits: int | None = None) -> DialogueEngine:
@@ -232,10 +247,18 @@ class Stack:
         utterance = Utterance(text=text, confidence=confidence, emotion=emotion)
         if self.name in ("open", "text"):  # what the DialogueProcessor does with open text
             utterance = asyncio.run(matched(self.matcher, engine, utterance))
+            utterance = asyncio.run(
+                cross_checked(self.grammar, engine, utterance, turn.audio, TELEPHONE_RATE)
+            )
         match = utterance.match
+        self.agreed = match is not None and match.evidence == "agreed"
         actions = engine.handle(utterance)
         heard_as = f"{text!r} ({confidence:.2f}"
-        heard_as += f", {match.candidate} {match.score:.2f})" if match is not None else ")"
+        if match is not None:
+            agreed = ", grammar agreed" if match.evidence == "agreed" else ""
+            heard_as += f", {match.candidate} {match.score:.2f}{agreed})"
+        else:
+            heard_as += ")"
         return actions, engine, (time.perf_counter() - started) * 1000, heard_as
 
 
@@ -292,6 +315,11 @@ def main() -> None:
     )
     parser.add_argument("--model", default="tiny.en", help="whisper model of the open stack")
     parser.add_argument("--calibrate", action="store_true", help="fit the matcher's score")
+    parser.add_argument(
+        "--no-cross-check",
+        action="store_true",
+        help="open stack without the grammar cross-check of rejected menu matches",
+    )
     parser.add_argument("--misses", action="store_true", help="print every wrong turn")
     parser.add_argument("--categories", nargs="+", help="score only these (e.g. yes_no digits)")
     args = parser.parse_args()
@@ -316,7 +344,7 @@ def main() -> None:
     print(f"{len(turns)} caller turns; voices: {', '.join(voices)}{spoken}", flush=True)
     tallies: dict[tuple[str, str], Tally] = defaultdict(Tally)
     for stack_name in args.stacks:
-        stack = Stack(stack_name, flows, matcher, args.model)
+        stack = Stack(stack_name, flows, matcher, args.model, not args.no_cross_check)
         for turn in turns:
             category = "digits" if turn.category == "digits5" else turn.category
             where = data["nodes"][CATEGORY_NODE[category]]
@@ -332,6 +360,8 @@ def main() -> None:
             tally.false_crises += crisis and turn.meaning != "crisis"
             tally.hang_ups += hung_up
             tally.ms.append(ms)
+            if stack.agreed:
+                tally.agreed.append(verdict)
             if verdict == "wrong":
                 said = " | ".join(a.text for a in actions if isinstance(a, Say))[:70]
                 tally.misses.append(
@@ -366,6 +396,11 @@ def report(tallies: dict[tuple[str, str], Tally], stacks: list[str], misses: boo
         print(f"{stack}: off-topic/noise accepted {accepted}/{total_off}, hang-ups on them "
               f"{hang}, false crises {crises}; latency p50 {statistics.median(ms):.0f} ms, "
               f"p95 {p95:.0f} ms")  # fmt: skip
+        agreed = [v for t in every for v in t.agreed]
+        if agreed:
+            print(f"{stack}: grammar cross-check accepted {len(agreed)} turns the matcher "
+                  f"rejected: {agreed.count('right') + agreed.count('checked')} right after "
+                  f"the check, {agreed.count('wrong')} wrong")  # fmt: skip
     if misses:
         for (stack, category), t in tallies.items():
             for miss in t.misses:

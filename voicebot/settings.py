@@ -73,6 +73,12 @@ class Settings(BaseModel):
     whisper_time_limit_secs: float = Field(
         4.0, gt=0, description="A caller turn whose decode takes longer is dropped (not heard)."
     )
+    grammar_cross_check: bool = Field(
+        True,
+        description="With whisper: a menu turn the intent matcher rejects is decoded against "
+        "the node's grammar too (pocketsphinx, in one decode process), and the intent both "
+        "find is checked with the caller instead of a re-prompt (docs/understanding.md).",
+    )
     smart_turn: bool = Field(
         False,
         description="Smart Turn (pipecat's offline end-of-turn model) judges each caller "

@@ -23,7 +23,10 @@ from voicebot.language.commands import COMMAND_PARAPHRASES
 from voicebot.language.words import normalise
 
 Vectors = npt.NDArray[np.float32]
-Evidence = Literal["exact", "phrase", "semantic", "none"]
+Evidence = Literal["exact", "phrase", "semantic", "agreed", "none"]
+"""How a match was found: the turn is a phrase ("exact"), holds one ("phrase"), means one
+("semantic"); "agreed": the matcher's best intent, too weak alone, is what the node's grammar
+decoded from the same audio (`pipeline.understanding_fallback.cross_checked`)."""
 
 
 @dataclass(frozen=True)

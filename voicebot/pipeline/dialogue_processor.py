@@ -66,7 +66,12 @@ from voicebot.pipeline.playout import (
 from voicebot.pipeline.recogniser_health import RecogniserHealth
 from voicebot.pipeline.speaking import ReplySpeaker
 from voicebot.pipeline.transfer_step import TransferStep
-from voicebot.pipeline.understanding_fallback import matched, understood
+from voicebot.pipeline.understanding_fallback import (
+    GrammarRecognizer,
+    cross_checked,
+    matched,
+    understood,
+)
 from voicebot.pipeline.voice_features import VoiceFeaturesFrame
 from voicebot.pipeline.webhook_client import WebhookClient
 from voicebot.speech.frames import ExpectationFrame, SustainedSpeechFrame
@@ -88,6 +93,7 @@ class DialogueProcessor(FrameProcessor):
         phraser: Phraser | None = None,
         answerer: GroundedAnswerer | None = None,
         matcher: IntentMatcher | None = None,
+        grammar: GrammarRecognizer | None = None,
     ) -> None:
         super().__init__(name="DialogueProcessor")
         self._engine = engine
@@ -95,6 +101,8 @@ class DialogueProcessor(FrameProcessor):
         self._understander = understander
         self._matcher = matcher
         """Set when the STT is open-vocabulary (whisper): its transcripts go through it."""
+        self._grammar = grammar
+        """With the matcher: the node's grammar, which cross-checks a match it rejected."""
         self._answerer = answerer
         self._webhooks = webhooks or WebhookClient()
         self._record = CallRecorder(store, call.call_sid)
@@ -180,8 +188,12 @@ class DialogueProcessor(FrameProcessor):
         turn["emotion_intensity"] = round(estimate.intensity, 2)
         heard = Utterance(text=frame.text, confidence=confidence, emotion=for_engine(estimate))
         heard = await matched(self._matcher, self._engine, heard)
+        audio, rate = getattr(result, "audio", b""), getattr(result, "sample_rate", 0)
+        heard = await self._held(cross_checked(self._grammar, self._engine, heard, audio, rate),
+                                 "stt")  # fmt: skip
         if heard.match is not None:
-            turn["match"] = {"intent": heard.match.candidate, "score": heard.match.score}
+            turn["match"] = {"intent": heard.match.candidate, "score": heard.match.score,
+                             "evidence": heard.match.evidence}  # fmt: skip
         utterance = await self._held(understood(self._understander, self._engine, heard), "llm")
         if utterance.intent or utterance.slot_text:
             turn["understood_by"] = "llm"

@@ -123,6 +123,10 @@ class EmbeddedSpeechStack:
         """Grammar decodes need no intent matcher (the same method as ConfiguredSpeechStack's)."""
         return None
 
+    def cross_check(self) -> None:
+        """No matcher, so nothing to cross-check (the same method as ConfiguredSpeechStack's)."""
+        return None
+
     def understander(self) -> None:
         """No LLM in the embedded stack (the same method as ConfiguredSpeechStack's)."""
         return None
@@ -179,6 +183,10 @@ class ConfiguredSpeechStack:
             from voicebot.language.embedding import MiniLMEmbedder
 
             self._matcher = IntentMatcher(MiniLMEmbedder())
+            if settings.grammar_cross_check:
+                # The second ear for a menu turn the matcher rejects: a rare decode, so one
+                # process is enough.
+                self.pocketsphinx = pocketsphinx_recognizer(min(settings.stt_processes, 1))
         else:
             self.pocketsphinx = pocketsphinx_recognizer(settings.stt_processes)
         if settings.tts == "piper":
@@ -243,6 +251,10 @@ class ConfiguredSpeechStack:
     def matcher(self) -> IntentMatcher | None:
         """The intent matcher for open-vocabulary transcripts (None: grammar decoding)."""
         return self._matcher
+
+    def cross_check(self) -> PocketsphinxRecognizer | ProcessPocketsphinxRecognizer | None:
+        """With whisper: the grammar recogniser that cross-checks a rejected menu match."""
+        return self.pocketsphinx if self.whisper is not None else None
 
     def answerer(self) -> GroundedAnswerer | None:
         """FAQ answers worded by the LLM from the cited entry (None: llm is none)."""

@@ -124,6 +124,7 @@ async def run_call(websocket: WebSocket, ctx: AppContext) -> None:
         ctx.store,
         understander=speech.understander(),
         matcher=speech.matcher(),
+        grammar=speech.cross_check(),
         phraser=speech.phraser(),
         answerer=speech.answerer(),
     )

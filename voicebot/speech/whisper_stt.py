@@ -108,6 +108,9 @@ class WhisperRecognition:
     """Whisper's text before the guards (kept for benchmarks; never logged)."""
     digits_decoded: bool = False
     """`text` is the digits-only second decode; `heard` is still the first one's text."""
+    audio: bytes = field(default=b"", repr=False)
+    """The turn's PCM as decoded (set by WhisperSTTService), for a grammar cross-check."""
+    sample_rate: int = 0
 
 
 def resolve_model_path(model: str, cache_dir: Path | None = None) -> Path:
@@ -368,6 +371,7 @@ class WhisperSTTService(EarlyDecodingSTTService[WhisperRecognition]):
             return
         finally:
             await self.stop_processing_metrics()
+        result = dataclasses.replace(result, audio=audio, sample_rate=self.sample_rate)
         yield TranscriptionFrame(
             text=result.text, user_id=CALLER_ID, timestamp=time_now_iso8601(), result=result
         )

