@@ -46,7 +46,8 @@ class VoiceFeaturesProcessor(FrameProcessor):
     """Passes every frame through; adds one `VoiceFeaturesFrame` per caller turn."""
 
     def __init__(self) -> None:
-        super().__init__(name="VoiceFeaturesProcessor")
+        # Direct mode, as the VAD before it (speech.turn_vad): no queue hop per audio frame.
+        super().__init__(name="VoiceFeaturesProcessor", enable_direct_mode=True)
         self._pre_roll: deque[bytes] = deque()
         self._pre_roll_bytes = 0
         self._turn: list[bytes] = []

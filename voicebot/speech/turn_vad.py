@@ -63,6 +63,10 @@ class TurnVADProcessor(VADProcessor):
         smart_turn: SmartTurn | None = None,
         **kwargs: Any,
     ) -> None:
+        # Direct mode: each frame is handled in the task that pushed it (the input transport's)
+        # instead of going through a queue and a task of this processor's own: the VAD's work
+        # per 40 ms frame is small, and a queue hop per frame per call is CPU at scale.
+        kwargs.setdefault("enable_direct_mode", True)
         super().__init__(vad_analyzer=vad_analyzer, **kwargs)
         self._analyzer = vad_analyzer
         self._held = held
