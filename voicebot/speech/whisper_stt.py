@@ -111,6 +111,7 @@ class WhisperRecognition:
     audio: bytes = field(default=b"", repr=False)
     """The turn's PCM as decoded (set by WhisperSTTService), for a grammar cross-check."""
     sample_rate: int = 0
+    """`audio`'s rate (0 while `audio` is empty)."""
 
 
 def resolve_model_path(model: str, cache_dir: Path | None = None) -> Path:
