@@ -111,6 +111,15 @@ def test_parse_email_refuses_what_is_not_an_address(said: str) -> None:
         ("s w nineteen five a b", "SW19 5AB"),
         ("see are two six ex aitch", "CR2 6XH"),  # letter names from an open recogniser
         ("GIR 0AA", "GIR 0AA"),
+        # as whisper writes a spoken postcode
+        ("My postcode is SW1A 2AA.", "SW1A 2AA"),
+        ("It's LS2 7EU, thanks", "LS2 7EU"),
+        ("NW3 for RP.", "NW3 4RP"),  # "four" written as the word it sounds like
+        ("it's to do with BS8 1TH", "BS8 1TH"),  # a sound-alike left as a word
+        ("M1-1-8E.", "M1 1AE"),  # the letter A written as 8
+        ("0x1, 2jd.", "OX1 2JD"),  # the letter O written as 0
+        ("b thirty three eight t h", "B33 8TH"),  # but a real 8 stays 8
+        ("L-S-2, 7-D-U", "LS2 7DU"),
     ],
 )
 def test_parse_postcode_reads_spoken_and_typed_postcodes(said: str, postcode: str) -> None:
@@ -127,6 +136,9 @@ def test_parse_postcode_reads_spoken_and_typed_postcodes(said: str, postcode: st
         "s w one a two c i",  # C and I never end one
         "12345",
         "sw1a2aaa",
+        "I want to go for a walk",
+        "SW1A 2AA or NW3 4RP",  # two postcodes: which one?
+        "CFN, 3NQ.",
     ],
 )
 def test_parse_postcode_refuses_impossible_shapes(said: str) -> None:

@@ -174,23 +174,72 @@ _LETTER_NAMES = {
     "cue": "q", "are": "r", "ar": "r", "es": "s", "ess": "s", "tee": "t", "tea": "t",
     "you": "u", "vee": "v", "ex": "x", "why": "y", "zed": "z", "zee": "z",
 }
+# Words an open-vocabulary recogniser writes for a spoken digit ("NW3 for RP"): each is read as
+# the digit or as the ordinary word it also is, left out ("it's to do with…").
+_SOUNDS_LIKE_DIGIT = {"to": "2", "too": "2", "for": "4", "fore": "4", "won": "1", "ate": "8"}
 # fmt: on
+_LETTER_FOR_DIGIT = {"8": "A", "eight": "A", "0": "O"}
+"""Letters a recogniser writes as digits: A said alone ("ay") as "8" or "eight" ("M1-1-8E" for
+M1 1AE), O as "0" ("0X1" for OX1)."""
 _MAX_AMBIGUOUS = 6
+_WRITTEN = re.compile(r"(?<![A-Z0-9])([A-Z]{1,2}[0-9][A-Z0-9]?) ?([0-9][A-Z]{2})(?![A-Z0-9])")
+"""A postcode as a recogniser or a keyboard writes it, inside other words ("It's SW1A 2AA.")."""
 
 
 def parse_postcode(text: str) -> str | None:
     """The UK postcode in `text` as "SW1A 2AA", or None unless it has a real postcode shape.
 
-    Read: typed "sw1a2aa" or "SW1A 2AA"; letters and digits one by one "s w one a two a a";
-    NATO words "sierra whiskey one alpha two alpha alpha"; "double a"; "s w nineteen". "oh"
-    is tried as both the letter O and zero, keeping the reading that is a postcode.
+    Read: typed "sw1a2aa" or "SW1A 2AA", also inside a sentence ("my postcode is SW1A 2AA");
+    letters and digits one by one "s w one a two a a", or as a recogniser writes them
+    ("SW1A to AA", "NW3 for RP", "M1-1-8E"); NATO words "sierra whiskey one alpha two alpha
+    alpha"; "double a"; "s w nineteen". "oh" is tried as both the letter O and zero; a word
+    that sounds like a digit ("for") as the digit or as a word, "8" and "0" as the digits or
+    the letters A and O. Of the readings that are postcodes, the one that takes the fewest
+    words for something other than what they are wins; two such readings are no postcode.
     """
     compact = re.sub(r"[^A-Za-z0-9]", "", text).upper()
     if _POSTCODE.fullmatch(compact):
         return _format_postcode(compact)
-    choices: list[tuple[str, ...]] = []
+    written = {m[1] + m[2] for m in _WRITTEN.finditer(text.upper())}
+    written = {code for code in written if _POSTCODE.fullmatch(code)}
+    if len(written) == 1:
+        return _format_postcode(written.pop())
+    choices = _postcode_choices(_spelled_tokens(text))
+    if sum(len(c) > 1 for c in choices) > _MAX_AMBIGUOUS:
+        return None
+    best: dict[str, int] = {}
+    for parts in itertools.product(*choices):
+        reading = "".join(part for part, _ in parts)
+        if _POSTCODE.fullmatch(reading):
+            cost = sum(c for _, c in parts)
+            best[reading] = min(cost, best.get(reading, cost))
+    if not best:
+        return None
+    fewest = min(best.values())
+    winners = [reading for reading, cost in best.items() if cost == fewest]
+    return _format_postcode(winners[0]) if len(winners) == 1 else None
+
+
+def _spelled_tokens(text: str) -> list[str]:
+    """Words, with a recogniser's spelled runs split into characters: "SW1A" → s w 1 a, and
+    short runs of capitals ("RP", "CF") → r p."""
+    toks: list[str] = []
+    for chunk in re.findall(r"[A-Za-z0-9']+", text):
+        has_digit = any(ch.isdigit() for ch in chunk)
+        if (has_digit and any(ch.isalpha() for ch in chunk)) or (
+            chunk.isalpha() and chunk.isupper() and 2 <= len(chunk) <= 3
+        ):
+            toks.extend(chunk.lower())
+        else:
+            toks.extend(words(chunk))
+    return toks
+
+
+def _postcode_choices(toks: list[str]) -> list[tuple[tuple[str, int], ...]]:
+    """Per spoken token, what it may stand for in a postcode and what that reading costs (1
+    for taking a word or a digit for something it is not)."""
+    choices: list[tuple[tuple[str, int], ...]] = []
     repeat = 1
-    toks = words(text)
     i = 0
     while i < len(toks):
         tok = toks[i]
@@ -198,35 +247,37 @@ def parse_postcode(text: str) -> str | None:
         if tok in REPEATS:
             repeat = REPEATS[tok]
             continue
+        options: tuple[tuple[str, int], ...]
         if tok in ("o", "oh"):
-            options: tuple[str, ...] = ("O", "0")
+            options = (("O", 0), ("0", 0))
         elif tok in LETTERS:
-            options = (tok.upper(),)
+            options = ((tok.upper(), 0),)
         elif tok in NATO:
-            options = (NATO[tok].upper(),)
+            options = ((NATO[tok].upper(), 0),)
         elif tok in _LETTER_NAMES:
-            options = (_LETTER_NAMES[tok].upper(),)
+            options = ((_LETTER_NAMES[tok].upper(), 0),)
+        elif tok in _LETTER_FOR_DIGIT:
+            digit = "8" if tok == "eight" else tok
+            options = ((digit, 0), (_LETTER_FOR_DIGIT[tok], 1))
         elif tok.isdigit():
-            options = (tok,)
+            options = ((tok, 0),)
         elif tok in UNITS:
-            options = (str(UNITS[tok]),)
+            options = ((str(UNITS[tok]), 0),)
         elif tok in TEENS:
-            options = (str(TEENS[tok]),)
+            options = ((str(TEENS[tok]), 0),)
         elif tok in TENS:
             unit = toks[i] if i < len(toks) else ""
             if UNITS.get(unit, 0) > 0:
-                options, i = (str(TENS[tok] + UNITS[unit]),), i + 1
+                options, i = ((str(TENS[tok] + UNITS[unit]), 0),), i + 1
             else:
-                options = (str(TENS[tok]),)
+                options = ((str(TENS[tok]), 0),)
+        elif tok in _SOUNDS_LIKE_DIGIT:
+            options = (("", 0), (_SOUNDS_LIKE_DIGIT[tok], 1))
         else:
             continue  # "my postcode is", "um"
-        choices.append(tuple(o * repeat if len(o) == 1 else o for o in options))
+        choices.append(tuple((o * repeat if len(o) == 1 else o, c) for o, c in options))
         repeat = 1
-    if sum(len(c) > 1 for c in choices) > _MAX_AMBIGUOUS:
-        return None
-    readings = {"".join(parts) for parts in itertools.product(*choices)} if choices else set()
-    valid = {r for r in readings if _POSTCODE.fullmatch(r)}
-    return _format_postcode(valid.pop()) if len(valid) == 1 else None
+    return choices
 
 
 def _format_postcode(compact: str) -> str:
