@@ -68,7 +68,7 @@ ESPEAK_PROJECT = ("en-us+f3",)
 CATEGORY_NODE = {
     "menu": "menu", "wrapped": "menu", "paraphrase": "menu", "off_topic": "menu",
     "crisis": "menu", "noise": "menu", "angry": "menu", "yes_no": "yes_no", "digits": "digits",
-    "dates": "date",
+    "dates": "date", "postcodes": "postcode",
 }  # fmt: skip
 
 

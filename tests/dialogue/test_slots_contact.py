@@ -118,6 +118,9 @@ def test_parse_email_refuses_what_is_not_an_address(said: str) -> None:
         ("it's to do with BS8 1TH", "BS8 1TH"),  # a sound-alike left as a word
         ("M1-1-8E.", "M1 1AE"),  # the letter A written as 8
         ("0x1, 2jd.", "OX1 2JD"),  # the letter O written as 0
+        ("B S A 1 T H.", "BS8 1TH"),  # eight written as the letter A
+        ("be one, one be be.", "B1 1BB"),
+        ("it would be s w one a two a a", "SW1A 2AA"),  # "be" the word, not the letter
         ("b thirty three eight t h", "B33 8TH"),  # but a real 8 stays 8
         ("L-S-2, 7-D-U", "LS2 7DU"),
     ],
@@ -139,6 +142,7 @@ def test_parse_postcode_reads_spoken_and_typed_postcodes(said: str, postcode: st
         "I want to go for a walk",
         "SW1A 2AA or NW3 4RP",  # two postcodes: which one?
         "CFN, 3NQ.",
+        "my post is going to be an E1 or a SE",  # the word "a" is not a spelled eight
     ],
 )
 def test_parse_postcode_refuses_impossible_shapes(said: str) -> None:

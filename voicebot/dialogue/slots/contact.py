@@ -168,19 +168,23 @@ _POSTCODE = re.compile(
 # Letter names as an open-vocabulary recogniser writes them.
 # fmt: off
 _LETTER_NAMES = {
-    "ay": "a", "bee": "b", "see": "c", "sea": "c", "cee": "c", "dee": "d", "ee": "e",
+    "ay": "a", "bee": "b", "be": "b", "see": "c", "sea": "c", "cee": "c", "dee": "d", "ee": "e",
     "ef": "f", "eff": "f", "gee": "g", "aitch": "h", "haitch": "h", "eye": "i", "jay": "j",
-    "kay": "k", "el": "l", "ell": "l", "em": "m", "en": "n", "pee": "p", "queue": "q",
+    "kay": "k", "el": "l", "ell": "l", "em": "m", "en": "n", "pee": "p", "pea": "p", "queue": "q",
     "cue": "q", "are": "r", "ar": "r", "es": "s", "ess": "s", "tee": "t", "tea": "t",
     "you": "u", "vee": "v", "ex": "x", "why": "y", "zed": "z", "zee": "z",
 }
+_WORD_LIKE_LETTERS = frozenset({"be", "see", "sea", "are", "you", "why", "tea", "pea"})
+"""Letter names that are everyday words too: read as the letter, or left out as a word ("it
+would be s w one a…")."""
 # Words an open-vocabulary recogniser writes for a spoken digit ("NW3 for RP"): each is read as
 # the digit or as the ordinary word it also is, left out ("it's to do with…").
 _SOUNDS_LIKE_DIGIT = {"to": "2", "too": "2", "for": "4", "fore": "4", "won": "1", "ate": "8"}
 # fmt: on
 _LETTER_FOR_DIGIT = {"8": "A", "eight": "A", "0": "O"}
 """Letters a recogniser writes as digits: A said alone ("ay") as "8" or "eight" ("M1-1-8E" for
-M1 1AE), O as "0" ("0X1" for OX1)."""
+M1 1AE), O as "0" ("0X1" for OX1); and the other way, "eight" written as a spelled capital A
+("B S A 1 T H" for BS8 1TH; a lower-case "a" is the word)."""
 _MAX_AMBIGUOUS = 6
 _WRITTEN = re.compile(r"(?<![A-Z0-9])([A-Z]{1,2}[0-9][A-Z0-9]?) ?([0-9][A-Z]{2})(?![A-Z0-9])")
 """A postcode as a recogniser or a keyboard writes it, inside other words ("It's SW1A 2AA.")."""
@@ -193,9 +197,10 @@ def parse_postcode(text: str) -> str | None:
     letters and digits one by one "s w one a two a a", or as a recogniser writes them
     ("SW1A to AA", "NW3 for RP", "M1-1-8E"); NATO words "sierra whiskey one alpha two alpha
     alpha"; "double a"; "s w nineteen". "oh" is tried as both the letter O and zero; a word
-    that sounds like a digit ("for") as the digit or as a word, "8" and "0" as the digits or
-    the letters A and O. Of the readings that are postcodes, the one that takes the fewest
-    words for something other than what they are wins; two such readings are no postcode.
+    that sounds like a digit ("for") or a letter ("be") as it or as a word, "8" and "0" as
+    the digits or the letters A and O, a spelled "A" as the letter or 8. Of the readings that
+    are postcodes, the one that takes the fewest words for something other than what they
+    are wins; two such readings are no postcode.
     """
     compact = re.sub(r"[^A-Za-z0-9]", "", text).upper()
     if _POSTCODE.fullmatch(compact):
@@ -227,9 +232,9 @@ def _spelled_tokens(text: str) -> list[str]:
     for chunk in re.findall(r"[A-Za-z0-9']+", text):
         has_digit = any(ch.isdigit() for ch in chunk)
         if (has_digit and any(ch.isalpha() for ch in chunk)) or (
-            chunk.isalpha() and chunk.isupper() and 2 <= len(chunk) <= 3
+            chunk.isalpha() and chunk.isupper() and (len(chunk) <= 3 and chunk != "I")
         ):
-            toks.extend(chunk.lower())
+            toks.extend(chunk.upper())  # spelled: kept in capitals
         else:
             toks.extend(words(chunk))
     return toks
@@ -242,7 +247,8 @@ def _postcode_choices(toks: list[str]) -> list[tuple[tuple[str, int], ...]]:
     repeat = 1
     i = 0
     while i < len(toks):
-        tok = toks[i]
+        spelled_a = toks[i] == "A"
+        tok = toks[i].lower()
         i += 1
         if tok in REPEATS:
             repeat = REPEATS[tok]
@@ -250,10 +256,14 @@ def _postcode_choices(toks: list[str]) -> list[tuple[tuple[str, int], ...]]:
         options: tuple[tuple[str, int], ...]
         if tok in ("o", "oh"):
             options = (("O", 0), ("0", 0))
+        elif spelled_a:
+            options = (("A", 0), ("8", 1))
         elif tok in LETTERS:
             options = ((tok.upper(), 0),)
         elif tok in NATO:
             options = ((NATO[tok].upper(), 0),)
+        elif tok in _WORD_LIKE_LETTERS:
+            options = ((_LETTER_NAMES[tok].upper(), 0), ("", 1))
         elif tok in _LETTER_NAMES:
             options = ((_LETTER_NAMES[tok].upper(), 0),)
         elif tok in _LETTER_FOR_DIGIT:
