@@ -16,7 +16,6 @@ Usage: python bench/telephone_band.py [--categories dates yes_no paraphrase] [--
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 from collections import defaultdict
 from pathlib import Path
@@ -29,28 +28,26 @@ sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 import understanding as bench  # noqa: E402
 
 from voicebot import logs  # noqa: E402
-from voicebot.audio.codec import TELEPHONE_RATE, resample, to_telephone, ulaw_decode  # noqa: E402
-from voicebot.dialogue.actions import Utterance  # noqa: E402
+from voicebot.audio.codec import TELEPHONE_RATE, resample  # noqa: E402
 from voicebot.dialogue.matcher import IntentMatcher  # noqa: E402
 from voicebot.flows.loader import load_flow  # noqa: E402
 from voicebot.language.embedding import MiniLMEmbedder  # noqa: E402
-from voicebot.pipeline.understanding_fallback import matched  # noqa: E402
 from voicebot.speech.espeak import EspeakSynthesizer  # noqa: E402
-from voicebot.tools.replay.audio import add_noise, normalise_peak  # noqa: E402
+from voicebot.tools.replay.audio import normalise_peak, synthesise  # noqa: E402
 
 WIDE_RATE = 16000
 FORMS = ("wideband 16 kHz", "8 kHz", "8 kHz μ-law", "8 kHz μ-law + noise")
 
 
 def forms(text: str, voice: str) -> dict[str, tuple[bytes, int]]:
+    """The turn wideband, band-limited, and through μ-law without and with the line noise
+    (the last two as bench/understanding.py speaks its turns)."""
     pcm, rate = EspeakSynthesizer().synthesize(text, voice=voice, rate=150)
-    narrow = normalise_peak(resample(pcm, rate, TELEPHONE_RATE))
-    noisy = add_noise(narrow, bench.NOISE, seed_text=text)
     return {
         FORMS[0]: (normalise_peak(resample(pcm, rate, WIDE_RATE)), WIDE_RATE),
-        FORMS[1]: (narrow, TELEPHONE_RATE),
-        FORMS[2]: (ulaw_decode(to_telephone(narrow, TELEPHONE_RATE)), TELEPHONE_RATE),
-        FORMS[3]: (ulaw_decode(to_telephone(noisy, TELEPHONE_RATE)), TELEPHONE_RATE),
+        FORMS[1]: (normalise_peak(resample(pcm, rate, TELEPHONE_RATE)), TELEPHONE_RATE),
+        FORMS[2]: (synthesise(text, voice=voice, rate=150), TELEPHONE_RATE),
+        FORMS[3]: (synthesise(text, voice=voice, rate=150, noise=bench.NOISE), TELEPHONE_RATE),
     }
 
 
@@ -91,12 +88,7 @@ def main() -> None:
 
 def understood(stack: bench.Stack, turn: bench.Turn, rate: int, where: dict[str, str]) -> bool:
     """Whether the engine does what the turn's label says (bench.judge: right, not checked)."""
-    engine = stack.engine_at(where["flow"], where["node"])
-    heard = stack.recognizer.recognize(turn.audio, rate, engine.expectation())
-    text = "" if heard.rejected else heard.text
-    utterance = Utterance(text=text, confidence=heard.confidence)
-    utterance = asyncio.run(matched(stack.matcher, engine, utterance))
-    actions = engine.handle(utterance)
+    actions, engine, _ms, _heard = stack.run(turn, where, rate)
     return bench.judge(turn, where, actions, engine, stack)[0] == "right"
 
 

@@ -231,8 +231,9 @@ class Stack:
         return engine
 
     def run(
-        self, turn: Turn, where: dict[str, str]
+        self, turn: Turn, where: dict[str, str], rate: int = TELEPHONE_RATE
     ) -> tuple[list[Action], DialogueEngine, float, str]:
+        """The turn through the call path; `rate`: its audio's sample rate."""
         digits = len(turn.meaning) if turn.category == "digits5" else None
         engine = self.engine_at(where["flow"], where["node"], digits)
         expect = engine.expectation()
@@ -240,7 +241,7 @@ class Stack:
         if self.recognizer is None:
             text, confidence = ("" if turn.category == "noise" else turn.text), 1.0
         else:
-            heard = self.recognizer.recognize(turn.audio, TELEPHONE_RATE, expect)
+            heard = self.recognizer.recognize(turn.audio, rate, expect)
             text, confidence = ("" if heard.rejected else heard.text), heard.confidence
         estimate = EmotionTracker().observe(text)
         emotion = Estimate(estimate.label, estimate.intensity, estimate.score, estimate.crisis)
@@ -248,7 +249,7 @@ class Stack:
         if self.name in ("open", "text"):  # what the DialogueProcessor does with open text
             utterance = asyncio.run(matched(self.matcher, engine, utterance))
             utterance = asyncio.run(
-                cross_checked(self.grammar, engine, utterance, turn.audio, TELEPHONE_RATE)
+                cross_checked(self.grammar, engine, utterance, turn.audio, rate)
             )
         match = utterance.match
         self.agreed = match is not None and match.evidence == "agreed"

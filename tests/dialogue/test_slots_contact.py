@@ -114,6 +114,7 @@ def test_parse_email_refuses_what_is_not_an_address(said: str) -> None:
         # as whisper writes a spoken postcode
         ("My postcode is SW1A 2AA.", "SW1A 2AA"),
         ("It's LS2 7EU, thanks", "LS2 7EU"),
+        ("I think it's SW1A 2AA", "SW1A 2AA"),  # the word "I" read as a letter would spoil it
         ("NW3 for RP.", "NW3 4RP"),  # "four" written as the word it sounds like
         ("it's to do with BS8 1TH", "BS8 1TH"),  # a sound-alike left as a word
         ("M1-1-8E.", "M1 1AE"),  # the letter A written as 8

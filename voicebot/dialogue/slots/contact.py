@@ -181,10 +181,10 @@ would be s w one a…")."""
 # the digit or as the ordinary word it also is, left out ("it's to do with…").
 _SOUNDS_LIKE_DIGIT = {"to": "2", "too": "2", "for": "4", "fore": "4", "won": "1", "ate": "8"}
 # fmt: on
-_LETTER_FOR_DIGIT = {"8": "A", "eight": "A", "0": "O"}
-"""Letters a recogniser writes as digits: A said alone ("ay") as "8" or "eight" ("M1-1-8E" for
-M1 1AE), O as "0" ("0X1" for OX1); and the other way, "eight" written as a spelled capital A
-("B S A 1 T H" for BS8 1TH; a lower-case "a" is the word)."""
+_LETTER_FOR_DIGIT = {"8": ("8", "A"), "eight": ("8", "A"), "0": ("0", "O")}
+"""Digits a recogniser may have written for a letter, as (the digit, the letter): A said alone
+("ay") as "8" or "eight" ("M1-1-8E" for M1 1AE), O as "0" ("0X1" for OX1). The other way, a
+spelled capital A may be an 8 ("B S A 1 T H" for BS8 1TH; a lower-case "a" is the word)."""
 _MAX_AMBIGUOUS = 6
 _WRITTEN = re.compile(r"(?<![A-Z0-9])([A-Z]{1,2}[0-9][A-Z0-9]?) ?([0-9][A-Z]{2})(?![A-Z0-9])")
 """A postcode as a recogniser or a keyboard writes it, inside other words ("It's SW1A 2AA.")."""
@@ -267,8 +267,8 @@ def _postcode_choices(toks: list[str]) -> list[tuple[tuple[str, int], ...]]:
         elif tok in _LETTER_NAMES:
             options = ((_LETTER_NAMES[tok].upper(), 0),)
         elif tok in _LETTER_FOR_DIGIT:
-            digit = "8" if tok == "eight" else tok
-            options = ((digit, 0), (_LETTER_FOR_DIGIT[tok], 1))
+            digit, letter = _LETTER_FOR_DIGIT[tok]
+            options = ((digit, 0), (letter, 1))
         elif tok.isdigit():
             options = ((tok, 0),)
         elif tok in UNITS:
