@@ -42,6 +42,7 @@ from voicebot.audio.codec import TELEPHONE_RATE, resample, to_telephone, ulaw_de
 from voicebot.audio.wavfile import read_wav
 from voicebot.dialogue.actions import (
     Action,
+    AskKnowledge,
     CallStarted,
     EndCall,
     Say,
@@ -68,7 +69,7 @@ ESPEAK_PROJECT = ("en-us+f3",)
 CATEGORY_NODE = {
     "menu": "menu", "wrapped": "menu", "paraphrase": "menu", "off_topic": "menu",
     "crisis": "menu", "noise": "menu", "angry": "menu", "yes_no": "yes_no", "digits": "digits",
-    "dates": "date", "postcodes": "postcode",
+    "dates": "date", "postcodes": "postcode", "questions": "menu",
 }  # fmt: skip
 
 
@@ -284,6 +285,10 @@ def judge(
         return ("wrong" if accepted else "right"), accepted, crisis, hung_up
     if slot is not None:
         return ("right" if slot.value == meaning else "wrong"), accepted, crisis, hung_up
+    if meaning.startswith("answer:"):  # a question the FAQ answers: its best entry is looked up
+        ask = next((a for a in actions if isinstance(a, AskKnowledge)), None)
+        found = ask is not None and ask.entries[0].id == meaning.removeprefix("answer:")
+        return ("right" if found else "wrong"), accepted, crisis, hung_up
     if _checks(engine, meaning):
         return "checked", accepted, crisis, hung_up
     reached = engine.last_turn is not None and engine.last_turn.intent == meaning

@@ -18,6 +18,7 @@ from voicebot.dialogue.actions import (
     Utterance,
 )
 from voicebot.dialogue.engine import DialogueEngine
+from voicebot.dialogue.matcher import Match
 from voicebot.exceptions import FlowError
 from voicebot.flows.loader import load_flow
 from voicebot.speech.grammar import compile_jsgf
@@ -175,3 +176,67 @@ def test_bad_answer_nodes_are_one_clear_error_with_file_and_line(
     text = "\n".join(caught.value.problems)
     assert problem in text
     assert f"{tmp_path}" in text and ":" in text
+
+
+MENU_FLOW = """\
+flow: faq_menu
+intents:
+  check_balance: {examples: ["check my balance"]}
+  ask_question: {examples: ["ask a question"]}
+nodes:
+  menu:
+    say: "Say check my balance, or ask a question."
+    on:
+      check_balance: balance
+      ask_question: ask
+  balance:
+    say: "Your balance is nil."
+    hangup: true
+""" + FLOW.split("nodes:\n", 1)[1]
+
+
+@pytest.fixture
+def menu(tmp_path: Path) -> DialogueEngine:
+    engine = DialogueEngine(load_flow(write(tmp_path, MENU_FLOW)), call_sid="CAmenu")
+    engine.handle(CallStarted(call_sid="CAmenu"))
+    return engine
+
+
+def rejected(text: str) -> Utterance:
+    """An open-vocabulary turn the intent matcher placed nowhere."""
+    match = Match(intent=None, score=0.1, evidence="none", candidate="check_balance")
+    return Utterance(text, confidence=0.9, match=match, open_vocabulary=True)
+
+
+@pytest.mark.parametrize(
+    "turn", [rejected("What hours are you open?"), Utterance("what hours are you open")]
+)
+def test_a_question_at_the_menu_is_answered_by_its_answer_node(
+    menu: DialogueEngine, turn: Utterance
+) -> None:
+    # The caller skips "ask a question" and asks it: no re-prompt, the FAQ answers at once.
+    [ask] = menu.handle(turn)
+    assert isinstance(ask, AskKnowledge) and ask.entries[0].id == "opening_hours"
+    assert menu.node == "ask"
+    actions = menu.handle(Answered("We are open from 8 am to 8 pm.", "opening_hours"))
+    assert said(actions) == ["We are open from 8 am to 8 pm.", "Anything else?"]
+    assert menu.last_turn is not None and menu.last_turn.intent == "answer:opening_hours"
+
+
+@pytest.mark.parametrize("text", ["my dog ate my homework", "open sesame"])
+def test_menu_speech_sharing_under_two_words_with_an_entry_is_still_a_no_match(
+    menu: DialogueEngine, text: str
+) -> None:
+    # "open sesame" is half "open", relevant enough in the answer node, but one shared word is
+    # what a misheard menu choice often has.
+    actions = menu.handle(rejected(text))
+    assert not any(isinstance(a, AskKnowledge) for a in actions)
+    assert menu.node == "menu"
+    assert isinstance(actions[-1], Listen)
+
+
+def test_a_menu_choice_is_still_the_choice_even_when_an_entry_shares_its_words(
+    menu: DialogueEngine,
+) -> None:
+    actions = menu.handle(Utterance("check my balance"))
+    assert said(actions) == ["Your balance is nil."]

@@ -6,11 +6,18 @@ from __future__ import annotations
 from voicebot.dialogue.acting import act
 from voicebot.dialogue.actions import Action, Answered, AskKnowledge, Expectation, Say
 from voicebot.dialogue.commands import command
-from voicebot.dialogue.nodes import enter, route
+from voicebot.dialogue.expectations import expectation
+from voicebot.dialogue.nodes import arrive, enter, route
 from voicebot.dialogue.replies import say
 from voicebot.dialogue.state import CallState, Pending
 from voicebot.dialogue.understanding import Interpretation, match_intent
+from voicebot.flows.knowledge import shared_words
 from voicebot.language.words import normalise
+
+MENU_QUESTION_WORDS = 2
+"""Content words a menu turn must share with an FAQ entry to be answered as a question: one
+word in common is what a misheard choice often has ("before it can happen?" for "report an
+outage" shares "before" with the moving-home entry; bench/understanding.py, 2026-12-02)."""
 
 
 def question(state: CallState, text: str, expect: Expectation) -> list[Action]:
@@ -26,6 +33,27 @@ def question(state: CallState, text: str, expect: Expectation) -> list[Action]:
         return no_answer(state)
     state.pending = Pending("answer")
     return [AskKnowledge(question=text, entries=tuple(entries))]
+
+
+def asked_at_menu(state: CallState, text: str) -> list[Action] | None:
+    """A turn at a menu that matched none of its choices but is a question one of its
+    answer nodes can answer ("what time are you open?" where the caller was offered "ask a
+    question"): answered there at once, as if the caller had chosen that route and asked it.
+    None when the menu has no such route or no FAQ entry is relevant enough."""
+    node = state.current
+    if node.kind != "menu" or not node.on or not normalise(text):
+        return None
+    for intent, target in node.on.items():
+        spec = state.flow.nodes[target].answer
+        entries = [] if spec is None else spec.knowledge.relevant(text, spec.min_relevance)
+        if not entries or shared_words(text, entries[0]) < MENU_QUESTION_WORDS:
+            continue
+        state.record("matched", intent=intent)
+        state.intent = intent
+        arrive(state, target)
+        state.caller_node = target
+        return question(state, text, expectation(state))
+    return None
 
 
 def answered(state: CallState, answer: Answered) -> list[Action]:

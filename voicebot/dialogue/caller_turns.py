@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from voicebot.dialogue.acting import act
 from voicebot.dialogue.actions import Action, Expectation, Utterance
-from voicebot.dialogue.answers import question
+from voicebot.dialogue.answers import asked_at_menu, question
 from voicebot.dialogue.emotion import feel, with_opener
 from voicebot.dialogue.evidence import crisis_heard
 from voicebot.dialogue.expectations import expect_slot, expectation, keypad
@@ -42,7 +42,12 @@ def on_speech(state: CallState, utterance: Utterance) -> list[Action]:
 def understand(state: CallState, utterance: Utterance, expect: Expectation) -> list[Action]:
     if state.current.kind == "answer" and state.check is None:
         return question(state, utterance.text, expect)
-    return act(state, interpretation(state, utterance, expect))
+    result = interpretation(state, utterance, expect)
+    if result.intent is None and result.slot_value is None and state.check is None:
+        answering = asked_at_menu(state, utterance.text)
+        if answering is not None:
+            return answering
+    return act(state, result)
 
 
 def interpretation(state: CallState, utterance: Utterance, expect: Expectation) -> Interpretation:

@@ -23,11 +23,7 @@ def enter(
     actions: list[Action] = []
     said: list[Say] = []
     for _ in range(len(state.flow.nodes) + 1):  # check_flow rules out say-node loops
-        node = state.flow.nodes[name]
-        state.node = name
-        state.entered.append(name)
-        state.confirming, state.keys, state.check = False, "", None
-        state.reset_counters()
+        node = arrive(state, name)
         text = words(state, node, node.say)
         if text and node.kind != "menu":
             said.append(say(state, text))
@@ -51,6 +47,15 @@ def enter(
         state.caller_node = name
         return [*actions, question, Listen(expectation(state))]
     raise RuntimeError(f"flow {state.flow.flow} chains say nodes without end at {name!r}")
+
+
+def arrive(state: CallState, name: str) -> Node:
+    """Make `name` the current node, fresh (no counters, check or keyed run), unannounced."""
+    state.node = name
+    state.entered.append(name)
+    state.confirming, state.keys, state.check = False, "", None
+    state.reset_counters()
+    return state.flow.nodes[name]
 
 
 def route(state: CallState, node: Node) -> str:

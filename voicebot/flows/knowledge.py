@@ -113,6 +113,14 @@ def rank(question: str, knowledge: Knowledge) -> list[tuple[float, Entry]]:
         return []
     scored = []
     for entry in knowledge.entries:
-        terms = _terms(" ".join([entry.question, entry.answer, *entry.keywords]))
-        scored.append((len(asked & terms) / len(asked), entry))
+        scored.append((len(asked & _entry_terms(entry)) / len(asked), entry))
     return sorted(scored, key=lambda pair: pair[0], reverse=True)
+
+
+def shared_words(question: str, entry: Entry) -> int:
+    """How many of the question's content words `entry` contains."""
+    return len(_terms(question) & _entry_terms(entry))
+
+
+def _entry_terms(entry: Entry) -> set[str]:
+    return _terms(" ".join([entry.question, entry.answer, *entry.keywords]))
