@@ -117,6 +117,18 @@ async def test_a_menu_choice_whisper_mishears_is_checked_through_the_grammar(
     assert answer["next_node"] == "outage_postcode"  # the caller's "yes" to "Did you say …?"
 
 
+async def test_a_question_asked_at_the_greeting_is_answered_from_the_faq(
+    server: LocalServer, tmp_path: Path
+) -> None:
+    # No "ask a question" first: the menu's answer node answers it at once.
+    record = await run(
+        server, said(tmp_path, "What time are you open on Saturday?", voice="en-gb-x-rp"), HangUp()
+    )
+    (answered,) = events(record, "answered")
+    assert answered["node"] == "ask_question" and answered["entry_id"] == "opening_hours"
+    assert answered["next_node"] == "ask_anything_else"
+
+
 async def test_a_wrong_account_number_is_caught_by_the_read_back(
     server: LocalServer, tmp_path: Path
 ) -> None:
