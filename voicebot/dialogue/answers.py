@@ -39,7 +39,8 @@ def asked_at_menu(state: CallState, text: str) -> list[Action] | None:
     """A turn at a menu that matched none of its choices but is a question one of its
     answer nodes can answer ("what time are you open?" where the caller was offered "ask a
     question"): answered there at once, as if the caller had chosen that route and asked it.
-    None when the menu has no such route or no FAQ entry is relevant enough."""
+    None when the menu has no such route, or no FAQ entry is relevant enough and shares
+    MENU_QUESTION_WORDS of the turn's content words."""
     node = state.current
     if node.kind != "menu" or not node.on or not normalise(text):
         return None
