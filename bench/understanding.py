@@ -69,6 +69,7 @@ ESPEAK_PROJECT = ("en-us+f3",)
 CATEGORY_NODE = {
     "menu": "menu", "wrapped": "menu", "paraphrase": "menu", "off_topic": "menu",
     "crisis": "menu", "noise": "menu", "angry": "menu", "yes_no": "yes_no", "digits": "digits",
+    "yes_no_fresh": "yes_no", "non_answers": "yes_no",
     "dates": "date", "postcodes": "postcode", "questions": "menu",
 }  # fmt: skip
 
@@ -379,10 +380,10 @@ def main() -> None:
 
 def report(tallies: dict[tuple[str, str], Tally], stacks: list[str], misses: bool) -> None:
     categories = list(dict.fromkeys(c for _, c in tallies))
-    print(f"\n{'category':11}" + "".join(f"| {s:^44}" for s in stacks))
-    print(f"{'':11}" + "| right  +check  false-acc crisis hangup p50ms" * len(stacks))
+    print(f"\n{'category':12}" + "".join(f"| {s:^44}" for s in stacks))
+    print(f"{'':12}" + "| right  +check  false-acc crisis hangup p50ms" * len(stacks))
     for category in categories:
-        row = f"{category:11}"
+        row = f"{category:12}"
         for stack in stacks:
             t = tallies[(stack, category)]
             row += (
