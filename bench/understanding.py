@@ -380,10 +380,11 @@ def main() -> None:
 
 def report(tallies: dict[tuple[str, str], Tally], stacks: list[str], misses: bool) -> None:
     categories = list(dict.fromkeys(c for _, c in tallies))
-    print(f"\n{'category':12}" + "".join(f"| {s:^44}" for s in stacks))
-    print(f"{'':12}" + "| right  +check  false-acc crisis hangup p50ms" * len(stacks))
+    width = max(map(len, [*categories, "category"]))
+    print(f"\n{'category':{width}}" + "".join(f"| {s:^44}" for s in stacks))
+    print(f"{'':{width}}" + "| right  +check  false-acc crisis hangup p50ms" * len(stacks))
     for category in categories:
-        row = f"{category:12}"
+        row = f"{category:{width}}"
         for stack in stacks:
             t = tallies[(stack, category)]
             row += (
