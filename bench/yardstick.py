@@ -3,7 +3,8 @@ what it costs.
 
 pocketsphinx decodes every turn twice: against the node's grammar, and freely as a phone
 loop, the yardstick its confidence is measured against (`voicebot.speech.recognizer`). The
-phone loop is about a fifth of a demo call's server CPU, so this measures whether it can go.
+demo fixtures' phone loops take 206 of a call's 369 ms of pocketsphinx CPU, and pocketsphinx
+is about a third of the server's CPU (README, capacity), so this measures whether it can go.
 The turns are bench/digit_strings.py's (fresh 8-digit numbers in the espeak-ng voices, piper
 joe and three human speakers; off-topic turns said at the same node), decoded as a call
 decodes them, once with the phone-loop check and once with only the grammar's own checks (a
